@@ -1,0 +1,162 @@
+"""The secret key and keyed hashing: every pseudonym is a function of (key, domain, value).
+
+The key comes from SANITIZE_KEY (the environment, or a `.env` file in the working directory) and is
+never printed. Hashing is SipHash-2-4 (pandas' `hash_array`) keyed with a per-domain subkey derived by
+HMAC-SHA256, so a value hashes the same in every table, batch, process and machine for one key and
+domain, and cannot be reproduced without the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import hashlib
+import hmac
+import math
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.core.util.hashing import hash_array
+
+from sanitize.errors import KeyMissingError
+
+KEY_ENV = "SANITIZE_KEY"
+MIN_KEY_BYTES = 32
+
+HOW_TO_MAKE_A_KEY = (
+    "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))' and export it as "
+    f"{KEY_ENV} (or put {KEY_ENV}=... in a .env file that is not committed)"
+)
+
+
+class SecretKey:
+    """The secret key; its repr and str never show the bytes."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) < MIN_KEY_BYTES:
+            raise KeyMissingError(
+                f"{KEY_ENV} is {len(raw)} bytes long; at least {MIN_KEY_BYTES} are needed. "
+                + HOW_TO_MAKE_A_KEY
+            )
+        self._raw = bytes(raw)
+
+    def __repr__(self) -> str:
+        return "SecretKey(<hidden>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretKey) and hmac.compare_digest(self._raw, other._raw)
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short keyed digest safe to put in reports: tells runs apart without revealing the key."""
+        return hmac.new(self._raw, b"sanitize:fingerprint", hashlib.sha256).hexdigest()[:12]
+
+    def derive(self, *parts: str) -> bytes:
+        """A 32-byte subkey for a purpose (HMAC-SHA256 of the parts)."""
+        msg = "\x1f".join(parts).encode("utf-8")
+        return hmac.new(self._raw, msg, hashlib.sha256).digest()
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    try:
+        from dotenv import dotenv_values
+    except ImportError:  # pragma: no cover - python-dotenv is a dependency
+        return {}
+    if not path.is_file():
+        return {}
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def load_key(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> SecretKey:
+    """Read SANITIZE_KEY from the environment (or `.env`); refuse a missing or short key."""
+    env = os.environ if environ is None else environ
+    raw = env.get(KEY_ENV)
+    if raw is None and dotenv is not None:
+        raw = _read_dotenv(dotenv).get(KEY_ENV)
+    if not raw:
+        raise KeyMissingError(f"no secret key: {KEY_ENV} is not set; " + HOW_TO_MAKE_A_KEY)
+    return SecretKey(raw.encode("utf-8"))
+
+
+@lru_cache(maxsize=4096)
+def _siphash_key(key: SecretKey, domain: str, purpose: str) -> str:
+    # pandas wants a 16-character key that encodes to 16 bytes; 16 base64 chars carry 96 bits.
+    digest = key.derive("siphash", domain, purpose)
+    return base64.b64encode(digest).decode("ascii")[:16]
+
+
+def _canonical_scalar(v: object) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        if math.isfinite(f) and f.is_integer():
+            return str(int(f))
+        return repr(f)
+    if isinstance(v, decimal.Decimal):
+        if v == v.to_integral_value():
+            return str(int(v))
+        return str(v.normalize())
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, dt.datetime | dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, bytes | bytearray | memoryview):
+        return "\\x" + bytes(v).hex()
+    return str(v)
+
+
+def canonical_text(values: pd.Series) -> np.ndarray:
+    """Values as text, so that 42, 42.0, Decimal('42') and '42' are one value (object ndarray).
+
+    NULLs must be removed by the caller.
+    """
+    dtype = values.dtype
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return values.to_numpy(dtype=object)
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return values.astype("int64").astype(str).to_numpy(dtype=object)
+    return np.fromiter(
+        (_canonical_scalar(v) for v in values.to_numpy(dtype=object)), dtype=object, count=len(values)
+    )
+
+
+def hash64(values: pd.Series | np.ndarray, key: SecretKey, domain: str, purpose: str = "") -> np.ndarray:
+    """Keyed 64-bit hash of each value (uint64 ndarray). Same (key, domain, purpose, value) -> same hash."""
+    text = values if isinstance(values, np.ndarray) else canonical_text(values)
+    if len(text) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    return hash_array(text, hash_key=_siphash_key(key, domain, purpose), categorize=False)
+
+
+def hash128(values: pd.Series | np.ndarray, key: SecretKey, domain: str, purpose: str = "") -> np.ndarray:
+    """Keyed 128-bit hash as an (n, 2) uint64 array: two independently keyed SipHashes."""
+    text = values if isinstance(values, np.ndarray) else canonical_text(values)
+    lo = hash64(text, key, domain, purpose + "\x00lo")
+    hi = hash64(text, key, domain, purpose + "\x00hi")
+    return np.stack([lo, hi], axis=1) if len(text) else np.zeros((0, 2), dtype=np.uint64)
+
+
+def mix(h: np.ndarray, salt: int) -> np.ndarray:
+    """A new, independent-looking uint64 stream from a hash (splitmix64 finaliser); vectorised."""
+    with np.errstate(over="ignore"):
+        z = h.astype(np.uint64) + np.uint64((0x9E3779B97F4A7C15 * (salt + 1)) & 0xFFFFFFFFFFFFFFFF)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))

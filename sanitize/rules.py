@@ -1,0 +1,358 @@
+"""Rule files (version 1): load, validate, report every problem at once, write back.
+
+A rule file says, per table and column, what to do (see DESIGN.md "Rule files"):
+
+    version: 1
+    locale: en_US
+    unknown_columns: fail
+    tables:
+      customers:
+        columns:
+          id: keep
+          email: {strategy: fake, kind: email, unique: true, domain: email}
+      audit_log: skip
+
+A column rule is a strategy name (shorthand for its default parameters) or a mapping with `strategy`,
+the common keys `domain` and `unique`, and that strategy's own parameters, validated by the strategy's
+params model from the registry. Problems are collected and raised together as one RulesError, each
+naming file, line, dotted location and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from sanitize.errors import RulesError
+from sanitize.strategies import registry
+from sanitize.strategies.registry import Params
+
+COMMON_KEYS = ("strategy", "domain", "unique")
+TOP_KEYS = ("version", "locale", "unknown_columns", "tables")
+TABLE_KEYS = ("columns",)
+SKIP = "skip"
+
+
+class ColumnRule(BaseModel):
+    """What to do with one column: a strategy, its validated params, and the pseudonym domain."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    strategy: str
+    params: Params
+    domain: str | None = None
+    unique: bool = False
+
+    def to_yaml_value(self) -> str | dict[str, Any]:
+        """The shortest YAML form: a bare name when nothing but defaults is set."""
+        p = self.params.model_dump(exclude_defaults=True, mode="json")
+        if not p and self.domain is None and not self.unique:
+            return self.strategy
+        out: dict[str, Any] = {"strategy": self.strategy}
+        out.update(p)
+        if self.unique:
+            out["unique"] = True
+        if self.domain is not None:
+            out["domain"] = self.domain
+        return out
+
+    @classmethod
+    def of(cls, strategy: str, **kwargs: Any) -> ColumnRule:
+        """Build a rule in code: `ColumnRule.of("fake", kind="email", unique=True)`."""
+        return parse_column_rule({"strategy": strategy, **kwargs}, "rule")
+
+
+class TableRules(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    columns: dict[str, ColumnRule] = Field(default_factory=dict)
+
+
+class RulesFile(BaseModel):
+    """A whole rules file. `tables` maps a table key to its rules or to the string "skip"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: Literal[1] = 1
+    locale: str = "en_US"
+    unknown_columns: Literal["fail", "keep"] = "fail"
+    tables: dict[str, TableRules | Literal["skip"]] = Field(default_factory=dict)
+    path: str | None = Field(default=None, exclude=True)
+    digest: str = Field(default="", exclude=True)  # sha256 of the file's bytes, for reports
+
+    def table(self, key: str) -> TableRules | Literal["skip"] | None:
+        return self.tables.get(key)
+
+    def is_skipped(self, key: str) -> bool:
+        return self.tables.get(key) == SKIP
+
+    def to_dict(self) -> dict[str, Any]:
+        tables: dict[str, Any] = {}
+        for name, t in self.tables.items():
+            if t == SKIP:
+                tables[name] = SKIP
+            else:
+                assert isinstance(t, TableRules)
+                tables[name] = {"columns": {c: r.to_yaml_value() for c, r in t.columns.items()}}
+        return {
+            "version": self.version,
+            "locale": self.locale,
+            "unknown_columns": self.unknown_columns,
+            "tables": tables,
+        }
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        """The rules as YAML (a file the CLI accepts unchanged); written to `path` when given."""
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=110)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<rules>") -> RulesFile:
+        return parse_rules(data, source=source)
+
+    def with_rule(self, table: str, column: str, rule: ColumnRule | str) -> RulesFile:
+        """A copy with one column rule set (notebooks adjust rules this way)."""
+        r = parse_column_rule(rule, f"tables.{table}.columns.{column}") if isinstance(rule, str) else rule
+        tables = dict(self.tables)
+        current = tables.get(table)
+        cols = dict(current.columns) if isinstance(current, TableRules) else {}
+        cols[column] = r
+        tables[table] = TableRules(columns=cols)
+        return self.model_copy(update={"tables": tables})
+
+
+# --- problems and locations ----------------------------------------------------------------------
+
+
+@dataclass
+class Problems:
+    """Collects every problem in a rules file, each with its location and line."""
+
+    source: str
+    lines: Mapping[str, int] = field(default_factory=dict)
+    items: list[str] = field(default_factory=list)
+
+    def add(self, loc: str, message: str) -> None:
+        line = self._line(loc)
+        where = f"{self.source}:{line}" if line else self.source
+        self.items.append(f"{where}: {loc}: {message}" if loc else f"{where}: {message}")
+
+    def _line(self, loc: str) -> int | None:
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc.rpartition(".")[0]
+        return None
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            n = len(self.items)
+            raise RulesError(
+                f"{self.source}: {n} problem{'s' if n != 1 else ''} in the rules", problems=self.items
+            )
+
+
+def _node_lines(node: yaml.Node, prefix: str = "") -> Iterator[tuple[str, int]]:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            loc = f"{prefix}.{k.value}" if prefix else str(k.value)
+            yield loc, k.start_mark.line + 1
+            yield from _node_lines(v, loc)
+
+
+def _suggest(word: str, options: list[str] | tuple[str, ...]) -> str:
+    m = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f" (did you mean {m[0]!r}?)" if m else f"; expected one of: {', '.join(options)}"
+
+
+def _pydantic_problems(exc: ValidationError, loc: str, problems: Problems) -> None:
+    for e in exc.errors():
+        sub = ".".join(str(p) for p in e["loc"])
+        where = f"{loc}.{sub}" if sub else loc
+        if e["type"] == "extra_forbidden":
+            problems.add(where, "unknown parameter; remove it or check its spelling")
+        elif e["type"] == "missing":
+            problems.add(where, "required parameter is missing")
+        else:
+            problems.add(where, f"{e['msg']} (found {e.get('input')!r})")
+
+
+def parse_column_rule(raw: Any, loc: str = "rule") -> ColumnRule:
+    """One column rule from its YAML value (a name or a mapping); RulesError on any problem."""
+    problems = Problems(source="<rule>")
+    rule = _parse_column_rule(raw, loc, problems)
+    problems.raise_if_any()
+    assert rule is not None
+    return rule
+
+
+def _parse_column_rule(raw: Any, loc: str, problems: Problems) -> ColumnRule | None:
+    if isinstance(raw, str):
+        raw = {"strategy": raw}
+    if not isinstance(raw, Mapping):
+        problems.add(loc, f"expected a strategy name or a mapping with 'strategy', found {raw!r}")
+        return None
+    body = dict(raw)
+    name = body.pop("strategy", None)
+    if not isinstance(name, str):
+        problems.add(loc, "missing 'strategy' (e.g. {strategy: fake, kind: email})")
+        return None
+    try:
+        spec = registry.get(name)
+    except KeyError:
+        hint = registry.closest(name)
+        problems.add(
+            f"{loc}.strategy" if isinstance(raw, Mapping) and len(raw) > 1 else loc,
+            f"unknown strategy {name!r}"
+            + (f" (did you mean {hint!r}?)" if hint else "; run `sanitize strategies` for the list"),
+        )
+        return None
+    domain = body.pop("domain", None)
+    if domain is not None and not (isinstance(domain, str) and domain.strip()):
+        problems.add(f"{loc}.domain", f"expected a non-empty name, found {domain!r}")
+        domain = None
+    unique = body.pop("unique", False)
+    if not isinstance(unique, bool):
+        problems.add(f"{loc}.unique", f"expected true or false, found {unique!r}")
+        unique = False
+    if unique and not spec.unique_safe:
+        safe = [n for n, s in registry.all_strategies().items() if s.unique_safe]
+        problems.add(f"{loc}.unique", f"strategy {name!r} cannot guarantee unique outputs; use one of {safe}")
+    try:
+        params = spec.validate_params(body)
+    except ValidationError as exc:
+        _pydantic_problems(exc, loc, problems)
+        return None
+    return ColumnRule(strategy=name, params=params, domain=domain, unique=unique)
+
+
+def parse_rules(data: Any, *, source: str = "<rules>", lines: Mapping[str, int] | None = None) -> RulesFile:
+    """Validate a loaded YAML document into a RulesFile, reporting every problem at once."""
+    problems = Problems(source=source, lines=lines or {})
+    if not isinstance(data, Mapping):
+        problems.add("", f"expected a mapping with {', '.join(TOP_KEYS)}; found {type(data).__name__}")
+        problems.raise_if_any()
+    for k in data:
+        if k not in TOP_KEYS:
+            problems.add(str(k), "unknown key" + _suggest(str(k), TOP_KEYS))
+    version = data.get("version")
+    if version != 1:
+        problems.add("version", f"expected 1, found {version!r}; add `version: 1` at the top")
+    locale = data.get("locale", "en_US")
+    if not isinstance(locale, str):
+        problems.add("locale", f"expected a Faker locale such as en_US, found {locale!r}")
+        locale = "en_US"
+    unknown = data.get("unknown_columns", "fail")
+    if unknown not in ("fail", "keep"):
+        problems.add("unknown_columns", f"expected 'fail' or 'keep', found {unknown!r}")
+        unknown = "fail"
+    raw_tables = data.get("tables") or {}
+    tables: dict[str, TableRules | Literal["skip"]] = {}
+    if not isinstance(raw_tables, Mapping):
+        problems.add("tables", f"expected a mapping of table names, found {raw_tables!r}")
+        raw_tables = {}
+    for tname, traw in raw_tables.items():
+        tloc = f"tables.{tname}"
+        if traw == SKIP:
+            tables[str(tname)] = SKIP
+            continue
+        if not isinstance(traw, Mapping):
+            problems.add(tloc, f"expected 'skip' or a mapping with 'columns', found {traw!r}")
+            continue
+        for k in traw:
+            if k not in TABLE_KEYS:
+                problems.add(f"{tloc}.{k}", "unknown key" + _suggest(str(k), TABLE_KEYS))
+        cols_raw = traw.get("columns") or {}
+        if not isinstance(cols_raw, Mapping):
+            problems.add(f"{tloc}.columns", f"expected a mapping of column rules, found {cols_raw!r}")
+            continue
+        cols: dict[str, ColumnRule] = {}
+        for cname, craw in cols_raw.items():
+            rule = _parse_column_rule(craw, f"{tloc}.columns.{cname}", problems)
+            if rule is not None:
+                cols[str(cname)] = rule
+        tables[str(tname)] = TableRules(columns=cols)
+    problems.raise_if_any()
+    return RulesFile(locale=locale, unknown_columns=unknown, tables=tables, path=None)
+
+
+def load_rules(path: str | Path) -> RulesFile:
+    """Load and validate a rules file (YAML, loaded safely)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise RulesError(
+            f"{p}: rules file not found; check the path or create one with `sanitize scan`"
+        ) from None
+    except OSError as exc:
+        raise RulesError(f"{p}: cannot read the rules file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"{p}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
+        what = getattr(exc, "problem", None) or str(exc)
+        raise RulesError(f"{where}: invalid YAML: {what}; fix the syntax at that line") from None
+    lines = dict(_node_lines(node)) if node is not None else {}
+    rules = parse_rules(data if data is not None else {}, source=str(p), lines=lines)
+    return rules.model_copy(update={"path": str(p), "digest": hashlib.sha256(raw).hexdigest()})
+
+
+# --- JSON schema --------------------------------------------------------------------------------
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of rule files, generated from the strategy registry's params models."""
+    variants: list[Any] = []
+    names = list(registry.all_strategies())
+    for name, spec in registry.all_strategies().items():
+        model = create_model(  # type: ignore[call-overload]
+            f"{name.title().replace('_', '')}Rule",
+            __base__=spec.params,
+            strategy=(Literal[name], Field(description=spec.description)),
+            domain=(str | None, Field(default=None, description="pseudonym space; default table.column")),
+            unique=(bool, Field(default=False, description="distinct inputs give distinct outputs")),
+        )
+        variants.append(model)
+    column_rule: Any = Literal[tuple(names)]  # type: ignore[valid-type]
+    for v in variants:
+        column_rule = column_rule | v
+
+    table = create_model(
+        "TableRules",
+        __config__=ConfigDict(extra="forbid"),
+        columns=(dict[str, column_rule], Field(default_factory=dict)),
+    )
+    top = create_model(
+        "RulesFileV1",
+        __config__=ConfigDict(extra="forbid", title="sanitize rules file, version 1"),
+        version=(Literal[1], ...),
+        locale=(str, "en_US"),
+        unknown_columns=(Literal["fail", "keep"], "fail"),
+        tables=(dict[str, Literal["skip"] | table], Field(default_factory=dict)),  # type: ignore[valid-type]
+    )
+    return top.model_json_schema()
+
+
+def schema_json_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # `python -m sanitize.rules > rules/schema.json`
+    sys.stdout.write(schema_json_text())

@@ -1,0 +1,132 @@
+"""The schema model every stage shares: tables, columns, keys, as plain frozen dataclasses.
+
+Reflection (db.py), dump parsing (dumps) and synthesis all produce or consume these. A table's
+`key` is how rules name it: `table` in the default schema, `schema.table` elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# Logical column kinds: what a strategy needs to know to produce a value that fits.
+Kind = Literal[
+    "text",
+    "integer",
+    "float",
+    "decimal",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "json",
+    "binary",
+    "uuid",
+    "other",
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    nullable: bool = True
+    max_length: int | None = None  # characters for text, bytes for binary
+    precision: int | None = None
+    scale: int | None = None
+    default: str | None = None  # SQL text of the server default, if any
+    autoincrement: bool = False
+    timezone: bool = False  # datetime/time with time zone
+    sql_type: Any = field(default=None, compare=False, hash=False)  # a SQLAlchemy TypeEngine, if known
+    enum_values: tuple[str, ...] | None = None
+    check_values: tuple[str, ...] | None = None  # from CHECK (col IN (...)) where readable
+    check_range: tuple[float | None, float | None] | None = None  # from CHECK (col >= a AND col <= b)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_table: str  # table key
+    ref_columns: tuple[str, ...]
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str | None
+    columns: tuple[str, ...]
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # name used in rules: "table" or "schema.table"
+    name: str  # bare table name
+    schema: str | None = None
+    columns: tuple[Column, ...] = ()
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    unique_constraints: tuple[tuple[str, ...], ...] = ()
+    indexes: tuple[Index, ...] = ()
+    row_estimate: int | None = None
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.key} has no column {name!r}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def is_unique(self, column: str) -> bool:
+        """True when the column alone is the primary key or a unique constraint/index."""
+        single = (column,)
+        return (
+            self.primary_key == single
+            or single in self.unique_constraints
+            or any(ix.unique and ix.columns == single for ix in self.indexes)
+        )
+
+
+@dataclass(frozen=True)
+class Schema:
+    tables: dict[str, Table]
+
+    def __iter__(self) -> Iterable[Table]:  # type: ignore[override]
+        return iter(self.tables.values())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.tables
+
+    def __getitem__(self, key: str) -> Table:
+        return self.tables[key]
+
+    def load_order(self, keys: Iterable[str] | None = None) -> list[str]:
+        """Tables in foreign-key order (parents first). Cycles are broken deterministically.
+
+        Self-references never constrain order. When a cycle remains, the alphabetically first table
+        of it goes first; the loader creates foreign keys after the data, so any order loads.
+        """
+        wanted = sorted(self.tables if keys is None else keys)
+        wanted_set = set(wanted)
+        deps = {
+            k: {
+                fk.ref_table
+                for fk in self.tables[k].foreign_keys
+                if fk.ref_table != k and fk.ref_table in wanted_set
+            }
+            for k in wanted
+        }
+        order: list[str] = []
+        done: set[str] = set()
+        while len(order) < len(wanted):
+            ready = [k for k in wanted if k not in done and deps[k] <= done]
+            if not ready:
+                ready = [next(k for k in wanted if k not in done)]
+            for k in ready:
+                order.append(k)
+                done.add(k)
+        return order

@@ -1,0 +1,23 @@
+"""Strategies: what to do with a column. See registry.py for the contract."""
+
+from sanitize.strategies.registry import (
+    ColumnContext,
+    NoParams,
+    Params,
+    StrategySpec,
+    all_strategies,
+    closest,
+    get,
+    register,
+)
+
+__all__ = [
+    "ColumnContext",
+    "NoParams",
+    "Params",
+    "StrategySpec",
+    "all_strategies",
+    "closest",
+    "get",
+    "register",
+]

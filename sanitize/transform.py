@@ -1,0 +1,88 @@
+"""The transform stage: `DataFrame -> DataFrame`, pure, per batch.
+
+`apply_strategy` is the one place that runs a strategy on a column: it removes NULLs before the
+strategy and puts them back after (NULL stays NULL), fits text to the target column's length, and
+never touches the caller's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from sanitize.keys import SecretKey
+from sanitize.strategies.registry import ColumnContext, Params, StrategySpec
+
+if TYPE_CHECKING:
+    from sanitize.plan import TablePlan
+
+
+def _with_nulls(out: pd.Series, index: pd.Index) -> pd.Series:
+    """Spread `out` over `index`, NULL where it has no value; numpy dtypes become Arrow so ints stay ints."""
+    dt = out.dtype
+    if isinstance(dt, np.dtype) and dt.kind in "iubfMm":
+        out = out.astype(pd.ArrowDtype(pa.from_numpy_dtype(dt)))
+    full = out.reindex(index)
+    if full.dtype == object:
+        full = full.astype(object).where(full.index.isin(out.index), None)
+    return full
+
+
+def fit_length(out: pd.Series, max_length: int | None) -> pd.Series:
+    """Cut text longer than the column allows (strategies aim to fit; this is the last guard)."""
+    if not max_length or not pd.api.types.is_string_dtype(out.dtype):
+        return out
+    lengths = out.str.len()
+    if not (lengths > max_length).any():
+        return out
+    return out.str.slice(0, max_length)
+
+
+def apply_strategy(values: pd.Series, spec: StrategySpec, params: Params, ctx: ColumnContext) -> pd.Series:
+    """Run one strategy over one column of one batch; NULLs pass through as NULL."""
+    mask = values.notna().to_numpy(dtype=bool)
+    if mask.all():
+        nonnull, frame = values, ctx.frame
+    else:
+        nonnull = values[mask]
+        frame = ctx.frame[mask] if ctx.frame is not None else None
+    out = spec.fn(nonnull, params, replace(ctx, frame=frame))
+    if len(out) != len(nonnull):
+        raise AssertionError(f"strategy {spec.name} returned {len(out)} values for {len(nonnull)}")
+    out = pd.Series(
+        out.to_numpy() if not isinstance(out.dtype, pd.ArrowDtype) else out.array,
+        index=nonnull.index,
+        dtype=out.dtype,
+        name=values.name,
+    )
+    out = fit_length(out, ctx.max_length if ctx.kind in (None, "text") else None)
+    if mask.all():
+        return out
+    return _with_nulls(out, values.index)
+
+
+def transform_batch(df: pd.DataFrame, plan: TablePlan, key: SecretKey, locale: str = "en_US") -> pd.DataFrame:
+    """One batch of one table through its plan: a new DataFrame; `keep` columns pass through untouched."""
+    out: dict[str, pd.Series] = {}
+    for name, cp in plan.columns.items():
+        if name not in df.columns:
+            continue
+        values = df[name]
+        if not cp.transforms:
+            out[name] = values
+            continue
+        ctx = ColumnContext(
+            key=key,
+            domain=cp.domain,
+            table=plan.key,
+            column=cp.column,
+            locale=locale,
+            unique=cp.unique,
+            frame=df if cp.spec.reads_columns(cp.params) else None,
+        )
+        out[name] = apply_strategy(values, cp.spec, cp.params, ctx)
+    return pd.DataFrame(out, index=df.index)
