@@ -47,7 +47,8 @@ def build(rows: int) -> Path:
     con = sqlite3.connect(tmp)
     con.execute(
         "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(120) NOT NULL UNIQUE,"
-        " full_name VARCHAR(100), phone VARCHAR(32), ssn CHAR(11), city VARCHAR(60), country CHAR(2), balance NUMERIC(12,2),"
+        " full_name VARCHAR(100), phone VARCHAR(32), ssn CHAR(11),"
+        " city VARCHAR(60), country CHAR(2), balance NUMERIC(12,2),"
         " status VARCHAR(10), created_at TIMESTAMP)"
     )
     rng = np.random.default_rng(1)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -231,10 +233,263 @@ def demo(
     out.print(f"dev database: {dev}; report: {directory / 'report.json'}", highlight=False)
 
 
+@app.command()
+def synth(
+    target: TargetArg,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", "-r", help="Rules file: fake kinds, skipped tables.")
+    ] = None,
+    schema_from: Annotated[
+        str | None, typer.Option("--schema-from", help="Database or environment to take the schema from.")
+    ] = None,
+    rows: Annotated[
+        list[str] | None, typer.Option("--rows", help="Rows for every table (N), or TABLE=N; repeatable.")
+    ] = None,
+    scale: Annotated[
+        float | None, typer.Option("--scale", min=0.0, help="Fraction of the source's row counts.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same database.")] = 0,
+    profile: Annotated[Path | None, typer.Option("--profile", help="Profile JSON to reproduce.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the JSON synth report here.")] = None,
+) -> None:
+    """Fill TARGET with synthetic data that meets every constraint of the schema."""
+    from sanitize.rules import load_rules
+    from sanitize.synth import Profile, parse_rows, synthesize
+
+    run = synthesize(
+        target,
+        schema_from=schema_from,
+        rules=load_rules(rules) if rules is not None else None,
+        rows=parse_rows(rows),
+        scale=scale,
+        seed=seed,
+        profile=Profile.load(profile) if profile is not None else None,
+    )
+    if report is not None:
+        run.save(report)
+    table = RichTable(title=f"synthesised into {run.target}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for key, n in run.rows.items():
+        table.add_row(key, f"{n:,}")
+    out.print(table)
+    total = sum(run.rows.values())
+    out.print(
+        f"{total:,} rows in {run.seconds:.1f}s ({run.rows_per_second:,.0f} rows/s), seed {run.seed}",
+        highlight=False,
+    )
+    if run.privacy is not None:
+        p = run.privacy
+        out.print(
+            f"privacy: exact-match rate {p.exact_match_rate:.4f} ({p.exact_matches} rows); "
+            f"sensitive source values in the output: {p.sensitive_values_found}",
+            highlight=False,
+        )
+    if run.fidelity is not None:
+        off = [c for c in run.fidelity.columns if not c.ok]
+        n_cols = len(run.fidelity.columns)
+        out.print(f"fidelity: {n_cols - len(off)}/{n_cols} columns within tolerance", highlight=False)
+        for c in off:
+            err.print(
+                f"warning: {c.table}.{c.column} differs from the profile "
+                f"(null gap {c.null_fraction_gap:.3f}, KS {c.ks}, TVD {c.tvd})",
+                highlight=False,
+                markup=False,
+            )
+
+
+@app.command(name="profile")
+def profile_cmd(
+    source: SourceArg,
+    rules: RulesOpt,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the profile JSON.")] = Path(
+        "profile.json"
+    ),
+) -> None:
+    """Record aggregate, PII-free facts about SOURCE (for `synth --profile`); safe to commit."""
+    from sanitize.rules import load_rules
+    from sanitize.synth import build_profile
+
+    prof = build_profile(source, load_rules(rules))
+    prof.save(out_path)
+    sensitive = sum(c.sensitive for t in prof.tables.values() for c in t.columns.values())
+    out.print(
+        f"profiled {len(prof.tables)} tables into {out_path} "
+        f"({sensitive} sensitive columns recorded as NULL fraction and length only)",
+        highlight=False,
+    )
+
+
+# --- environments, the nightly refresh, verify, diff, reports (sanitize.config/refresh/verify/diff/report)
+
+DEFAULT_CFG = "sanitize.yaml"
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Environments file (default: ./sanitize.yaml when present)."),
+]
+
+
+def _config_or_none(path: Path | None) -> object | None:
+    from sanitize.config import DEFAULT_CONFIG, load_config
+
+    if path is None:
+        return load_config(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).is_file() else None
+    return load_config(path)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Project directory.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Write a commented starter sanitize.yaml and .env.example."""
+    from sanitize.config import init_project
+
+    for p in init_project(directory, force=force):
+        out.print(f"wrote {p}", highlight=False)
+    out.print("next: copy .env.example to .env, fill it in, then `sanitize refresh staging --dry-run`")
+
+
+@app.command()
+def refresh(
+    environment: Annotated[str, typer.Argument(help="Environment to refresh (a refresh job in the config).")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="Environments file.")] = Path(DEFAULT_CFG),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but publish.")] = False,
+    log_format: Annotated[str, typer.Option("--log-format", help="Log lines as text or json.")] = "text",
+    init_target: Annotated[
+        bool,
+        typer.Option("--init-target", help="Adopt an unmarked target or one of another environment."),
+    ] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the JSON run report here.")] = None,
+) -> None:
+    """The nightly job: refresh ENV from its configured source, verified, published atomically."""
+    from sanitize.logs import configure_logging
+    from sanitize.refresh import refresh as run_refresh
+    from sanitize.report import render_summary
+
+    configure_logging(log_format, environment=environment)  # type: ignore[arg-type]  # checks the value
+    try:
+        doc = run_refresh(environment, config, dry_run=dry_run, init_target=init_target, report_path=report)
+    except SanitizeError as exc:
+        path = getattr(exc, "report_path", None)
+        if path:
+            err.print(f"report: {path}", highlight=False)
+        raise
+    out.print(render_summary(doc))
+    out.print(f"report: {doc['report_path']}", highlight=False)
+
+
+@app.command()
+def verify(
+    source: SourceArg,
+    target: TargetArg,
+    rules: RulesOpt,
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Leak check: no sensitive SOURCE value may appear in TARGET; exit 1 on any leak."""
+    import json
+
+    from sanitize.verify import verify_databases
+
+    cfg = _config_or_none(config)
+    envs = cfg.environment_urls() if cfg is not None else None  # type: ignore[attr-defined]
+    result = verify_databases(rules, source, target, environments=envs)
+    if as_json:
+        out.print_json(json.dumps(result.to_dict()))
+    else:
+        table = RichTable(title=f"leak check: {sum(result.rows.values()):,} rows in {result.seconds:.2f}s")
+        for col in ("table", "column", "kind", "count"):
+            table.add_column(col, justify="right" if col == "count" else "left")
+        for (t, c, k), n in sorted(result.leak_counts.items()):
+            table.add_row(t, c, k, f"{n:,}")
+        if result.leak_counts:
+            out.print(table)
+        failed = [c for c in result.checks if not c.ok]
+        out.print(
+            f"{result.leak_total} leak(s); {len(result.checks) - len(failed)} checks passed, "
+            f"{len(failed)} failed",
+            highlight=False,
+        )
+    result.raise_for_problems()
+
+
+@app.command()
+def diff(
+    env_a: Annotated[str, typer.Argument(help="First database: environment name, URL or SQLite file.")],
+    env_b: Annotated[str, typer.Argument(help="Second database: environment name, URL or SQLite file.")],
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Schema drift between two environments; exit 1 when they differ."""
+    import json
+
+    from sanitize.diff import diff_databases, render_diff
+
+    result = diff_databases(env_a, env_b, config=_config_or_none(config))  # type: ignore[arg-type]
+    if as_json:
+        out.print_json(json.dumps(result.to_dict()))
+    else:
+        out.print(render_diff(result))
+    if not result.same:
+        raise typer.Exit(1)
+
+
+@app.command(name="report")
+def report_cmd(
+    path: Annotated[Path, typer.Argument(help="A JSON run report (from refresh or anonymize --report).")],
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Also write a standalone HTML page here.")
+    ] = None,
+) -> None:
+    """Show a run report on one screen; --html writes a page to share."""
+    from sanitize.report import read_report, render_html, render_summary
+
+    doc = read_report(path)
+    out.print(render_summary(doc))
+    if html_out is not None:
+        html_out.write_text(render_html(doc), encoding="utf-8")
+        out.print(f"wrote {html_out}", highlight=False)
+
+
+@app.command()
+def scan(
+    source: SourceArg,
+    sample: Annotated[
+        int, typer.Option("--sample", min=1, help="Rows sampled per table (spread, same rows each run).")
+    ] = 1000,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Write a draft rules file covering every column here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report on stdout.")] = False,
+) -> None:
+    """Detect PII in every column (values, names, types) and draft a rules file."""
+    import json
+
+    from sanitize.detect import scan_database, write_draft
+
+    report = scan_database(source, sample)
+    if out_path is not None:
+        write_draft(report, out_path)
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+        return
+    table = RichTable(title=f"PII scan of {report.source} (sample {sample} rows per table)")
+    for col in ("table", "column", "PII", "confidence", "evidence"):
+        table.add_column(col, justify="right" if col == "confidence" else "left")
+    for c in report.columns():
+        kind = c.kind or ("-> " + c.foreign_key if c.foreign_key else "")
+        table.add_row(c.table, c.column, kind, f"{c.confidence:.2f}" if c.kind else "", c.evidence.describe())
+    out.print(table)
+    out.print(f"{len(report.pii_columns())} PII column(s) in {len(report.tables)} table(s)", highlight=False)
+    if out_path is not None:
+        out.print(f"wrote draft rules to {out_path}; review every line before use", highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app, turn SanitizeErrors into messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except SanitizeError as exc:
         err.print("error:", style="bold red", end=" ")
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
@@ -256,7 +511,14 @@ def main() -> None:
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
-        raise
+        if os.environ.get("SANITIZE_DEBUG"):
+            raise
+        # an error nobody expected: still no traceback, still no secret, and the target is unchanged
+        text = re.sub(r"://([^:/@\s]+):[^@\s]*@", r"://\1:***@", str(exc))
+        err.print(f"error: unexpected {type(exc).__name__}: {text}", highlight=False, markup=False)
+        err.print("the target is unchanged; set SANITIZE_DEBUG=1 for a traceback and report it as a bug")
+        sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

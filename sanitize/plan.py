@@ -42,6 +42,7 @@ class ColumnPlan:
 class TablePlan:
     table: Table
     columns: dict[str, ColumnPlan]
+    unique_domains: frozenset[str] = frozenset()  # see ColumnContext.unique_domains
 
     @property
     def key(self) -> str:
@@ -207,12 +208,30 @@ def build_plan(rules: RulesFile, schema: Schema) -> Plan:
                     problems.append(f"{loc}: reads column {other!r}, which {tkey} does not have")
             cols[col.name] = ColumnPlan(tkey, col, spec, params, domain, unique, origin_v, src)
         plans[tkey] = TablePlan(table, cols)
+    plans = _share_unique_domains(plans)
     if problems:
         raise RulesError(
             f"{rules.path or 'rules'}: {len(problems)} problem(s) with the rules for this source",
             problems=problems,
         )
     return Plan(rules, schema, _target_schema(schema, skipped), plans, skipped, coverage)
+
+
+def _share_unique_domains(plans: dict[str, TablePlan]) -> dict[str, TablePlan]:
+    """A domain made unique by one column is made unique everywhere, so equal inputs stay equal."""
+    domains = frozenset(
+        cp.domain for tp in plans.values() for cp in tp.columns.values() if cp.unique and cp.transforms
+    )
+    out: dict[str, TablePlan] = {}
+    for k, tp in plans.items():
+        cols = {
+            c: replace(cp, unique=True)
+            if cp.domain in domains and cp.spec.unique_safe and not cp.unique
+            else cp
+            for c, cp in tp.columns.items()
+        }
+        out[k] = TablePlan(tp.table, cols, domains)
+    return out
 
 
 def _is_key(schema: Schema, table: Table, column: str) -> bool:

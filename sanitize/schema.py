@@ -94,6 +94,7 @@ class Table:
 @dataclass(frozen=True)
 class Schema:
     tables: dict[str, Table]
+    dialect: str | None = None  # engine it was reflected from ("sqlite" | "postgresql" | "mysql"), if any
 
     def __iter__(self) -> Iterable[Table]:  # type: ignore[override]
         return iter(self.tables.values())

@@ -54,7 +54,7 @@ def apply_strategy(values: pd.Series, spec: StrategySpec, params: Params, ctx: C
     if len(out) != len(nonnull):
         raise AssertionError(f"strategy {spec.name} returned {len(out)} values for {len(nonnull)}")
     out = pd.Series(
-        out.to_numpy() if not isinstance(out.dtype, pd.ArrowDtype) else out.array,
+        out.array if isinstance(out.dtype, pd.api.extensions.ExtensionDtype) else out.to_numpy(),
         index=nonnull.index,
         dtype=out.dtype,
         name=values.name,
@@ -82,6 +82,7 @@ def transform_batch(df: pd.DataFrame, plan: TablePlan, key: SecretKey, locale: s
             column=cp.column,
             locale=locale,
             unique=cp.unique,
+            unique_domains=plan.unique_domains,
             frame=df if cp.spec.reads_columns(cp.params) else None,
         )
         out[name] = apply_strategy(values, cp.spec, cp.params, ctx)

@@ -121,7 +121,7 @@ def test_when_rules_name_missing_tables_or_columns_then_they_are_stale() -> None
     stale = dict(FULL, ghosts={"columns": {"a": "keep"}})
     stale["customers"] = {"columns": {**FULL["customers"]["columns"], "fax": "nullify"}}  # type: ignore[index]
     cov = check_coverage(rules(stale), SHOP)
-    assert cov.stale == ["tables.ghosts", "tables.customers.columns.fax"]
+    assert sorted(cov.stale) == ["tables.customers.columns.fax", "tables.ghosts"]
     with pytest.raises(CoverageError, match="remove or rename the rule"):
         build_plan(rules(stale), SHOP)
 
@@ -181,3 +181,12 @@ def test_when_tables_reference_each_other_in_a_cycle_then_all_are_planned() -> N
     plan = build_plan(rules({"p": {"columns": {"id": "keep"}}, "q": {"columns": {"id": "hash"}}}), schema)
     assert sorted(plan.tables) == ["p", "q"]
     assert plan.tables["p"].columns["q_id"].spec.name == "hash"
+
+
+def test_when_one_column_makes_a_domain_unique_then_every_column_of_that_domain_is_unique() -> None:
+    plan = build_plan(rules(FULL), SHOP)
+    # customers.email is unique in the schema; orders.buyer_email shares its domain, so it must make
+    # pseudonyms the same (unique) way, or one address would get two different pseudonyms
+    assert plan.tables["orders"].columns["buyer_email"].unique is True
+    assert "email" in plan.tables["orders"].unique_domains
+    assert plan.tables["customers"].columns["name"].unique is False

@@ -50,7 +50,23 @@ class ColumnContext:
     column: Column | None = None  # target column: kind, max_length, precision (None on a bare DataFrame)
     locale: str = "en_US"
     unique: bool = False  # distinct inputs must give distinct outputs
+    # Domains whose pseudonyms are made unique somewhere in the rules: every use of such a domain (a
+    # column, a JSON path, a span found by scrub) must make them the same way, or equal inputs would
+    # get different pseudonyms. Strategies that call others (json, scrub) pass this on.
+    unique_domains: frozenset[str] = frozenset()
     frame: pd.DataFrame | None = field(default=None, compare=False)  # the batch rows of `values`
+
+    def for_domain(self, domain: str, *, unique: bool = False, column: Column | None = None) -> ColumnContext:
+        """The context a nested rule runs in: its own domain, unique when the domain is unique anywhere."""
+        return ColumnContext(
+            key=self.key,
+            domain=domain,
+            table=self.table,
+            column=column,
+            locale=self.locale,
+            unique=unique or domain in self.unique_domains,
+            unique_domains=self.unique_domains,
+        )
 
     @property
     def max_length(self) -> int | None:

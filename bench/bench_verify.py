@@ -1,0 +1,117 @@
+"""Benchmark: the leak check over a 1,000,000-row, 10-column customers table (SQLite -> SQLite).
+
+    .venv/bin/python bench/bench_verify.py [--rows N] [--out DIR]
+
+Builds a "production" table and an anonymised copy (5 columns transformed, 1 free-text column
+scrubbed), then times `sanitize.verify.verify` over them and reports rows/s and peak RSS.
+Target: >= 200,000 rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sanitize.db import open_source, resolve
+from sanitize.keys import SecretKey
+from sanitize.verify import Treatment, VerifyOptions, verify
+
+COLUMNS = "id, first_name, last_name, email, phone, city, dob, created_at, balance, notes"
+DDL = (
+    "CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT UNIQUE, "
+    "phone TEXT, city TEXT, dob TEXT, created_at TEXT, balance REAL, notes TEXT)"
+)
+TREAT: dict[str, Treatment] = {
+    "id": "keep",
+    "first_name": "transform",
+    "last_name": "transform",
+    "email": "transform",
+    "phone": "transform",
+    "city": "keep",
+    "dob": "transform",
+    "created_at": "keep",
+    "balance": "keep",
+    "notes": "partial",
+}
+FIRST = [f"First{i}" for i in range(700)]
+LAST = [f"Last{i}" for i in range(1000)]
+CITIES = [f"City{i}" for i in range(300)]
+
+
+def rows(n: int, fake: bool, chunk: int = 100_000):
+    rng = np.random.default_rng(1 if fake else 0)
+    for start in range(0, n, chunk):
+        ids = np.arange(start, min(n, start + chunk))
+        f = rng.integers(0, len(FIRST), len(ids))
+        la = rng.integers(0, len(LAST), len(ids))
+        c = rng.integers(0, len(CITIES), len(ids))
+        tag = "fake" if fake else "real"
+        out = []
+        for j, i in enumerate(ids.tolist()):
+            note = None
+            if i % 10 == 0:
+                phone = f"+1 555 {i % 1000:03d} {i % 10000:04d}"
+                note = f"Called about order {i}; reach me at {tag}{i}@mail.example or {phone}"
+                if fake:
+                    note = f"Called about order {i}; reach me at [email] or [phone]"
+            out.append(
+                (
+                    i,
+                    FIRST[f[j]],
+                    LAST[la[j]],
+                    f"{tag}.user{i}@mail{i % 7}.example",
+                    f"+1 {200 + (i * 3) % 800:03d} {556 if fake else 555} {i % 10000:04d}",
+                    CITIES[c[j]],
+                    f"19{50 + i % 50}-0{1 + i % 9}-{10 + (i + (3 if fake else 0)) % 18}",
+                    f"2024-01-{1 + i % 28:02d}",
+                    float(i % 5000),
+                    note,
+                )
+            )
+        yield out
+
+
+def build(path: Path, n: int, fake: bool) -> None:
+    path.unlink(missing_ok=True)
+    con = sqlite3.connect(path)
+    con.execute(DDL)
+    for chunk in rows(n, fake):
+        con.executemany(f"INSERT INTO customers ({COLUMNS}) VALUES ({', '.join('?' * 10)})", chunk)
+    con.commit()
+    con.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--out", type=Path, default=Path("bench/out"))
+    ap.add_argument("--detector", action="store_true", help="also re-run the PII detector on kept columns")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    src, tgt = args.out / f"verify_src_{args.rows}.db", args.out / f"verify_tgt_{args.rows}.db"
+    if not src.exists() or not tgt.exists():
+        t0 = time.perf_counter()
+        build(src, args.rows, fake=False)
+        build(tgt, args.rows, fake=True)
+        print(f"built {args.rows:,} rows x 2 in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    key = SecretKey(b"bench-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+    with open_source(resolve(str(src))) as a, open_source(resolve(str(tgt))) as b:
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = verify(a, b, {"customers": TREAT}, key, VerifyOptions(detector=args.detector))
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"verify: {args.rows:,} rows in {seconds:.2f}s = {args.rows / seconds:,.0f} rows/s; "
+        f"(CPU {cpu:.2f}s = {args.rows / cpu:,.0f} rows per CPU-second); leaks {result.leak_total}; "
+        f"checks ok {all(c.ok for c in result.checks)}; peak RSS {rss:,.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

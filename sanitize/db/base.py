@@ -1,0 +1,279 @@
+"""What every engine provides: a read-only `Source`, a `Target`, and a `Load` into a shadow copy.
+
+Engine modules (sqlite.py, postgres.py, mysql.py) subclass these. The shared parts live here: batch
+re-chunking, the Load state machine (write -> finish -> publish, abort on any exception or when left
+without publishing) and the row-count part of the post-load gate.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from types import TracebackType
+
+import pandas as pd
+import pyarrow as pa
+
+from sanitize.db.ddl import TargetTables
+from sanitize.db.refs import DatabaseRef
+from sanitize.db.types import arrow_type, batch_to_arrow, to_pandas
+from sanitize.errors import BadInputError, CheckFailedError, LoadError
+from sanitize.schema import Schema, Table
+
+log = logging.getLogger("sanitize")
+
+DEFAULT_BATCH = 65_536
+
+
+class BackgroundWriter:
+    """Runs bulk writes on one worker thread, so reading and transforming the next batch overlaps the
+    server's work on the last one. At most `depth` batches wait; the first error is raised on the next
+    submit() or on drain()."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=depth)
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._raise()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="sanitize-writer", daemon=True)
+            self._thread.start()
+        self._queue.put(job)
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            if self.error is None:
+                try:
+                    job()
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    self.error = exc
+
+    def drain(self) -> None:
+        """Wait for every submitted write; raise the first error."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
+
+
+def rechunk(batches: Iterable[pa.RecordBatch | pa.Table], size: int) -> Iterator[pa.Table]:
+    """Arrow batches of any size -> tables of exactly `size` rows (the last may be shorter)."""
+    pending: list[pa.Table] = []
+    have = 0
+    for b in batches:
+        t = pa.Table.from_batches([b]) if isinstance(b, pa.RecordBatch) else b
+        if t.num_rows == 0:
+            continue
+        pending.append(t)
+        have += t.num_rows
+        while have >= size:
+            whole = pa.concat_tables(pending)
+            yield whole.slice(0, size).combine_chunks()
+            rest = whole.slice(size)
+            pending, have = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
+    if have:
+        yield pa.concat_tables(pending).combine_chunks()
+
+
+class Source(ABC):
+    """A database opened read-only; `schema` is reflected once when it opens."""
+
+    ref: DatabaseRef
+    schema: Schema
+
+    def table(self, key: str) -> Table:
+        if key not in self.schema:
+            known = ", ".join(sorted(self.schema.tables)) or "none"
+            raise BadInputError(f"{self.ref.display} has no table {key!r} (tables: {known})")
+        return self.schema[key]
+
+    def columns_of(self, key: str, columns: Sequence[str] | None) -> list[str]:
+        t = self.table(key)
+        if columns is None:
+            return list(t.column_names)
+        unknown = [c for c in columns if c not in t.column_names]
+        if unknown:
+            raise BadInputError(
+                f"{key} has no column(s) {', '.join(unknown)} (columns: {', '.join(t.column_names)})"
+            )
+        return list(columns)
+
+    @abstractmethod
+    def count(self, table: str) -> int: ...
+
+    @abstractmethod
+    def read_arrow(
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: Sequence[str] | None = None
+    ) -> Iterator[pa.Table]:
+        """Stream a table as Arrow tables of `batch_size` rows, typed by `arrow_type`."""
+
+    def read_batches(
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: Sequence[str] | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """Stream a table as DataFrames of `batch_size` rows with pyarrow-backed dtypes (none if empty)."""
+        for t in self.read_arrow(table, batch_size, columns):
+            yield to_pandas(t)
+
+    @abstractmethod
+    def sample(self, table: str, n: int) -> pd.DataFrame:
+        """About `n` rows spread evenly over the table, the same rows every time."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _empty_frame(self, table: str, columns: list[str]) -> pd.DataFrame:
+        t = self.table(table)
+        arrays = [pa.array([], type=arrow_type(t.column(c), self.ref.dialect)) for c in columns]
+        return to_pandas(pa.Table.from_arrays(arrays, names=columns))
+
+
+class Target(ABC):
+    """A database sanitize loads into; only ever changed through a `Load`."""
+
+    ref: DatabaseRef
+
+    @abstractmethod
+    def begin_load(self, schema: Schema, *, tables: Sequence[str] | None = None) -> Load: ...
+
+    @abstractmethod
+    def published_schema(self) -> Schema | None:
+        """What is currently published, or None when nothing is."""
+
+    def is_empty(self) -> bool:
+        published = self.published_schema()
+        return published is None or not published.tables
+
+    @abstractmethod
+    def is_owned(self) -> bool:
+        """True when the published data was written by sanitize (its ownership record is there)."""
+
+    def close(self) -> None:  # noqa: B027 - engines that hold connections override it
+        """Release connections (a Target holds none between loads unless an engine says otherwise)."""
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Load(ABC):
+    """One load into a shadow copy of the target; publish() makes it visible atomically."""
+
+    def __init__(self, target: Target, built: TargetTables) -> None:
+        self.target = target
+        self.built = built
+        self.written: dict[str, int] = dict.fromkeys(built.keys, 0)
+        self.state = "loading"  # loading -> finished -> published | aborted
+        self._types = {
+            key: [
+                arrow_type(replace(c, sql_type=built.tables[key].c[c.name].type), built.dialect)
+                for c in built.source[key].columns
+            ]
+            for key in built.keys
+        }
+
+    @property
+    def schema(self) -> Schema:
+        return self.built.source
+
+    def _check_state(self, want: str, doing: str) -> None:
+        if self.state != want:
+            raise LoadError(f"cannot {doing} a load that is {self.state} (expected {want})")
+
+    def write(self, table: str, batch: pd.DataFrame) -> None:
+        """Bulk-write one batch (cast to the target column types) into the shadow copy."""
+        self._check_state("loading", "write to")
+        if table not in self.written:
+            raise LoadError(f"{table} is not part of this load (tables: {', '.join(self.built.keys)})")
+        if len(batch) == 0:
+            return
+        arrow = batch_to_arrow(batch, self.built.source[table], self._types[table])
+        self._write_arrow(table, arrow)
+        self.written[table] += arrow.num_rows
+
+    @abstractmethod
+    def _write_arrow(self, table: str, data: pa.Table) -> None: ...
+
+    def finish(self) -> None:
+        """Build constraints and indexes, set sequences, and run the gate; CheckFailedError stops it."""
+        self._check_state("loading", "finish")
+        try:
+            self._finish()
+        except BaseException:
+            self.abort()
+            raise
+        self.state = "finished"
+
+    @abstractmethod
+    def _finish(self) -> None: ...
+
+    def check_counts(self, counted: dict[str, int]) -> None:
+        wrong = [
+            f"{k}: {counted[k]} rows in the shadow copy, {n} written"
+            for k, n in self.written.items()
+            if counted.get(k) != n
+        ]
+        if wrong:
+            raise CheckFailedError(
+                "row counts in the shadow copy do not match what was written; nothing was published",
+                problems=wrong,
+            )
+
+    @abstractmethod
+    def source(self) -> Source:
+        """Read the unpublished shadow copy (call after finish)."""
+
+    def publish(self) -> None:
+        """Make the shadow copy the published data, atomically."""
+        self._check_state("finished", "publish")
+        try:
+            self._publish()
+        except BaseException:
+            self.abort()
+            raise
+        self.state = "published"
+
+    @abstractmethod
+    def _publish(self) -> None: ...
+
+    def abort(self) -> None:
+        """Drop the shadow copy; what was published stays as it was."""
+        if self.state in ("published", "aborted"):
+            return
+        self.state = "aborted"
+        self._abort()
+
+    @abstractmethod
+    def _abort(self) -> None: ...
+
+    def __enter__(self) -> Load:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.state != "published":
+            if exc is None and self.state != "aborted":
+                log.warning(
+                    "load into %s left without publish(); the shadow copy is dropped", self.target.ref
+                )
+            self.abort()

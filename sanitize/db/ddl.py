@@ -1,0 +1,279 @@
+"""Schema -> SQLAlchemy Table objects for a target engine, with cross-engine type mapping.
+
+Within one engine the reflected SQL type is reused as it is. Across engines each column is rebuilt
+from its logical kind (text, integer, decimal, datetime, ...) with the length, precision and time-zone
+it had, so PostgreSQL `numeric(12,2)` becomes MySQL `DECIMAL(12,2)` and SQLite `NUMERIC(12,2)`.
+Defaults are copied within one engine and translated across engines when they are plain literals or
+the current time; anything else is dropped with a warning. Constraints that are created after the
+data (unique constraints, foreign keys, indexes) come from `post_load_ddl`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.schema import AddConstraint, CreateIndex, DDLElement
+
+from sanitize.db.types import int_width
+from sanitize.schema import Column, Schema, Table
+
+log = logging.getLogger("sanitize")
+
+MAX_NAME = {"postgresql": 63, "mysql": 64, "sqlite": 1000}
+MYSQL_VARCHAR_MAX = 16_000  # utf8mb4 row-size limit; longer text becomes TEXT types
+
+
+def type_family(t: sa.types.TypeEngine | None) -> str | None:  # type: ignore[type-arg]
+    """The engine a reflected type belongs to, or None for a generic SQLAlchemy type."""
+    if t is None:
+        return None
+    mod = type(t).__module__
+    for fam in ("postgresql", "mysql", "sqlite"):
+        if f"dialects.{fam}" in mod:
+            return fam
+    return None
+
+
+def source_dialect_of(schema: Schema) -> str:
+    """The engine `schema` was reflected from; "generic" when unknown (types are then rebuilt from kinds)."""
+    if schema.dialect:
+        return schema.dialect
+    for t in schema.tables.values():
+        for c in t.columns:
+            fam = type_family(c.sql_type)
+            if fam is not None:
+                return fam
+    return "generic"
+
+
+def target_type(col: Column, dialect: str, source_dialect: str) -> sa.types.TypeEngine:  # type: ignore[type-arg]
+    """The SQL type for `col` on `dialect`; `source_dialect` is where it was reflected."""
+    t = col.sql_type
+    fam = type_family(t)
+    if (
+        t is not None
+        and source_dialect == dialect
+        and fam in (None, dialect)
+        and not isinstance(t, sa.types.NullType)
+    ):
+        return t
+    k = col.kind
+    if k == "integer":
+        return {2: sa.SmallInteger(), 4: sa.Integer(), 8: sa.BigInteger()}[int_width(col, source_dialect)]
+    if k == "float":
+        return sa.Double()
+    if k == "decimal":
+        if col.precision:
+            return sa.Numeric(col.precision, col.scale or 0)
+        return mysql.DECIMAL(65, 30) if dialect == "mysql" else sa.Numeric()
+    if k == "boolean":
+        return sa.Boolean()
+    if k == "date":
+        return sa.Date()
+    if k == "datetime":
+        if dialect == "mysql":
+            return mysql.DATETIME(fsp=6)
+        return sa.DateTime(timezone=col.timezone)
+    if k == "time":
+        return mysql.TIME(fsp=6) if dialect == "mysql" else sa.Time()
+    if k == "json":
+        return postgresql.JSON() if dialect == "postgresql" else sa.JSON()
+    if k == "uuid":
+        return postgresql.UUID() if dialect == "postgresql" else sa.CHAR(36)
+    if k == "binary":
+        if dialect == "postgresql":
+            return postgresql.BYTEA()
+        if dialect == "mysql":
+            return (
+                mysql.VARBINARY(col.max_length)
+                if col.max_length and col.max_length <= 8000
+                else mysql.LONGBLOB()
+            )
+        return sa.LargeBinary()
+    return _text_type(col, dialect)
+
+
+def _text_type(col: Column, dialect: str) -> sa.types.TypeEngine:  # type: ignore[type-arg]
+    n = col.max_length
+    if dialect == "mysql":
+        if col.enum_values:
+            return mysql.ENUM(*col.enum_values)
+        if n and n <= MYSQL_VARCHAR_MAX:
+            return mysql.VARCHAR(n)
+        return mysql.LONGTEXT()
+    if n:
+        return sa.String(n)
+    return sa.Text()
+
+
+_NUMBER = re.compile(r"^\(?(-?\d+(\.\d+)?([eE][-+]?\d+)?)\)?$")
+_QUOTED = re.compile(r"""^\(?'((?:[^']|'')*)'\)?(::[\w ."]+)*$""")
+_NOW = re.compile(r"^(now\(\)|current_timestamp(\(\d*\))?|localtimestamp|transaction_timestamp\(\))$", re.I)
+
+
+def target_default(col: Column, dialect: str, source_dialect: str) -> sa.TextClause | None:
+    """The server default for `col` on `dialect`, or None when it cannot be carried over."""
+    d = col.default
+    if d is None:
+        return None
+    d = d.strip()
+    if d.lower().startswith("nextval("):
+        return None  # serial: the target makes its own sequence
+    if source_dialect == dialect:
+        return sa.text(d)
+    if m := _NUMBER.match(d):
+        if col.kind == "boolean":
+            truth = float(m.group(1)) != 0
+            return sa.text(("true" if truth else "false") if dialect == "postgresql" else str(int(truth)))
+        return sa.text(m.group(1))
+    if m := _QUOTED.match(d):
+        literal = m.group(1)
+        if col.kind == "boolean" and literal.lower() in ("t", "f", "true", "false", "1", "0"):
+            return (
+                sa.text("1" if literal.lower() in ("t", "true", "1") else "0")
+                if dialect != "postgresql"
+                else sa.text("true" if literal.lower() in ("t", "true", "1") else "false")
+            )
+        return sa.text("'" + literal + "'")
+    if d.lower() in ("true", "false"):
+        if dialect == "postgresql":
+            return sa.text(d.lower())
+        return sa.text("1" if d.lower() == "true" else "0")
+    if _NOW.match(d) and col.kind == "datetime":
+        return sa.text("CURRENT_TIMESTAMP")
+    log.warning("column %s: default %s has no %s equivalent; it is not recreated", col.name, d, dialect)
+    return None
+
+
+def short_name(*parts: str, dialect: str) -> str:
+    """A constraint/index name that fits the engine's identifier limit (hash suffix when cut)."""
+    name = "_".join(parts)
+    limit = MAX_NAME[dialect]
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return name[: limit - 9] + "_" + digest
+
+
+@dataclass
+class TargetTables:
+    """The tables of one load on the target, and what is created only after the data."""
+
+    metadata: sa.MetaData
+    tables: dict[str, sa.Table]  # key -> table (in the physical/shadow schema)
+    source: Schema
+    keys: list[str]
+    dialect: str
+    source_dialect: str
+
+
+def build_tables(
+    schema: Schema,
+    keys: Iterable[str],
+    dialect: str,
+    source_dialect: str,
+    *,
+    physical_schema: Callable[[Table], str | None],
+    inline_constraints: bool,
+) -> TargetTables:
+    """sa.Table objects (columns, types, PK, NOT NULL, defaults) for `keys` of `schema` on `dialect`.
+
+    With `inline_constraints` (SQLite) unique constraints and foreign keys are part of CREATE TABLE.
+    """
+    md = sa.MetaData()
+    keys = list(keys)
+    out: dict[str, sa.Table] = {}
+    for key in keys:
+        t = schema[key]
+        cols = []
+        for c in t.columns:
+            extra: list[sa.Identity] = []
+            autoinc = c.autoincrement and t.primary_key == (c.name,) and c.kind == "integer"
+            default = target_default(c, dialect, source_dialect)
+            if dialect == "postgresql" and autoinc and c.default is None and source_dialect == "postgresql":
+                extra.append(sa.Identity())  # reflected identity column (serials keep nextval)
+            cols.append(
+                sa.Column(
+                    c.name,
+                    target_type(c, dialect, source_dialect),
+                    *extra,
+                    nullable=c.nullable and c.name not in t.primary_key,
+                    server_default=default,
+                    autoincrement=bool(autoinc),
+                    primary_key=False,
+                )
+            )
+        args: list[sa.schema.SchemaItem] = list(cols)
+        if t.primary_key:
+            args.append(sa.PrimaryKeyConstraint(*t.primary_key))
+        # engines without schemas keep the key (`sales.returns`) so tables of two schemas cannot collide
+        name = t.name if dialect == "postgresql" or t.key == t.name else t.key
+        out[key] = sa.Table(name, md, *args, schema=physical_schema(t))
+    built = TargetTables(md, out, schema, keys, dialect, source_dialect)
+    if inline_constraints:
+        for key in keys:
+            for uc in _uniques(built, key):
+                out[key].append_constraint(uc)
+            for fk in _foreign_keys(built, key):
+                out[key].append_constraint(fk)
+    return built
+
+
+def _uniques(built: TargetTables, key: str) -> list[sa.UniqueConstraint]:
+    t = built.source[key]
+    name = built.tables[key].name
+    return [
+        sa.UniqueConstraint(*cols, name=short_name(name, *cols, "key", dialect=built.dialect))
+        for cols in t.unique_constraints
+    ]
+
+
+def _foreign_keys(built: TargetTables, key: str) -> list[sa.ForeignKeyConstraint]:
+    t = built.source[key]
+    fks = []
+    for fk in t.foreign_keys:
+        parent = built.tables.get(fk.ref_table)
+        if parent is None:
+            log.warning(
+                "%s: foreign key to %s is not recreated (that table is not copied)", key, fk.ref_table
+            )
+            continue
+        name = (
+            fk.name
+            if fk.name and built.dialect == built.source_dialect
+            else short_name(built.tables[key].name, *fk.columns, "fkey", dialect=built.dialect)
+        )
+        fks.append(
+            sa.ForeignKeyConstraint(list(fk.columns), [parent.c[c] for c in fk.ref_columns], name=name)
+        )
+    return fks
+
+
+def post_load_ddl(built: TargetTables, *, constraints: bool) -> list[DDLElement]:
+    """Indexes (and, unless created inline, unique constraints then foreign keys) to run after the data."""
+    stmts: list[DDLElement] = []
+    for key in built.keys:
+        table, t = built.tables[key], built.source[key]
+        if constraints:
+            for uc in _uniques(built, key):
+                table.append_constraint(uc)
+                stmts.append(AddConstraint(uc))
+        for ix in t.indexes:
+            name = (
+                ix.name
+                if ix.name and built.dialect == built.source_dialect
+                else short_name("ix", table.name, *ix.columns, dialect=built.dialect)
+            )
+            stmts.append(CreateIndex(sa.Index(name, *[table.c[c] for c in ix.columns], unique=ix.unique)))
+    if constraints:
+        for key in built.keys:
+            for fk in _foreign_keys(built, key):
+                built.tables[key].append_constraint(fk)
+                stmts.append(AddConstraint(fk))
+    return stmts

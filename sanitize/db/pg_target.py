@@ -1,0 +1,345 @@
+"""PostgreSQL target: shadow schemas, COPY, the gate, and a schema swap in one transaction.
+
+Ownership is recorded in the `sanitize_meta` schema: `objects` lists every shadow or old schema a
+run created (so a later run drops exactly those after a kill) and `published` lists the schemas
+sanitize published with their tables. A schema sanitize did not publish is replaced only when it is
+empty; one it did publish is replaced only when it holds nothing but the tables sanitize put there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import sqlalchemy as sa
+from psycopg import errors as pgerr
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateTable
+
+from sanitize.db.base import BackgroundWriter, Load, Target
+from sanitize.db.ddl import build_tables, post_load_ddl, short_name, source_dialect_of
+from sanitize.db.postgres import (
+    PostgresSource,
+    advisory_key,
+    csv_for_copy,
+    enum_copy,
+    pg_connect,
+    q,
+    qualified,
+)
+from sanitize.db.reflect import reflect_schema
+from sanitize.db.refs import DatabaseRef, connection_failed, scrub
+from sanitize.errors import CheckFailedError, ConcurrentRunError, LoadError, TargetRefusedError
+from sanitize.schema import Schema, Table
+
+log = logging.getLogger("sanitize")
+
+META = "sanitize_meta"
+LOCK_TIMEOUT = "10s"
+_DIALECT = postgresql.dialect()
+META_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {META}",
+    f"CREATE TABLE IF NOT EXISTS {META}.objects (name text PRIMARY KEY, kind text NOT NULL, "
+    "created timestamptz NOT NULL DEFAULT now())",
+    f"CREATE TABLE IF NOT EXISTS {META}.published (schema_name text PRIMARY KEY, tables text[] NOT NULL, "
+    "published_at timestamptz NOT NULL DEFAULT now())",
+)
+
+
+def _rows(conn: psycopg.Connection[Any], sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    return conn.execute(sql, args or None).fetchall()
+
+
+def _schema_exists(conn: psycopg.Connection[Any], name: str) -> bool:
+    return bool(_rows(conn, "SELECT 1 FROM pg_namespace WHERE nspname = %s", name))
+
+
+def _meta_exists(conn: psycopg.Connection[Any]) -> bool:
+    return bool(_rows(conn, "SELECT 1 FROM pg_class WHERE oid = to_regclass(%s)", f"{META}.published"))
+
+
+class PostgresTarget(Target):
+    """A PostgreSQL database; each published schema is swapped in whole."""
+
+    def __init__(self, ref: DatabaseRef, *, lock_timeout: str = LOCK_TIMEOUT) -> None:
+        self.ref = ref
+        self.lock_timeout = lock_timeout  # how long publish waits for locks (PostgreSQL interval text)
+
+    def published_schema(self) -> Schema | None:
+        engine = sa.create_engine(self.ref.url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                schema = reflect_schema(conn)
+        except sa.exc.OperationalError as exc:
+            raise connection_failed(self.ref, exc.orig or exc) from None
+        finally:
+            engine.dispose()
+        return schema if schema.tables else None
+
+    def is_owned(self) -> bool:
+        with pg_connect(self.ref) as conn:
+            return _meta_exists(conn) and bool(_rows(conn, f"SELECT 1 FROM {META}.published LIMIT 1"))
+
+    def begin_load(self, schema: Schema, *, tables: Sequence[str] | None = None) -> PostgresLoad:
+        return PostgresLoad(self, schema, list(tables) if tables is not None else list(schema.tables))
+
+
+class PostgresLoad(Load):
+    """A load into `sanitize_shadow_*` schemas of the target database."""
+
+    def __init__(self, target: PostgresTarget, schema: Schema, keys: list[str]) -> None:
+        self.ref = target.ref
+        self.lock_timeout = target.lock_timeout
+        src_dialect = source_dialect_of(schema)
+        self._writer = BackgroundWriter()
+        self._conn: psycopg.Connection[Any] | None = pg_connect(self.ref)
+        conn = self._conn
+        if not _rows(conn, "SELECT pg_try_advisory_lock(%s)", advisory_key(self.ref))[0][0]:
+            conn.close()
+            raise ConcurrentRunError(
+                f"another sanitize run is loading {self.ref.display} (it holds the advisory lock); "
+                "wait for it"
+            )
+        try:
+            for stmt in META_DDL:
+                conn.execute(stmt)
+            self._drop_stale(conn)
+            logical = {k: self._logical(schema[k], src_dialect) for k in keys}
+            self.shadows = {
+                s: short_name("sanitize_shadow", s, dialect="postgresql") for s in set(logical.values())
+            }
+            self.swap = sorted(
+                set(self.shadows) | {r[0] for r in _rows(conn, f"SELECT schema_name FROM {META}.published")}
+            )
+            self._check_ownership(conn)
+            built = build_tables(
+                schema,
+                keys,
+                "postgresql",
+                src_dialect,
+                physical_schema=lambda t: self.shadows[logical[t.key]],
+                inline_constraints=False,
+            )
+            super().__init__(target, built)
+            self._create(conn)
+        except BaseException:
+            self._release()
+            raise
+
+    @staticmethod
+    def _logical(t: Table, src_dialect: str) -> str:
+        return t.schema if src_dialect == "postgresql" and t.schema else "public"
+
+    def _drop_stale(self, conn: psycopg.Connection[Any]) -> None:
+        for name, kind in _rows(conn, f"SELECT name, kind FROM {META}.objects ORDER BY name"):
+            log.info("dropping %s schema %s left by an interrupted run", kind, name)
+            with conn.transaction():
+                conn.execute(f"DROP SCHEMA IF EXISTS {q(name)} CASCADE")
+                conn.execute(f"DELETE FROM {META}.objects WHERE name = %s", (name,))
+
+    def _check_ownership(self, conn: psycopg.Connection[Any]) -> None:
+        published = dict(_rows(conn, f"SELECT schema_name, tables FROM {META}.published"))
+        problems = []
+        for s in self.swap:
+            if not _schema_exists(conn, s):
+                continue
+            rels = [
+                r[0]
+                for r in _rows(
+                    conn,
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                    "c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r','p','v','m','f')",
+                    s,
+                )
+            ]
+            if s in published:
+                foreign = sorted(set(rels) - set(published[s]))
+            else:
+                others = _rows(
+                    conn,
+                    "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                    "WHERE n.nspname = %s AND t.typtype IN ('e','d') UNION ALL SELECT p.proname FROM "
+                    "pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s",
+                    s,
+                    s,
+                )
+                foreign = sorted(rels + [r[0] for r in others])
+            if foreign:
+                problems.append(f"schema {s}: {', '.join(foreign[:10])}{' ...' if len(foreign) > 10 else ''}")
+        if problems:
+            raise TargetRefusedError(
+                f"{self.ref.display} holds objects sanitize did not create in the schemas it would replace; "
+                "sanitize never drops what it did not create: load into an empty database, or move or drop "
+                "these objects yourself",
+                problems=problems,
+            )
+
+    def _create(self, conn: psycopg.Connection[Any]) -> None:
+        enums: dict[tuple[str, str], Any] = {}
+        for table in self.built.tables.values():
+            for col in table.columns:
+                col.type = enum_copy(col.type, str(table.schema), enums)
+        with conn.transaction():
+            for shadow in self.shadows.values():
+                conn.execute(f"INSERT INTO {META}.objects (name, kind) VALUES (%s, 'shadow')", (shadow,))
+                conn.execute(f"CREATE SCHEMA {q(shadow)}")
+            for (schema, name), enum in enums.items():
+                labels = ", ".join("'" + v.replace("'", "''") + "'" for v in enum.enums)
+                conn.execute(f"CREATE TYPE {qualified(schema, name)} AS ENUM ({labels})")
+            for table in self.built.tables.values():
+                conn.execute(str(CreateTable(table).compile(dialect=_DIALECT)))
+
+    def _live(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            raise LoadError(f"the load into {self.ref.display} has no connection any more")
+        return self._conn
+
+    def _fail(self, exc: psycopg.Error, table: str, doing: str) -> Exception:
+        if isinstance(exc, psycopg.OperationalError) or self._conn is None or self._conn.closed:
+            return connection_failed(self.ref, exc, f"{doing} (table {table}) in")
+        detail = scrub(str(exc).strip().replace("\n", " "), self.ref)
+        return LoadError(f"{table}: {doing} failed on {self.ref.display}: {detail[:400]}")
+
+    def _write_arrow(self, table: str, data: pa.Table) -> None:
+        t = self.built.tables[table]
+        cols = ", ".join(q(c) for c in data.column_names)
+        sql = f"COPY {qualified(t.schema, t.name)} ({cols}) FROM STDIN (FORMAT csv)"
+        payload = csv_for_copy(data)
+        self._writer.submit(lambda: self._copy(table, sql, payload))
+
+    def _copy(self, table: str, sql: str, payload: bytes) -> None:
+        try:
+            with self._live().cursor().copy(sql) as cp:
+                cp.write(payload)
+        except psycopg.Error as exc:
+            raise self._fail(exc, table, "COPY") from None
+
+    def _finish(self) -> None:
+        self._writer.drain()
+        conn = self._live()
+        for stmt in post_load_ddl(self.built, constraints=True):
+            try:
+                conn.execute(str(stmt.compile(dialect=_DIALECT)))
+            except (pgerr.UniqueViolation, pgerr.ForeignKeyViolation) as exc:
+                what = (
+                    "duplicate values"
+                    if isinstance(exc, pgerr.UniqueViolation)
+                    else "rows that reference nothing"
+                )
+                raise CheckFailedError(
+                    f"the shadow copy has {what}: {scrub(str(exc).splitlines()[0], self.ref)} "
+                    f"({str(stmt.compile(dialect=_DIALECT))[:200]}); nothing was published"
+                ) from None
+            except psycopg.Error as exc:
+                raise self._fail(exc, "constraints", "creating constraints and indexes") from None
+        counted, problems = {}, []
+        for key, t in self.built.tables.items():
+            name = qualified(t.schema, t.name)
+            counted[key] = int(_rows(conn, f"SELECT count(*) FROM {name}")[0][0])
+            for col in t.columns:
+                if not (col.autoincrement is True or col.identity is not None):
+                    continue
+                seq = _rows(conn, "SELECT pg_get_serial_sequence(%s, %s)", name, col.name)[0][0]
+                if seq is None:
+                    continue
+                top = _rows(conn, f"SELECT max({q(col.name)}) FROM {name}")[0][0]
+                if top is not None:
+                    conn.execute("SELECT setval(%s, %s, false)", (seq, int(top) + 1))
+                    nxt = _rows(
+                        conn, f"SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {seq}"
+                    )
+                    if nxt[0][0] <= top:
+                        problems.append(
+                            f"{key}.{col.name}: sequence {seq} would hand out {nxt[0][0]} <= {top}"
+                        )
+            conn.execute(f"ANALYZE {name}")
+        self.check_counts(counted)
+        if problems:
+            raise CheckFailedError(
+                "sequences are behind the loaded data; nothing was published", problems=problems
+            )
+
+    def source(self) -> PostgresSource:
+        self._check_state("finished", "read")
+        return PostgresSource(self.ref, schemas={shadow: s for s, shadow in self.shadows.items()})
+
+    def _publish(self) -> None:
+        conn = self._live()
+        olds = []
+        try:
+            with conn.transaction():
+                conn.execute("SELECT set_config('lock_timeout', %s, true)", (self.lock_timeout,))
+                for s in self.swap:
+                    if _schema_exists(conn, s):
+                        old = short_name("sanitize_old", s, dialect="postgresql")
+                        conn.execute(f"INSERT INTO {META}.objects (name, kind) VALUES (%s, 'old')", (old,))
+                        conn.execute(f"ALTER SCHEMA {q(s)} RENAME TO {q(old)}")
+                        olds.append(old)
+                    if s in self.shadows:
+                        conn.execute(f"ALTER SCHEMA {q(self.shadows[s])} RENAME TO {q(s)}")
+                        conn.execute(f"DELETE FROM {META}.objects WHERE name = %s", (self.shadows[s],))
+                conn.execute(f"DELETE FROM {META}.published")
+                for s in self.shadows:
+                    names = sorted(t.name for t in self.built.tables.values() if t.schema == self.shadows[s])
+                    conn.execute(
+                        f"INSERT INTO {META}.published (schema_name, tables) VALUES (%s, %s)", (s, names)
+                    )
+        except pgerr.LockNotAvailable:
+            raise LoadError(
+                f"publishing into {self.ref.display} timed out after {self.lock_timeout} waiting for a lock; "
+                "sessions are holding the schemas — retry when they are idle"
+            ) from None
+        except psycopg.Error as exc:
+            raise self._fail(exc, "publish", "the schema swap") from None
+        log.info("published %s into %s", ", ".join(self.shadows), self.ref.display)
+        for old in olds:
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT set_config('lock_timeout', %s, true)", (self.lock_timeout,))
+                    conn.execute(f"DROP SCHEMA IF EXISTS {q(old)} CASCADE")
+                    conn.execute(f"DELETE FROM {META}.objects WHERE name = %s", (old,))
+            except psycopg.Error as exc:
+                log.warning(
+                    "old generation %s is still in use (%s); the next run drops it", old, type(exc).__name__
+                )
+        self._release()
+
+    def _abort(self) -> None:
+        with contextlib.suppress(BaseException):
+            self._writer.drain()
+        conn = self._conn
+        if (
+            conn is None
+            or conn.closed
+            or conn.info.transaction_status == psycopg.pq.TransactionStatus.UNKNOWN
+        ):
+            self._release()
+            try:
+                conn = self._conn = pg_connect(self.ref)
+                if not _rows(conn, "SELECT pg_try_advisory_lock(%s)", advisory_key(self.ref))[0][0]:
+                    self._release()  # another run owns the target now and drops our recorded shadow itself
+                    return
+            except Exception:  # noqa: BLE001 - the next run cleans up what is recorded in sanitize_meta
+                log.warning(
+                    "could not reconnect to drop the shadow copy in %s; the next run drops it", self.ref
+                )
+                self._release()
+                return
+        with contextlib.suppress(psycopg.Error):
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.rollback()
+            for shadow in getattr(self, "shadows", {}).values():
+                with conn.transaction():
+                    conn.execute(f"DROP SCHEMA IF EXISTS {q(shadow)} CASCADE")
+                    conn.execute(f"DELETE FROM {META}.objects WHERE name = %s", (shadow,))
+        self._release()
+
+    def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()  # ends the session: the advisory lock goes with it

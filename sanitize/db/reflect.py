@@ -1,0 +1,207 @@
+"""SQLAlchemy reflection -> `sanitize.schema.Schema`, the same shape for every engine.
+
+PostgreSQL reflects every non-system schema (tables outside `public` are keyed `schema.table`);
+MySQL/MariaDB and SQLite reflect the connected database. Objects sanitize itself owns (shadow
+schemas/databases, the `sanitize_meta` table) are never part of a reflected schema. A physical
+schema can be presented under another name (`schemas={"sanitize_shadow_public": "public"}`), which is
+how a shadow copy reads back with the keys of the data it will replace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+
+from sanitize.db.types import kind_of
+from sanitize.schema import Column, ForeignKey, Index, Schema, Table
+
+log = logging.getLogger("sanitize")
+
+OWNED_PREFIX = "sanitize_"  # every schema, database or table sanitize creates starts with this
+META_TABLE = "sanitize_meta"
+PG_SYSTEM = ("pg_catalog", "information_schema", "pg_toast")
+DEFAULT_SCHEMA = {"postgresql": "public", "mysql": None, "sqlite": None}
+
+
+def table_key(schema: str | None, name: str, dialect: str) -> str:
+    """How rules name a table: bare in the default schema, `schema.table` elsewhere."""
+    if schema is None or schema == DEFAULT_SCHEMA.get(dialect):
+        return name
+    return f"{schema}.{name}"
+
+
+def user_schemas(inspector: sa.Inspector, dialect: str) -> list[str | None]:
+    """The schemas whose tables are user data (PostgreSQL); [None] elsewhere."""
+    if dialect != "postgresql":
+        return [None]
+    names = inspector.get_schema_names()
+    return sorted(  # type: ignore[return-value]
+        n
+        for n in names
+        if n not in PG_SYSTEM
+        and not n.startswith(("pg_temp_", "pg_toast_temp_"))
+        and not n.startswith(OWNED_PREFIX)
+    )
+
+
+def _column(info: Mapping[str, Any], single_int_pk: bool, dialect: str) -> Column:
+    t = info["type"]
+    kind = kind_of(t)
+    default = info.get("default")
+    identity = info.get("identity")
+    autoinc = info.get("autoincrement") is True or bool(identity)
+    if dialect == "postgresql" and isinstance(default, str) and default.startswith("nextval("):
+        autoinc = True
+    if dialect == "sqlite" and single_int_pk:
+        autoinc = True
+    precision = scale = None
+    if kind == "decimal":
+        precision, scale = getattr(t, "precision", None), getattr(t, "scale", None)
+    max_length = getattr(t, "length", None) if kind in ("text", "binary", "other") else None
+    enums = tuple(t.enums) if isinstance(t, sa.Enum) and t.enums else None
+    return Column(
+        name=info["name"],
+        kind=kind,
+        nullable=bool(info.get("nullable", True)),
+        max_length=max_length if isinstance(max_length, int) else None,
+        precision=precision,
+        scale=scale,
+        default=None if default is None else str(default),
+        autoincrement=autoinc,
+        timezone=bool(getattr(t, "timezone", False)),
+        sql_type=t,
+        enum_values=enums,
+    )
+
+
+def _index(ix: Mapping[str, Any], where: str) -> Index | None:
+    cols = ix.get("column_names") or []
+    if any(c is None for c in cols) or not cols:
+        log.warning("%s: index %s uses expressions; it is not recreated", where, ix.get("name"))
+        return None
+    return Index(name=ix.get("name"), columns=tuple(cols), unique=bool(ix.get("unique")))
+
+
+def reflect_schema(
+    conn: sa.Connection,
+    *,
+    schemas: Mapping[str | None, str | None] | None = None,
+) -> Schema:
+    """Reflect the user tables visible on `conn`.
+
+    `schemas` maps physical schema -> logical schema; by default every user schema maps to itself.
+    """
+    dialect = "mysql" if conn.dialect.name in ("mysql", "mariadb") else conn.dialect.name
+    insp = sa.inspect(conn)
+    mapping: dict[str | None, str | None] = (
+        dict(schemas) if schemas is not None else {s: s for s in user_schemas(insp, dialect)}
+    )
+    tables: dict[str, Table] = {}
+    for physical, logical in mapping.items():
+        names = insp.get_table_names(schema=physical)
+        for name in sorted(names):
+            if name == META_TABLE or (dialect == "sqlite" and name.startswith("sqlite_")):
+                continue
+            key = table_key(logical, name, dialect)
+            tables[key] = _table(insp, physical, logical, name, key, dialect, mapping)
+    return Schema(tables=tables, dialect=dialect)
+
+
+def _table(
+    insp: sa.Inspector,
+    physical: str | None,
+    logical: str | None,
+    name: str,
+    key: str,
+    dialect: str,
+    mapping: Mapping[str | None, str | None],
+) -> Table:
+    cols_info = insp.get_columns(name, schema=physical)
+    pk = tuple(insp.get_pk_constraint(name, schema=physical).get("constrained_columns") or ())
+    int_pk = {
+        c["name"]
+        for c in cols_info
+        if len(pk) == 1 and c["name"] == pk[0] and kind_of(c["type"]) == "integer"
+    }
+    columns = tuple(_column(c, c["name"] in int_pk, dialect) for c in cols_info)
+    if pk:
+        columns = tuple(replace(c, nullable=False) if c.name in pk else c for c in columns)
+    fks = []
+    for fk in insp.get_foreign_keys(name, schema=physical):
+        ref_schema = fk.get("referred_schema")
+        ref_logical = mapping.get(ref_schema, ref_schema) if ref_schema is not None else logical
+        if dialect == "postgresql" and ref_schema is None:
+            ref_logical = "public"  # PostgreSQL omits the schema of a table on the search path
+        ref_key = table_key(ref_logical, fk["referred_table"], dialect)
+        ref_cols = tuple(fk.get("referred_columns") or ())
+        if not ref_cols:
+            ref_pk = insp.get_pk_constraint(fk["referred_table"], schema=ref_schema)
+            ref_cols = tuple(ref_pk.get("constrained_columns") or ())
+        fks.append(
+            ForeignKey(
+                columns=tuple(fk["constrained_columns"]),
+                ref_table=ref_key,
+                ref_columns=ref_cols,
+                name=fk.get("name"),
+            )
+        )
+    uniques: list[tuple[str, ...]] = []
+    found = (
+        _sqlite_uniques(insp, name)
+        if dialect == "sqlite"
+        else [
+            tuple(uc.get("column_names") or ()) for uc in insp.get_unique_constraints(name, schema=physical)
+        ]
+    )
+    for cols in found:
+        if cols and cols not in uniques:
+            uniques.append(cols)
+    indexes = []
+    for ix in insp.get_indexes(name, schema=physical):
+        if ix.get("duplicates_constraint") or (
+            ix.get("unique") and tuple(ix.get("column_names") or ()) in uniques
+        ):
+            continue
+        made = _index(ix, key)
+        if made is not None:
+            indexes.append(made)
+    return Table(
+        key=key,
+        name=name,
+        schema=logical if dialect == "postgresql" else None,
+        columns=columns,
+        primary_key=pk,
+        foreign_keys=tuple(fks),
+        unique_constraints=tuple(uniques),
+        indexes=tuple(indexes),
+    )
+
+
+def _sqlite_uniques(insp: sa.Inspector, name: str) -> list[tuple[str, ...]]:
+    """UNIQUE constraints of a SQLite table, from its automatic indexes (SQLAlchemy's parser misses some)."""
+    conn = insp.bind
+    assert isinstance(conn, sa.Connection)
+    q = quote_ident(name, "sqlite")
+    out = []
+    for row in conn.exec_driver_sql(f"PRAGMA index_list({q})").fetchall():
+        if row[3] == "u":  # origin: u = UNIQUE constraint, c = CREATE INDEX, pk = primary key
+            info = conn.exec_driver_sql(f"PRAGMA index_info({quote_ident(row[1], 'sqlite')})").fetchall()
+            out.append(tuple(r[2] for r in sorted(info)))
+    return sorted(out)
+
+
+def quote_ident(name: str, dialect: str) -> str:
+    """An identifier quoted for raw SQL on `dialect`."""
+    if dialect == "mysql":
+        return "`" + name.replace("`", "``") + "`"
+    return '"' + name.replace('"', '""') + '"'
+
+
+def safe_name(text: str) -> str:
+    """`text` reduced to [a-z0-9_] (for names sanitize makes up)."""
+    return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "x"

@@ -1,0 +1,204 @@
+"""Where a database is: resolve a URL, file path or environment name into a `DatabaseRef`.
+
+A `DatabaseRef` carries the full SQLAlchemy URL (password inside) but only ever shows `display`, the
+URL with the password masked. `identity` says which database it really is, so `localhost`,
+`127.0.0.1` and `::1` on the default port name the same server and a target equal to its source can
+be refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from sanitize.errors import ConnectionFailed, UrlError
+
+Dialect = str  # "sqlite" | "postgresql" | "mysql"
+
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+# scheme (before "+driver") -> (dialect, drivername we connect with)
+SCHEMES = {
+    "postgresql": ("postgresql", "postgresql+psycopg"),
+    "postgres": ("postgresql", "postgresql+psycopg"),
+    "mysql": ("mysql", "mysql+pymysql"),
+    "mariadb": ("mysql", "mariadb+pymysql"),
+    "sqlite": ("sqlite", "sqlite"),
+}
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
+ENCODE_HINT = (
+    "percent-encode special characters in the password (@ -> %40, : -> %3A, / -> %2F, % -> %25, # -> %23)"
+)
+
+
+@dataclass(frozen=True)
+class DatabaseRef:
+    """Where a database is, never holding a printable password."""
+
+    url: URL  # full URL, password inside: never str() it into a message
+    dialect: Dialect  # "sqlite" | "postgresql" | "mysql"
+    display: str  # URL with the password masked, safe for logs and reports
+    identity: tuple[object, ...]  # equal identity = same database
+
+    def __repr__(self) -> str:
+        return f"DatabaseRef({self.display})"
+
+    __str__ = __repr__
+
+    @property
+    def path(self) -> Path:
+        """The file of a SQLite database."""
+        if self.dialect != "sqlite" or not self.url.database:
+            raise UrlError(f"{self.display} is not a SQLite file")
+        return Path(self.url.database)
+
+    @property
+    def password(self) -> str | None:
+        pw = self.url.password
+        return None if pw is None else str(pw)
+
+
+def mask_spec(spec: str) -> str:
+    """A user-typed spec with anything that may be a password replaced by ***."""
+    return re.sub(r"^([A-Za-z][\w+.-]*://[^:/@]*:)(.*)@", r"\1***@", spec)
+
+
+def scrub(text: str, ref: DatabaseRef) -> str:
+    """`text` (e.g. a driver's error message) with the password of `ref`, in any encoding, removed."""
+    pw = ref.password
+    if pw:
+        from urllib.parse import quote, quote_plus
+
+        for form in sorted({pw, quote(pw, safe=""), quote_plus(pw), quote(pw)}, key=len, reverse=True):
+            text = text.replace(form, "***")
+    return text
+
+
+def connection_failed(ref: DatabaseRef, exc: BaseException, doing: str = "connect to") -> ConnectionFailed:
+    """A ConnectionFailed naming host:port/database, never the password."""
+    detail = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, ref)
+    where = ref.display
+    if ref.dialect != "sqlite":
+        u = ref.url
+        where = f"{u.host or 'localhost'}:{u.port or DEFAULT_PORTS[ref.dialect]}/{u.database or ''}"
+    return ConnectionFailed(
+        f"could not {doing} {ref.dialect} database {where} ({detail}); check that the server is running, "
+        "the host, port, database name and credentials are right, and the network allows the connection"
+    )
+
+
+@lru_cache(maxsize=1)
+def _local_addresses() -> frozenset[str]:
+    addrs = {"127.0.0.1", "::1"}
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None):
+            addrs.add(str(info[4][0]))
+    except OSError:
+        pass
+    return frozenset(addrs)
+
+
+@lru_cache(maxsize=64)
+def canonical_host(host: str | None) -> str:
+    """One name per server: every loopback or local address (or a unix socket) becomes 'local'."""
+    if not host or host.startswith("/"):
+        return "local"
+    host = host.strip("[]").lower()
+    try:
+        ips = {str(info[4][0]).split("%")[0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return host
+    if any(ipaddress.ip_address(ip).is_loopback or ip in _local_addresses() for ip in ips):
+        return "local"
+    return min(ips)
+
+
+def _sqlite_ref(path: str | Path, query: Mapping[str, str] | None = None) -> DatabaseRef:
+    p = Path(path).expanduser()
+    real = os.path.realpath(p)
+    url = URL.create("sqlite", database=str(p))
+    return DatabaseRef(url=url, dialect="sqlite", display=str(p), identity=("sqlite", real))
+
+
+def _server_ref(url: URL, dialect: Dialect, spec: str) -> DatabaseRef:
+    if url.host and "@" in url.host:
+        raise UrlError(
+            f"database URL {mask_spec(spec)} has '@' in its host part, so the password most likely holds a "
+            f"special character; {ENCODE_HINT}"
+        )
+    if url.port is not None and not 0 < url.port < 65536:
+        raise UrlError(
+            f"database URL {url.render_as_string(hide_password=True)}: port {url.port} is out of range"
+        )
+    database = url.database
+    if dialect == "postgresql" and not database:
+        database = url.username or "postgres"
+    if dialect == "mysql" and not database:
+        raise UrlError(
+            f"database URL {url.render_as_string(hide_password=True)} names no database; add it after the "
+            "host, e.g. mysql://user@host:3306/staging"
+        )
+    host = url.query.get("host") if not url.host else url.host
+    host_s = host if isinstance(host, str) else (host[0] if host else None)
+    port = url.port or DEFAULT_PORTS[dialect]
+    identity = (dialect, canonical_host(host_s), port, database)
+    return DatabaseRef(
+        url=url, dialect=dialect, display=url.render_as_string(hide_password=True), identity=identity
+    )
+
+
+def resolve(spec: str, *, environments: Mapping[str, str] | None = None) -> DatabaseRef:
+    """A DatabaseRef for a SQLAlchemy URL, a SQLite file path, or an environment name."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise UrlError("no database given; pass a SQLAlchemy URL, a SQLite file path, or an environment name")
+    spec = spec.strip()
+    if environments and spec in environments:
+        target = environments[spec]
+        if target in environments:
+            raise UrlError(f"environment {spec!r} points at another environment name {target!r}; give a URL")
+        return resolve(target)
+    if "://" in spec:
+        return _resolve_url(spec)
+    p = Path(spec).expanduser()
+    if p.is_file() or p.suffix.lower() in SQLITE_SUFFIXES:
+        if p.is_dir():
+            raise UrlError(f"{spec} is a directory, not a SQLite file")
+        return _sqlite_ref(p)
+    known = ", ".join(sorted(environments)) if environments else "none configured"
+    raise UrlError(
+        f"{spec!r} is not a database URL (e.g. postgresql://user@host/db), an existing file, a new SQLite "
+        f"file ending in {', '.join(SQLITE_SUFFIXES)}, or an environment name (known: {known})"
+    )
+
+
+def _resolve_url(spec: str) -> DatabaseRef:
+    try:
+        url = sa.engine.make_url(spec)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise UrlError(
+            f"cannot parse database URL {mask_spec(spec)} ({type(exc).__name__}); expected "
+            f"dialect://user:password@host:port/database; {ENCODE_HINT}"
+        ) from None
+    scheme, _, _driver = url.drivername.partition("+")
+    if scheme not in SCHEMES:
+        raise UrlError(
+            f"database URL {url.render_as_string(hide_password=True)}: unsupported dialect {scheme!r}; "
+            "sanitize works with postgresql://, mysql:// or mariadb://, and sqlite:///path/to/file.db"
+        )
+    dialect, drivername = SCHEMES[scheme]
+    if dialect == "sqlite":
+        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            raise UrlError(
+                f"database URL {spec}: an in-memory or URI-style SQLite database cannot be used; "
+                "give a file, e.g. sqlite:///dev.db (relative) or sqlite:////abs/path/dev.db"
+            )
+        return _sqlite_ref(url.database)
+    return _server_ref(url.set(drivername=drivername), dialect, spec)

@@ -1,0 +1,191 @@
+"""Write a draft rules file from a scan: every column of every table, each with its evidence.
+
+Detected PII gets a sensible strategy (emails `fake email`, unique when the column is unique; names
+`fake name`; free text `scrub`; JSON `json` with the paths where PII was found; dates of birth
+`date_shift`; ...), everything else `keep`. Foreign-key columns are left out: they inherit their
+parent's rule. Each line carries a YAML comment with the kind, the confidence and the evidence, so a
+reviewer can see why; the file is meant to be read and edited before use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sanitize.detect.scan import ColumnScan, ScanReport
+from sanitize.strategies.registry import all_strategies
+
+# PII kind -> (fake kind, domain); domains are shared with `scrub`, so a value found inside free text
+# gets the same pseudonym as in its own column.
+FAKE_FOR_KIND: dict[str, tuple[str, str | None]] = {
+    "email": ("email", "email"),
+    "person": ("name", "person"),
+    "first_name": ("first_name", None),
+    "last_name": ("last_name", None),
+    "phone": ("phone", "phone"),
+    "credit_card": ("credit_card", "credit_card"),
+    "iban": ("iban", "iban"),
+    "ssn": ("ssn", "ssn"),
+    "address": ("address", None),
+    "city": ("city", None),
+    "postcode": ("postcode", None),
+    "username": ("username", None),
+}
+# fake kinds that cannot promise distinct outputs (fake refuses unique: true for them)
+_NOT_UNIQUE = frozenset({"phone", "postcode", "ipv4", "iban", "credit_card", "ssn", "date_of_birth"})
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null", "none"})
+
+
+def _scalar(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return str(v)
+    s = str(v)
+    if _PLAIN.match(s) and s.lower() not in _YAML_WORDS:
+        return s
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _flow(rule: dict[str, Any] | str) -> str:
+    if isinstance(rule, str):
+        return _scalar(rule)
+    return "{" + ", ".join(f"{_scalar(k)}: {_value(v)}" for k, v in rule.items()) + "}"
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, dict):
+        return _flow(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_scalar(x) for x in v) + "]"
+    return _scalar(v)
+
+
+def _registered(name: str) -> bool:
+    return name in all_strategies()
+
+
+def _scrub_rule(unique_domains: frozenset[str]) -> dict[str, Any] | str:
+    from sanitize.strategies.scrub import DEFAULT_DOMAINS
+
+    entities = sorted(e for e, d in DEFAULT_DOMAINS.items() if d in unique_domains)
+    return {"strategy": "scrub", "unique": entities} if entities else "scrub"
+
+
+def rule_for(col: ColumnScan, unique_domains: frozenset[str] = frozenset()) -> dict[str, Any] | str:
+    """The rule a draft proposes for one classified column (a strategy name or a mapping).
+
+    `unique_domains` are the domains some column fakes with unique: true; every fake and scrub of those
+    domains is drafted unique too, so one value gets one pseudonym everywhere.
+    """
+    kind = col.kind
+    if kind is None:
+        return "keep"
+    if kind == "free_text":
+        return _scrub_rule(unique_domains)
+    if kind == "json":
+        if not _registered("json"):
+            return _scrub_rule(unique_domains)
+        return {
+            "strategy": "json",
+            "paths": {p: rule_for(c, unique_domains) for p, c in col.json_paths.items()},
+        }
+    if kind == "date_of_birth":
+        if _registered("date_shift"):
+            return "date_shift"
+        return {"strategy": "fake", "kind": "date_of_birth"}
+    if kind == "secret":
+        return "redact"
+    if kind == "national_id":
+        return {"strategy": "hash", "domain": "national_id"}
+    fake_kind: str
+    domain: str | None
+    if kind == "ip_address":
+        fake_kind, domain = ("ipv6" if col.detail.get("ip_version") == "6" else "ipv4"), "ip"
+    elif kind in FAKE_FOR_KIND:
+        fake_kind, domain = FAKE_FOR_KIND[kind]
+    else:
+        return _scrub_rule(unique_domains)
+    if col.unique and fake_kind in _NOT_UNIQUE:
+        return {"strategy": "hash", "unique": True}
+    rule: dict[str, Any] = {"strategy": "fake", "kind": fake_kind}
+    if col.unique or (domain in unique_domains and fake_kind not in _NOT_UNIQUE):
+        rule["unique"] = True
+    if domain is not None:
+        rule["domain"] = domain
+    return rule
+
+
+def unique_domains(report: ScanReport) -> frozenset[str]:
+    """Domains that some drafted column rule fakes with unique: true."""
+    out = set()
+    for col in report.columns():
+        rule = rule_for(col)
+        if isinstance(rule, dict) and rule.get("unique") and rule.get("domain"):
+            out.add(str(rule["domain"]))
+    return frozenset(out)
+
+
+def _comment(col: ColumnScan) -> str:
+    text = col.evidence.describe()
+    if col.kind is not None:
+        text = f"{col.kind} ({col.confidence:.2f}): {text}"
+    return " ".join(text.split())  # one line
+
+
+def _key(name: str) -> str:
+    return _scalar(name)
+
+
+def draft_rules(report: ScanReport, *, locale: str = "en_US", source: str | None = None) -> str:
+    """The draft rules file (YAML text) for a scan report."""
+    head = [
+        f"# Draft rules written by `sanitize scan` on {date.today().isoformat()}"
+        + (f" from {source}" if source else "")
+        + (f", sampling {report.sample} rows per table." if report.sample else "."),
+        "# Review every line: detected PII has a strategy, everything else is kept. Comments give the",
+        "# evidence (sampled values that matched a recognizer, column-name patterns). Foreign-key columns",
+        "# are not listed: they inherit their parent column's rule.",
+        "version: 1",
+        f"locale: {_scalar(locale)}",
+        "unknown_columns: fail",
+        "tables:",
+    ]
+    lines = list(head)
+    udomains = unique_domains(report)
+    if not report.tables:
+        lines[-1] = "tables: {}"
+    for table in report.tables:
+        lines.append(f"  {_key(table.key)}:")
+        lines.append("    columns:")
+        written = 0
+        for col in table.columns:
+            if col.foreign_key is not None:
+                lines.append(f"      # {col.column}: inherits {col.foreign_key} (foreign key)")
+                continue
+            rule = rule_for(col, udomains)
+            written += 1
+            if isinstance(rule, dict) and rule.get("strategy") == "json":
+                lines.append(f"      {_key(col.column)}:  # {_comment(col)}")
+                lines.append("        strategy: json")
+                lines.append("        paths:")
+                for path, sub in col.json_paths.items():
+                    lines.append(
+                        f"          {_key(path)}: {_flow(rule_for(sub, udomains))}  # {_comment(sub)}"
+                    )
+                continue
+            lines.append(f"      {_key(col.column)}: {_flow(rule)}  # {_comment(col)}")
+        if written == 0:
+            lines[-1] = "    columns: {}"
+    return "\n".join(lines) + "\n"
+
+
+def write_draft(report: ScanReport, path: str | Path, *, locale: str = "en_US") -> Path:
+    """Write the draft rules file for a scan; returns the path."""
+    target = Path(path)
+    target.write_text(draft_rules(report, locale=locale, source=report.source or None), encoding="utf-8")
+    return target

@@ -1,0 +1,547 @@
+"""Classify columns: which PII each holds, how sure we are, and the evidence.
+
+The core works on a DataFrame (plus, optionally, its `sanitize.schema.Table`), so notebooks and tests
+need no database; `scan_source()` samples every table of a Source and calls it. Per column it combines:
+
+- value detection: the sampled values (deduplicated) go through the vectorised `Detector`; a value
+  counts as *wholly* an entity when one span covers it, and *contains* it otherwise;
+- whole-value name lists: `Jane Doe`, `DOE, JANE`, a column of given names;
+- the column's name (`names.py`) and type; free-text shape (words per value); JSON documents, scanned
+  per path (`$.user.email`, `$.items[*].phone`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from sanitize.detect.engine import Detector, get_detector
+from sanitize.detect.names import DATEISH, NameHint, is_free_text_name, match_column_name
+from sanitize.detect.recognizers import PersonNameRecognizer
+from sanitize.schema import Column, Schema, Table
+
+log = logging.getLogger("sanitize")
+
+# presidio entity -> PII kind
+ENTITY_KINDS: dict[str, str] = {
+    "EMAIL_ADDRESS": "email",
+    "PHONE_NUMBER": "phone",
+    "PERSON": "person",
+    "CREDIT_CARD": "credit_card",
+    "IBAN_CODE": "iban",
+    "IP_ADDRESS": "ip_address",
+    "US_SSN": "ssn",
+    "UK_NINO": "national_id",
+    "DE_TAX_ID": "national_id",
+    "ES_NIF": "national_id",
+    "ES_NIE": "national_id",
+    "IT_FISCAL_CODE": "national_id",
+    "FR_NIR": "national_id",
+    "NL_BSN": "national_id",
+    "STREET_ADDRESS": "address",
+    "POSTCODE": "postcode",
+    "LOCATION": "address",
+}
+NAME_CLASSES = {"full_name": "person", "first_name": "first_name", "last_name": "last_name"}
+
+# Decision thresholds (fractions of the sampled non-NULL values).
+WHOLE_MIN = 0.5  # a structured column: at least half the values are wholly one entity
+AGREE_MIN = 0.2  # values that back up what the column name says
+NAMES_MIN = 0.5  # a column of full names
+SINGLE_NAMES_MIN = 0.6  # a column of given names or surnames ...
+SINGLE_NAMES_DISTINCT = 10  # ... with this many different names (fewer in small samples: a quarter)
+TEXT_PII_MIN = 0.05  # free text: share of values with PII in them
+JSON_MIN = 0.8  # share of text values that parse as a JSON object/array
+
+_DATE_VALUE = re.compile(
+    r"^\s*\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\s*$"
+)
+
+
+@dataclass
+class Evidence:
+    """Why a column was classified as it was."""
+
+    sampled: int = 0  # non-NULL values looked at
+    whole: dict[str, int] = field(default_factory=dict)  # entity/name class -> values that are wholly it
+    inside: dict[str, int] = field(default_factory=dict)  # entity -> values containing it
+    name_pattern: str | None = None  # the column-name pattern that matched
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts: list[str] = []
+        for label, count in sorted(self.whole.items(), key=lambda kv: -kv[1])[:3]:
+            parts.append(f"{count}/{self.sampled} values are {label}")
+        for label, count in sorted(self.inside.items(), key=lambda kv: -kv[1])[:3]:
+            if label not in self.whole:
+                parts.append(f"{count}/{self.sampled} values contain {label}")
+        if self.name_pattern:
+            parts.append(f"name matches '{self.name_pattern}'")
+        parts.extend(self.notes)
+        if not parts:
+            parts.append(f"no PII in {self.sampled} sampled values" if self.sampled else "no values sampled")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sampled": self.sampled,
+            "whole": dict(self.whole),
+            "inside": dict(self.inside),
+            "name_pattern": self.name_pattern,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class ColumnScan:
+    """One column's classification."""
+
+    table: str
+    column: str
+    kind: str | None  # PII kind (names.KINDS) or None
+    confidence: float
+    evidence: Evidence
+    type: str = "text"  # schema.Kind of the column
+    unique: bool = False
+    foreign_key: str | None = None  # "parent_table.column" when the column inherits its parent's rule
+    json_paths: dict[str, ColumnScan] = field(default_factory=dict)  # JSON path -> classification
+    detail: dict[str, str] = field(default_factory=dict)  # e.g. {"ip_version": "6"}
+
+    @property
+    def is_pii(self) -> bool:
+        return self.kind is not None
+
+    @property
+    def from_values(self) -> bool:
+        """True when sampled values (not just the column name) support the classification."""
+        return bool(self.evidence.whole or self.evidence.inside or self.json_paths)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "column": self.column,
+            "kind": self.kind,
+            "confidence": round(self.confidence, 3),
+            "type": self.type,
+            "unique": self.unique,
+            "foreign_key": self.foreign_key,
+            "evidence": self.evidence.to_dict(),
+            "summary": self.evidence.describe(),
+            "json_paths": {p: c.to_dict() for p, c in self.json_paths.items()},
+            "detail": dict(self.detail),
+        }
+
+
+@dataclass
+class TableScan:
+    key: str
+    sampled_rows: int
+    columns: list[ColumnScan]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.key,
+            "sampled_rows": self.sampled_rows,
+            "columns": [c.to_dict() for c in self.columns],
+        }
+
+
+@dataclass
+class ScanReport:
+    tables: list[TableScan]
+    sample: int | None = None
+    source: str = ""
+
+    def columns(self) -> Iterator[ColumnScan]:
+        for t in self.tables:
+            yield from t.columns
+
+    def pii_columns(self) -> list[ColumnScan]:
+        return [c for c in self.columns() if c.is_pii]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "sample": self.sample,
+            "pii_columns": len(self.pii_columns()),
+            "tables": [t.to_dict() for t in self.tables],
+        }
+
+
+class SampleSource(Protocol):
+    """What scan needs from a database source (sanitize.db.Source satisfies it)."""
+
+    @property
+    def schema(self) -> Schema: ...
+
+    def sample(self, table: str, n: int) -> pd.DataFrame: ...
+
+
+# --- the classifier ---------------------------------------------------------------------------------
+
+
+def _kind_of_dtype(s: pd.Series) -> str:
+    dt = s.dtype
+    if pd.api.types.is_bool_dtype(dt):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dt):
+        return "integer"
+    if pd.api.types.is_float_dtype(dt):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(dt):
+        return "datetime"
+    nonnull = s.dropna()
+    if len(nonnull) and pd.api.types.is_object_dtype(dt):
+        first = nonnull.iloc[0]
+        if isinstance(first, dict | list):
+            return "json"
+        if isinstance(first, bytes | bytearray | memoryview):
+            return "binary"
+        if isinstance(first, bool):
+            return "boolean"
+    return "text"
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
+        return values.astype("str")
+    if pd.api.types.is_float_dtype(values.dtype):
+        as_int = values.dropna()
+        if len(as_int) and (as_int == as_int.round()).all():
+            return values.astype("int64").astype("str")
+    return values.map(lambda v: v if isinstance(v, str) else str(v)).astype("str")
+
+
+@dataclass
+class _Shape:
+    """Shape of a column's sampled text values (weighted by how often each value occurs)."""
+
+    mean_words: float = 0.0
+    mean_len: float = 0.0
+    with_pii: int = 0  # values with any PII span
+    distinct: dict[str, int] = field(default_factory=dict)  # name class -> distinct values of it
+
+
+class ColumnClassifier:
+    """Classifies one column's sampled values; holds the detector and the name lists."""
+
+    def __init__(self, detector: Detector | None = None) -> None:
+        self.detector = detector or get_detector()
+        names = [r for r in self.detector.recognizers if isinstance(r, PersonNameRecognizer)]
+        self.names = names[0] if names else PersonNameRecognizer()
+
+    def classify(
+        self,
+        values: pd.Series,
+        column: str,
+        table: str = "",
+        col_kind: str | None = None,
+        *,
+        _depth: int = 0,
+    ) -> ColumnScan:
+        kind_of = col_kind or _kind_of_dtype(values)
+        hint = match_column_name(column, kind_of if kind_of != "json" else "text", table or None)
+        nonnull = values[values.notna()]
+        ev = Evidence(sampled=len(nonnull), name_pattern=hint.pattern if hint else None)
+        scan = ColumnScan(table, column, None, 0.0, ev, type=kind_of)
+        if kind_of in ("boolean", "uuid", "time", "binary", "float", "decimal") or kind_of in DATEISH:
+            if hint is not None:
+                scan.kind, scan.confidence = hint.kind, hint.strength
+            return scan
+        if len(nonnull) == 0:
+            if hint is not None:
+                scan.kind, scan.confidence = hint.kind, hint.strength
+            return scan
+        if _depth == 0 and (kind_of == "json" or self._looks_json(nonnull)):
+            return self._classify_json(nonnull, scan)
+        text = _as_text(nonnull)
+        shape = self._fill_evidence(text, ev)
+        self._decide(scan, text, hint, shape)
+        return scan
+
+    # -- evidence ---------------------------------------------------------------------------------
+
+    def _fill_evidence(self, text: pd.Series, ev: Evidence) -> _Shape:
+        counts = text.value_counts(sort=False)
+        uniq = pd.Series(counts.index.astype("str"), dtype="str")
+        weight = counts.to_numpy(dtype=np.int64)
+        is_date = uniq.str.match(_DATE_VALUE.pattern).fillna(False).to_numpy(bool)
+        lengths = uniq.str.strip().str.len().to_numpy()
+        whole: Counter[str] = Counter()
+        inside: Counter[str] = Counter()
+        candidates = uniq[~is_date]
+        spans = self.detector.find(candidates.reset_index(drop=True)) if len(candidates) else []
+        rows = np.flatnonzero(~is_date)
+        seen_inside: set[tuple[int, str]] = set()
+        for sp in spans:
+            r = int(rows[sp.row])
+            if (r, sp.entity) in seen_inside:
+                continue
+            seen_inside.add((r, sp.entity))
+            if sp.end - sp.start >= 0.85 * lengths[r]:
+                whole[sp.entity] += int(weight[r])
+            else:
+                inside[sp.entity] += int(weight[r])
+        shape = _Shape()
+        classes = self.names.classify_values(uniq)
+        for cls in ("full_name", "first_name", "last_name"):
+            mask = (classes == cls).to_numpy(bool) & ~is_date
+            if mask.any():
+                whole[cls] += int(weight[mask].sum())
+                shape.distinct[cls] = int(mask.sum())
+        ev.whole = dict(whole)
+        ev.inside = {k: v + whole.get(k, 0) for k, v in inside.items()}
+        words = uniq.str.count(r"\s+").to_numpy() + 1
+        n = max(1, int(weight.sum()))
+        shape.mean_words = float((words * weight).sum() / n)
+        shape.mean_len = float((lengths * weight).sum() / n)
+        shape.with_pii = self._rows_with_pii(spans, rows, weight)
+        return shape
+
+    @staticmethod
+    def _rows_with_pii(spans: Iterable[Any], rows: np.ndarray, weight: np.ndarray) -> int:
+        hit = {int(rows[sp.row]) for sp in spans}
+        return int(sum(int(weight[r]) for r in hit))
+
+    def _decide(self, scan: ColumnScan, text: pd.Series, hint: NameHint | None, shape: _Shape) -> None:
+        ev = scan.evidence
+        n = max(1, ev.sampled)
+        hint_kind = hint.kind if hint else None
+        free_text = shape.mean_words >= 6 or (shape.mean_len >= 50 and shape.mean_words >= 4)
+
+        def agree(conf: float) -> float:
+            return min(0.99, conf + 0.15) if hint_kind == scan.kind else conf
+
+        # 1. a structured column: most values are wholly one entity
+        entity_whole = {e: c for e, c in ev.whole.items() if e in ENTITY_KINDS}
+        if entity_whole:
+            best, count = max(entity_whole.items(), key=lambda kv: kv[1])
+            if count / n >= WHOLE_MIN and not (free_text and ENTITY_KINDS[best] == "address"):
+                scan.kind = ENTITY_KINDS[best]
+                scan.confidence = agree(0.5 + 0.45 * count / n)
+                self._details(scan, text)
+                return
+        # 2. the name says X and enough values back it up
+        if hint is not None:
+            support = self._support(hint.kind, ev)
+            if support / n >= AGREE_MIN:
+                scan.kind = hint.kind
+                scan.confidence = min(0.99, hint.strength + 0.2 + 0.2 * support / n)
+                self._details(scan, text)
+                return
+        # 3. short texts that contain a street address
+        if ev.inside.get("STREET_ADDRESS", 0) / n >= WHOLE_MIN and shape.mean_words <= 16:
+            scan.kind = "address"
+            scan.confidence = agree(0.5 + 0.4 * ev.inside["STREET_ADDRESS"] / n)
+            return
+        # 4. a column of names
+        full = ev.whole.get("full_name", 0) + ev.whole.get("PERSON", 0)
+        if full / n >= NAMES_MIN:
+            scan.kind, scan.confidence = "person", agree(0.5 + 0.45 * full / n)
+            return
+        for cls in ("first_name", "last_name"):
+            count = ev.whole.get(cls, 0)
+            need = min(SINGLE_NAMES_DISTINCT, max(3, n // 4))
+            if count / n >= SINGLE_NAMES_MIN and shape.distinct.get(cls, 0) >= need:
+                scan.kind, scan.confidence = cls, agree(0.4 + 0.5 * count / n)
+                return
+        # 5. free text, or values mixing several kinds of PII: scrub
+        pii_share = shape.with_pii / n
+        mixed = sum(c for e, c in ev.whole.items() if e in ENTITY_KINDS) / n
+        if (
+            mixed >= WHOLE_MIN
+            or (free_text and (pii_share >= TEXT_PII_MIN and shape.with_pii >= min(2, n)))
+            or (free_text and shape.with_pii and is_free_text_name(scan.column))
+        ):
+            scan.kind = "free_text"
+            scan.confidence = min(0.95, 0.6 + pii_share)
+            return
+        # 6. the name alone
+        if hint is not None:
+            scan.kind, scan.confidence = hint.kind, hint.strength
+            scan.evidence.notes.append("values do not confirm it")
+            return
+        if free_text:
+            scan.evidence.notes.append(
+                "free text" + (" named like notes/comments" if is_free_text_name(scan.column) else "")
+            )
+
+    @staticmethod
+    def _support(kind: str, ev: Evidence) -> int:
+        entities = [e for e, k in ENTITY_KINDS.items() if k == kind]
+        count = sum(ev.inside.get(e, 0) for e in entities)
+        if kind in ("person", "first_name", "last_name"):
+            count += sum(ev.whole.get(c, 0) for c in ("full_name", "first_name", "last_name"))
+            count += ev.inside.get("PERSON", 0) if kind != "person" else 0
+        return count
+
+    def _details(self, scan: ColumnScan, text: pd.Series) -> None:
+        if scan.kind == "ip_address":
+            v6 = text.str.contains(":", regex=False).mean()
+            scan.detail["ip_version"] = "6" if v6 > 0.5 else "4"
+
+    # -- JSON -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _looks_json(nonnull: pd.Series) -> bool:
+        first = nonnull.iloc[0]
+        if isinstance(first, dict | list):
+            return True
+        if not isinstance(first, str):
+            return False
+        head = _as_text(nonnull.iloc[:200]).str.lstrip().str[:1]
+        return bool(head.isin(["{", "["]).mean() >= JSON_MIN)
+
+    def _classify_json(self, nonnull: pd.Series, scan: ColumnScan) -> ColumnScan:
+        leaves: dict[str, list[Any]] = defaultdict(list)
+        parsed = 0
+        for v in nonnull:
+            doc = v
+            if isinstance(v, str | bytes):
+                try:
+                    doc = json.loads(v)
+                except ValueError:
+                    continue
+            parsed += 1
+            for path, leaf in _walk(doc, "$"):
+                leaves[path].append(leaf)
+        scan.type = "json"
+        scan.evidence.notes.append(f"{parsed}/{len(nonnull)} values are JSON documents")
+        for path, vals in sorted(leaves.items()):
+            key = _last_key(path)
+            sub = self.classify(pd.Series(vals, dtype=object), key, scan.table, None, _depth=1)
+            if sub.kind is not None:
+                sub.column = path
+                scan.json_paths[path] = sub
+        if scan.json_paths:
+            scan.kind = "json"
+            scan.confidence = max(c.confidence for c in scan.json_paths.values())
+            scan.evidence.notes.append("PII at " + ", ".join(scan.json_paths))
+        return scan
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _walk(doc: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            key = str(k)
+            sub = f"{path}.{key}" if _IDENT.match(key) else f"{path}[{json.dumps(key)}]"
+            yield from _walk(v, sub)
+    elif isinstance(doc, list):
+        for item in doc:
+            yield from _walk(item, f"{path}[*]")
+    elif isinstance(doc, str | int | float) and not isinstance(doc, bool):
+        yield path, doc
+
+
+def _last_key(path: str) -> str:
+    m = re.search(r"(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\"((?:[^\"\\]|\\.)*)\"\])(?:\[\*\])*$", path)
+    if m is None:
+        return ""
+    return m.group(1) or json.loads(f'"{m.group(2)}"')
+
+
+# --- tables and sources -------------------------------------------------------------------------------
+
+
+def _fk_parents(table: Table) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for fk in table.foreign_keys:
+        for col, ref in zip(fk.columns, fk.ref_columns, strict=False):
+            out[col] = f"{fk.ref_table}.{ref}"
+    return out
+
+
+def scan_frame(
+    frame: pd.DataFrame,
+    table: Table | str = "",
+    *,
+    detector: Detector | None = None,
+    classifier: ColumnClassifier | None = None,
+) -> TableScan:
+    """Classify every column of a DataFrame (a sample of one table).
+
+    With a `Table`, column types, foreign keys and uniqueness come from the schema; foreign-key
+    columns are not classified (they inherit their parent's rule).
+    """
+    clf = classifier or ColumnClassifier(detector)
+    key = table.key if isinstance(table, Table) else str(table)
+    parents = _fk_parents(table) if isinstance(table, Table) else {}
+    names = list(table.column_names) if isinstance(table, Table) else [str(c) for c in frame.columns]
+    out: list[ColumnScan] = []
+    for name in names:
+        col: Column | None = None
+        if isinstance(table, Table):
+            col = table.column(name)
+        if name in parents:
+            ev = Evidence(notes=[f"foreign key to {parents[name]}: inherits its rule"])
+            out.append(
+                ColumnScan(
+                    key, name, None, 0.0, ev, type=col.kind if col else "text", foreign_key=parents[name]
+                )
+            )
+            continue
+        values = frame[name] if name in frame.columns else pd.Series([], dtype=object)
+        res = clf.classify(values, name, key, col.kind if col is not None else None)
+        res.unique = table.is_unique(name) if isinstance(table, Table) else False
+        out.append(res)
+    return TableScan(key, len(frame), out)
+
+
+def scan_frames(
+    frames: dict[str, pd.DataFrame], schema: Schema | None = None, *, detector: Detector | None = None
+) -> ScanReport:
+    """Classify several tables' samples (table key -> DataFrame)."""
+    clf = ColumnClassifier(detector)
+    tables = []
+    for key in sorted(frames):
+        table: Table | str = schema[key] if schema is not None and key in schema else key
+        tables.append(scan_frame(frames[key], table, classifier=clf))
+    return ScanReport(tables)
+
+
+def scan_source(
+    source: SampleSource,
+    sample: int = 1000,
+    *,
+    tables: Iterable[str] | None = None,
+    detector: Detector | None = None,
+) -> ScanReport:
+    """Sample each table of a source (spread over the table, deterministic) and classify every column."""
+    clf = ColumnClassifier(detector)
+    schema = source.schema
+    wanted = list(tables) if tables is not None else sorted(schema.tables)
+    out = []
+    for key in wanted:
+        table = schema[key]
+        frame = source.sample(key, sample)
+        log.info("scanned %s: %d rows sampled", key, len(frame))
+        out.append(scan_frame(frame, table, classifier=clf))
+    return ScanReport(out, sample=sample)
+
+
+def scan_database(
+    spec: str,
+    sample: int = 1000,
+    *,
+    config: str | None = None,
+    tables: Iterable[str] | None = None,
+    detector: Detector | None = None,
+) -> ScanReport:
+    """Open a database read-only (URL, SQLite file, dump, or environment name) and scan it."""
+    from sanitize.api import connect
+
+    with connect(spec, config=config) as conn:
+        report = scan_source(conn.source, sample, tables=tables, detector=detector)
+        report.source = conn.display
+    return report

@@ -1,0 +1,25 @@
+"""Production dumps and file exports as sources, and dump -> sanitised dump as a stream.
+
+- `open_dump_source(path)` opens a pg_dump file (plain, gzip, `-Fc`, `-Fd`), a mysqldump file or a
+  directory of CSV/Parquet files as a read-only source with the same interface as a database
+  source (`schema`, `read_batches`, `count`, `sample`, `close`, `display`).
+- `is_dump_path(spec)` tells a dump path from a database URL.
+- `rewrite_dump(in, out, transform, schema_check=...)` writes a sanitised dump in the input's format.
+- `write_table_dir(...)` writes tables as a directory of CSV or Parquet files.
+"""
+
+from sanitize.dumps.files import FileDirSource, write_table_dir
+from sanitize.dumps.rewrite import RewriteResult, read_dump_schema, rewrite_dump
+from sanitize.dumps.source import DumpSource, detect_format, is_dump_path, open_dump_source
+
+__all__ = [
+    "DumpSource",
+    "FileDirSource",
+    "RewriteResult",
+    "detect_format",
+    "is_dump_path",
+    "open_dump_source",
+    "read_dump_schema",
+    "rewrite_dump",
+    "write_table_dir",
+]

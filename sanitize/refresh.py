@@ -1,0 +1,179 @@
+"""`sanitize refresh ENV`: the nightly job, as configured in sanitize.yaml, as one safe command.
+
+load config -> isolation guards (no connection to the target yet) -> rules and key -> open the source
+(read-only, one snapshot) -> coverage (fails closed before a row is read) -> target marker (refuses a
+database owned by another environment or nobody) -> anonymise (or synthesise) into a shadow copy ->
+leak check on the shadow -> publish atomically -> marker -> run report. Any failure leaves the
+published data as it was and still writes a report saying why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sanitize.config import DEFAULT_CONFIG, Config, load_config
+from sanitize.errors import SanitizeError
+from sanitize.keys import SecretKey, load_key
+
+log = logging.getLogger("sanitize")
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def refresh(
+    environment: str,
+    config: Config | str | Path = DEFAULT_CONFIG,
+    *,
+    dry_run: bool = False,
+    init_target: bool = False,
+    key: SecretKey | None = None,
+    report_path: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Refresh `environment` from its configured source; returns the run report (also written to disk).
+
+    Raises the SanitizeError that stopped the run (after writing the report). `dry_run` does everything
+    but publish (and writes no marker); in synth mode it stops after the guards and planning.
+    """
+    from sanitize import guards
+    from sanitize.db import open_source, resolve
+    from sanitize.logs import add_secrets, set_environment
+    from sanitize.report import build_report, write_report
+    from sanitize.rules import load_rules
+
+    started = time.perf_counter()
+    cfg = config if isinstance(config, Config) else load_config(config)
+    set_environment(environment)
+    job = cfg.job(environment)
+    env = cfg.environment(environment)
+    urls = cfg.environment_urls()
+    sref = resolve(job.from_, environments=urls)
+    tref = resolve(environment, environments=urls)
+    secrets = [sref.password, tref.password]
+    add_secrets(*secrets)
+    out = Path(report_path) if report_path is not None else cfg.report_path(environment, _stamp())
+    context: dict[str, Any] = {
+        "command": "refresh",
+        "environment": environment,
+        "mode": job.mode,
+        "source": sref.display,
+        "target": tref.display,
+        "rules_path": job.rules,
+        "dry_run": dry_run,
+    }
+    warnings: list[str] = []
+    run: Any = None
+    verify_result: Any = None
+    try:
+        warnings += guards.check_isolation(tref, target_env=environment, config=cfg, source=sref)
+        for w in warnings:
+            log.warning(w)
+        k = key or load_key()
+        context["key_fingerprint"] = k.fingerprint
+        rules = load_rules(job.rules)
+        context["rules_sha256"] = rules.digest
+        if job.mode == "synth":
+            run = _synth(job, sref, tref, rules, environment, env.role, dry_run, init_target, guards)
+        else:
+            from sanitize.pipeline import RunReport, anonymize
+            from sanitize.verify import VerifyOptions, treatments_from_plan, verify
+
+            run = RunReport(
+                command="refresh",
+                source=sref.display,
+                target=tref.display,
+                rules=str(job.rules),
+                rules_sha256=rules.digest,
+                started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                environment=environment,
+            )
+            with open_source(sref) as src:
+                if dry_run:
+                    guards.check_marker(tref, environment, init_target=init_target)
+                else:
+                    guards.prepare_target(tref, environment, env.role, init_target=init_target)
+
+                def before_publish(load: Any, plan: Any) -> None:
+                    nonlocal verify_result
+                    if not job.verify:
+                        return
+                    log.info("verify: leak check of the shadow copy before publishing")
+                    with load.source() as shadow:
+                        verify_result = verify(src, shadow, treatments_from_plan(plan), k, VerifyOptions())
+                    verify_result.raise_for_problems()
+
+                anonymize(
+                    rules,
+                    src,
+                    tref,
+                    key=k,
+                    batch_size=job.batch_size or 65_536,
+                    progress=progress,
+                    before_publish=before_publish,
+                    publish=not dry_run,
+                    environments=urls,
+                    report=run,
+                )
+            if not dry_run:
+                guards.ensure_marker(tref, environment, env.role)
+                run.status = "ok"
+        doc = build_report(run, warnings=warnings, verify=verify_result, **context)
+        doc["status"] = "ok"
+        doc["published"] = not dry_run
+    except SanitizeError as exc:
+        doc = build_report(run, warnings=warnings, verify=verify_result, error=exc.message, **context)
+        doc["status"] = f"failed: {type(exc).__name__}"
+        doc["published"] = False
+        doc["seconds"] = round(time.perf_counter() - started, 4)
+        doc["report_path"] = str(write_report(doc, out, secrets=secrets))
+        exc.report_path = doc["report_path"]  # type: ignore[attr-defined]  # the CLI points at it
+        log.error("refresh %s failed: %s (report: %s)", environment, exc.message, out)
+        raise
+    doc["seconds"] = round(time.perf_counter() - started, 4)
+    doc["report_path"] = str(write_report(doc, out, secrets=secrets))
+    log.info("refresh %s: %s rows in %.1fs (report: %s)", environment, doc.get("rows"), doc["seconds"], out)
+    return doc
+
+
+def _synth(
+    job: Any,
+    sref: Any,
+    tref: Any,
+    rules: Any,
+    environment: str,
+    role: str,
+    dry_run: bool,
+    init_target: bool,
+    guards: Any,
+) -> dict[str, Any]:
+    """Mode synth: only the source's schema (and row counts) is read; synthetic rows are loaded."""
+    from sanitize.synth import synthesize
+
+    if dry_run:
+        guards.check_marker(tref, environment, init_target=init_target)
+        return {
+            "tables": [],
+            "status": "ok",
+            "checks": [],
+            "warnings": ["dry run in synth mode: guards and config checked; no data was generated"],
+        }
+    guards.prepare_target(tref, environment, role, init_target=init_target)
+    rep = synthesize(tref, schema_from=sref, rules=rules, rows=job.rows, scale=job.scale, seed=job.seed or 0)
+    guards.ensure_marker(tref, environment, role)
+    return {
+        "tables": [{"table": t, "rows": n, "seconds": 0.0, "strategies": {}} for t, n in rep.rows.items()],
+        "status": "ok",
+        "published": True,
+        "checks": [],
+        "warnings": [],
+        "synth": rep.model_dump(mode="json", exclude={"modes"}),
+    }

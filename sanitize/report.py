@@ -1,0 +1,331 @@
+"""Run reports: one JSON document per run, a one-screen summary, and a standalone HTML page.
+
+A report says what ran (command, environment, source and target with passwords removed, rules file
+and its sha256, key fingerprint, tool and dependency versions), what it did (rows and time per table,
+strategies per column) and what was checked (checks with results, leaks by table/column/kind, never
+a value), plus warnings. It is a superset of `pipeline.RunReport.to_dict()`, so both render.
+Passwords are scrubbed from every string before a report is written (`secrets=`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus
+
+from sanitize.errors import BadInputError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from sanitize.verify import VerifyResult
+
+REPORT_VERSION = 1
+
+
+def secret_forms(secret: str) -> list[str]:
+    """A secret as it may appear in text: raw, and percent-encoded the ways URLs encode it."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def scrub_secrets(obj: Any, secrets: Iterable[str | None]) -> Any:
+    """A copy of a JSON-like value with every form of every secret replaced by ***."""
+    forms = [f for s in secrets if s for f in secret_forms(s)]
+    if not forms:
+        return obj
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, str):
+            for f in forms:
+                x = x.replace(f, "***")
+            return x
+        if isinstance(x, Mapping):
+            return {walk(k): walk(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [walk(v) for v in x]
+        return x
+
+    return walk(obj)
+
+
+def verify_section(result: VerifyResult) -> dict[str, Any]:
+    """The leak check's part of a report: totals, counts per table/column/kind, example row keys."""
+    return {
+        "ok": result.ok,
+        "seconds": round(result.seconds, 3),
+        "rows_scanned": sum(result.rows.values()),
+        "leaks_total": result.leak_total,
+        "leaks": [
+            {"table": t, "column": c, "kind": k, "count": n}
+            for (t, c, k), n in sorted(result.leak_counts.items())
+        ],
+        "examples": [
+            {"table": x.table, "column": x.column, "row": x.row, "kind": x.kind, "detail": x.detail}
+            for x in result.leaks
+        ],
+    }
+
+
+def build_report(
+    run: Any = None,
+    *,
+    command: str | None = None,
+    environment: str | None = None,
+    mode: str | None = None,
+    source: str | None = None,
+    target: str | None = None,
+    rules_path: str | Path | None = None,
+    rules_sha256: str | None = None,
+    key_fingerprint: str | None = None,
+    verify: VerifyResult | None = None,
+    warnings: Iterable[str] = (),
+    dry_run: bool = False,
+    error: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The run report document; `run` is a `pipeline.RunReport` (or its dict), other fields override."""
+    doc: dict[str, Any] = {}
+    if run is not None:
+        doc.update(run.to_dict() if hasattr(run, "to_dict") else dict(run))
+    doc.setdefault("started_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    doc.setdefault("tables", [])
+    doc.setdefault("checks", [])
+    doc.setdefault("warnings", [])
+    if "versions" not in doc:
+        from sanitize.pipeline import versions
+
+        doc["versions"] = versions()
+    fields = {
+        "command": command,
+        "environment": environment,
+        "mode": mode,
+        "source": source,
+        "target": target,
+        "rules": str(rules_path) if rules_path is not None else None,
+        "rules_sha256": rules_sha256,
+        "key_fingerprint": key_fingerprint,
+        "error": error,
+    }
+    doc.update({k: v for k, v in fields.items() if v is not None})
+    doc["report_version"] = REPORT_VERSION
+    doc["tool"] = "sanitize"
+    doc["dry_run"] = dry_run
+    doc["warnings"] = list(dict.fromkeys([*doc["warnings"], *warnings]))
+    if verify is not None:
+        doc["verify"] = verify_section(verify)
+        doc["checks"] = [*doc["checks"], *(c.to_dict() for c in verify.checks)]
+        doc["checks"].append(
+            {
+                "name": "leak check",
+                "table": None,
+                "ok": verify.leak_total == 0,
+                "detail": f"{verify.leak_total} sensitive value(s) found in {sum(verify.rows.values())} rows",
+            }
+        )
+    doc["rows"] = sum(int(t.get("rows", 0)) for t in doc["tables"])
+    if extra:
+        doc.update(extra)
+    return doc
+
+
+def write_report(doc: Mapping[str, Any], path: str | Path, *, secrets: Iterable[str | None] = ()) -> Path:
+    """Write the report as JSON (passwords scrubbed); parent directories are created."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    clean = scrub_secrets(dict(doc), secrets)
+    p.write_text(json.dumps(clean, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    return p
+
+
+def read_report(path: str | Path) -> dict[str, Any]:
+    """Load a run report; BadInputError when the file is missing or is not one."""
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError(f"{p}: no such report file; reports are written by `sanitize refresh`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInputError(
+            f"{p}: not a JSON run report ({type(exc).__name__}); pass a report file"
+        ) from None
+    if not isinstance(doc, dict) or "tables" not in doc or not isinstance(doc.get("tables"), list):
+        raise BadInputError(f"{p}: JSON, but not a sanitize run report (no `tables` list)")
+    return doc
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _status(doc: Mapping[str, Any]) -> tuple[str, bool]:
+    status = str(doc.get("status", "unknown"))
+    ok = status == "ok" and all(c.get("ok", True) for c in doc.get("checks", []))
+    if doc.get("dry_run") and ok:
+        status = "ok (dry run: not published)"
+    return status, ok
+
+
+def render_summary(doc: Mapping[str, Any]) -> RenderableType:
+    """One screen: what ran, per-table rows and time, checks, leaks and warnings."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    status, ok = _status(doc)
+    head = Text()
+    head.append("sanitize ", style="bold")
+    head.append(f"{doc.get('command', 'run')}", style="bold")
+    if doc.get("environment"):
+        head.append(f" {doc['environment']}", style="bold cyan")
+    head.append(f"  {status}", style="bold green" if ok else "bold red")
+    lines = [head]
+    for label, key in (("source", "source"), ("target", "target"), ("mode", "mode"), ("rules", "rules")):
+        if doc.get(key):
+            lines.append(Text(f"  {label}: {doc[key]}"))
+    rows = int(doc.get("rows", 0) or 0)
+    seconds = float(doc.get("seconds", 0) or 0)
+    speed = f", {rows / seconds:,.0f} rows/s" if seconds > 0 else ""
+    lines.append(Text(f"  {rows:,} rows in {seconds:.2f}s{speed}; started {doc.get('started_at', '?')}"))
+    parts: list[RenderableType] = [*lines]
+    tables = doc.get("tables", [])
+    if tables:
+        t = Table(show_edge=False, pad_edge=False)
+        for col, just in (
+            ("table", "left"),
+            ("rows", "right"),
+            ("seconds", "right"),
+            ("transformed", "left"),
+        ):
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        for tr in tables[:20]:
+            strategies = tr.get("strategies", {})
+            changed = sorted({s for s in strategies.values() if not str(s).startswith("keep")})
+            t.add_row(
+                str(tr.get("table")),
+                f"{int(tr.get('rows', 0)):,}",
+                f"{float(tr.get('seconds', 0)):.2f}",
+                ", ".join(changed) or "-",
+            )
+        if len(tables) > 20:
+            t.add_row(f"... {len(tables) - 20} more", "", "", "")
+        parts.append(t)
+    checks = doc.get("checks", [])
+    failed = [c for c in checks if not c.get("ok", True)]
+    parts.append(
+        Text(
+            f"  checks: {len(checks) - len(failed)} passed, {len(failed)} failed",
+            style="red" if failed else "green",
+        )
+    )
+    for c in failed[:8]:
+        where = f"{c['table']}: " if c.get("table") else ""
+        parts.append(Text(f"    x {where}{c.get('name')}: {c.get('detail', '')}", style="red"))
+    leaks = doc.get("verify", {}).get("leaks", [])
+    for lk in leaks[:8]:
+        parts.append(
+            Text(f"    leak {lk['table']}.{lk['column']}: {lk['count']} x {lk['kind']}", style="red")
+        )
+    for w in doc.get("warnings", [])[:5]:
+        parts.append(Text(f"  warning: {w}", style="yellow"))
+    if doc.get("error"):
+        parts.append(Text(f"  error: {doc['error']}", style="red"))
+    return Group(*parts)
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:60rem;color:#222}
+h1{font-size:1.4rem;margin:0 0 .3rem} h2{font-size:1.1rem;margin-top:2rem}
+.ok{color:#17803d}.bad{color:#b42318}.muted{color:#666}
+table{border-collapse:collapse;width:100%}
+td,th{padding:.3rem .5rem;border-bottom:1px solid #eee;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.bar{height:.7rem;border-radius:2px;display:inline-block;vertical-align:middle}
+.rows{background:#4f7cff}.time{background:#f59e0b}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem} dt{color:#666}
+.warn{background:#fff7e6;border-left:3px solid #f59e0b;padding:.4rem .6rem;margin:.3rem 0}
+"""
+
+
+KEPT = '<span class="muted">all kept</span>'
+
+
+def _bar(value: float, most: float, cls: str) -> str:
+    width = 0 if most <= 0 else max(1, round(200 * value / most)) if value > 0 else 0
+    return f'<span class="bar {cls}" style="width:{width}px"></span>'
+
+
+def render_html(doc: Mapping[str, Any]) -> str:
+    """A standalone HTML page (no external assets): summary, per-table bars of rows and time, checks."""
+    e = html.escape
+    status, ok = _status(doc)
+    title = f"sanitize {doc.get('command', 'run')} {doc.get('environment') or ''}".strip()
+    out = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f'<h1>{e(title)} <span class="{"ok" if ok else "bad"}">{e(status)}</span></h1>',
+        f'<p class="muted">started {e(str(doc.get("started_at", "?")))}, '
+        f"{int(doc.get('rows', 0) or 0):,} rows in {float(doc.get('seconds', 0) or 0):.2f}s</p>",
+        "<dl>",
+    ]
+    for label in ("source", "target", "mode", "rules", "rules_sha256", "key_fingerprint", "published"):
+        if doc.get(label) is not None:
+            out.append(f"<dt>{e(label)}</dt><dd>{e(str(doc[label]))}</dd>")
+    out.append("</dl>")
+    for w in doc.get("warnings", []):
+        out.append(f'<div class="warn">{e(str(w))}</div>')
+    if doc.get("error"):
+        out.append(f'<div class="warn bad">{e(str(doc["error"]))}</div>')
+    tables = doc.get("tables", [])
+    most_rows = max((float(t.get("rows", 0)) for t in tables), default=0.0)
+    most_time = max((float(t.get("seconds", 0)) for t in tables), default=0.0)
+    out.append(
+        "<h2>Tables</h2><table><tr><th>table</th><th>rows</th><th></th><th>seconds</th><th></th>"
+        "<th>strategies</th></tr>"
+    )
+    for t in tables:
+        rows, secs = float(t.get("rows", 0)), float(t.get("seconds", 0))
+        strategies = ", ".join(
+            f"{c}: {s}" for c, s in t.get("strategies", {}).items() if not str(s).startswith("keep")
+        )
+        out.append(
+            f'<tr><td>{e(str(t.get("table")))}</td><td class="n">{int(rows):,}</td>'
+            f'<td>{_bar(rows, most_rows, "rows")}</td><td class="n">{secs:.2f}</td>'
+            f"<td>{_bar(secs, most_time, 'time')}</td><td>{e(strategies) or KEPT}</td></tr>"
+        )
+    out.append("</table><h2>Checks</h2><table><tr><th></th><th>check</th><th>table</th><th>detail</th></tr>")
+    for c in doc.get("checks", []):
+        good = c.get("ok", True)
+        out.append(
+            f'<tr><td class="{"ok" if good else "bad"}">{"&#10003;" if good else "&#10007;"}</td>'
+            f"<td>{e(str(c.get('name', '')))}</td><td>{e(str(c.get('table') or ''))}</td>"
+            f"<td>{e(str(c.get('detail', '')))}</td></tr>"
+        )
+    out.append("</table>")
+    verify = doc.get("verify")
+    if verify:
+        out.append(
+            f"<h2>Leak check</h2><p>{int(verify.get('rows_scanned', 0)):,} rows scanned in "
+            f"{float(verify.get('seconds', 0)):.2f}s; {int(verify.get('leaks_total', 0))} leak(s).</p>"
+        )
+        if verify.get("leaks"):
+            out.append("<table><tr><th>table</th><th>column</th><th>kind</th><th>count</th></tr>")
+            for lk in verify["leaks"]:
+                out.append(
+                    f"<tr><td>{e(lk['table'])}</td><td>{e(lk['column'])}</td><td>{e(lk['kind'])}</td>"
+                    f'<td class="n">{int(lk["count"]):,}</td></tr>'
+                )
+            out.append("</table>")
+    versions = doc.get("versions", {})
+    if versions:
+        out.append(
+            '<h2>Versions</h2><p class="muted">'
+            + ", ".join(f"{e(k)} {e(str(v))}" for k, v in versions.items())
+            + "</p>"
+        )
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

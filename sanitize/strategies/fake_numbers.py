@@ -1,0 +1,255 @@
+"""Fake numbers with structure: IBANs (mod-97), cards (Luhn), SSNs, IPs, dates of birth, phone prefixes.
+
+Each builder takes keyed uint64 hashes and returns a pyarrow string array, fully vectorised: digits are
+drawn into an (n, width) matrix and check digits computed column by column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sanitize.keys import mix
+from sanitize.strategies import fake_data as fd
+from sanitize.strategies.vector import (
+    HEX_ALPHABET,
+    Targets,
+    bit_chars,
+    digit_table,
+    from_matrix,
+    uniform_index,
+)
+
+_ZERO = ord("0")
+_UPPER_A = ord("A")
+
+
+def digit_matrix(h: np.ndarray, width: int, salt: int = 0) -> np.ndarray:
+    """(n, width) int64 matrix of keyed digits 0-9."""
+    cols = [uniform_index(mix(h, 100 + salt + j), 10) for j in range(width)]
+    return np.stack(cols, axis=1).astype(np.int64) if cols else np.zeros((len(h), 0), dtype=np.int64)
+
+
+def luhn_check_digit(payload: np.ndarray) -> np.ndarray:
+    """The Luhn check digit for each row of an (n, k) digit matrix (the digits before the check digit)."""
+    k = payload.shape[1]
+    doubled = payload.copy()
+    # counting from the right of the payload, the first digit (next to the check digit) is doubled
+    dbl = (k - 1 - np.arange(k)) % 2 == 0
+    d = doubled[:, dbl] * 2
+    doubled[:, dbl] = np.where(d > 9, d - 9, d)
+    return (10 - doubled.sum(axis=1) % 10) % 10
+
+
+def luhn_valid(number: str) -> bool:
+    """True when a digit string passes the Luhn check (for tests and callers)."""
+    if not number.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+_CARD_PREFIXES = ("4", "4", "4", "51", "52", "53", "54", "55", "2221", "2720")
+
+
+def credit_card(h: np.ndarray) -> pa.Array:
+    """16-digit Visa / Mastercard-shaped numbers that pass Luhn."""
+    digits = digit_matrix(h, 15, salt=0)
+    choice = uniform_index(mix(h, 40), len(_CARD_PREFIXES))
+    for i, prefix in enumerate(_CARD_PREFIXES):
+        rows = choice == i
+        for j, ch in enumerate(prefix):
+            digits[rows, j] = int(ch)
+    full = np.concatenate([digits, luhn_check_digit(digits)[:, None]], axis=1)
+    return from_matrix((full + _ZERO).astype(np.uint8))
+
+
+def iban_valid(iban: str) -> bool:
+    """True when an IBAN passes the ISO 13616 mod-97 check."""
+    s = iban.replace(" ", "").upper()
+    if len(s) < 5 or not s[:2].isalpha() or not s[2:4].isdigit() or not s.isalnum():
+        return False
+    moved = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def iban(h: np.ndarray, country: str, bban_format: str) -> pa.Array:
+    """IBANs for a country (from Faker's bank data) with correct mod-97 check digits."""
+    n = len(h)
+    width = len(bban_format)
+    values = np.zeros((n, width), dtype=np.int64)  # 0-9 digits, 10-35 letters
+    for j, ch in enumerate(bban_format):
+        if ch == "?":
+            values[:, j] = 10 + uniform_index(mix(h, 200 + j), 26)
+        elif ch == "#":
+            values[:, j] = uniform_index(mix(h, 200 + j), 10)
+        else:
+            values[:, j] = int(ch, 36)
+    rem = np.zeros(n, dtype=np.int64)
+    tail = [int(c, 36) for c in country.upper()] + [0, 0]
+    for j in range(width):
+        v = values[:, j]
+        rem = (rem * np.where(v >= 10, 100, 10) + v) % 97
+    for c in tail:
+        rem = (rem * (100 if c >= 10 else 10) + c) % 97
+    check = 98 - rem
+    out = np.zeros((n, 4 + width), dtype=np.uint8)
+    out[:, 0] = ord(country[0].upper())
+    out[:, 1] = ord(country[1].upper())
+    out[:, 2] = _ZERO + check // 10
+    out[:, 3] = _ZERO + check % 10
+    out[:, 4:] = np.where(values >= 10, _UPPER_A + values - 10, _ZERO + values).astype(np.uint8)
+    return from_matrix(out)
+
+
+def ssn(h: np.ndarray) -> pa.Array:
+    """US SSNs AAA-GG-SSSS: area 001-899 except 666, group 01-99, serial 0001-9999."""
+    area = 1 + uniform_index(mix(h, 300), 898)
+    area = np.where(area >= 666, area + 1, area)
+    group = 1 + uniform_index(mix(h, 301), 99)
+    serial = 1 + uniform_index(mix(h, 302), 9999)
+    out = np.full((len(h), 11), ord("-"), dtype=np.uint8)
+    for col, (num, width) in zip((0, 4, 7), ((area, 3), (group, 2), (serial, 4)), strict=True):
+        for j in range(width):
+            out[:, col + j] = _ZERO + (num // 10 ** (width - 1 - j)) % 10
+    return from_matrix(out)
+
+
+def ipv4(h: np.ndarray) -> pa.Array:
+    """Dotted-quad addresses; the first octet avoids 0, 10, 127 and 224+ (multicast/reserved)."""
+    first_choices = np.array([o for o in range(1, 224) if o not in (10, 127)], dtype=np.int64)
+    octets = [first_choices[uniform_index(mix(h, 400), len(first_choices))]]
+    octets += [uniform_index(mix(h, 401 + i), 256) for i in range(3)]
+    text = [pc.cast(pa.array(o), pa.large_string()) for o in octets]
+    return pc.binary_join_element_wise(*text, pa.scalar(".", pa.large_string()))
+
+
+def ipv6(words: np.ndarray) -> pa.Array:
+    """Addresses in the documentation prefix 2001:db8::/32 with 96 keyed bits (unique-safe)."""
+    hexed = bit_chars(words, 24, 4, HEX_ALPHABET)
+    n = len(words)
+    out = np.full((n, 9 + 29), ord(":"), dtype=np.uint8)
+    out[:, :9] = np.frombuffer(b"2001:db8:", dtype=np.uint8)
+    for g in range(6):
+        out[:, 9 + g * 5 : 9 + g * 5 + 4] = hexed[:, g * 4 : g * 4 + 4]
+    return from_matrix(out)
+
+
+DOB_FIRST = dt.date(1940, 1, 1)
+DOB_LAST = dt.date(2007, 12, 31)
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def date_of_birth(h: np.ndarray) -> pa.Array:
+    """Dates between 1940-01-01 and 2007-12-31 (a fixed range: outputs never depend on today)."""
+    span = (DOB_LAST - DOB_FIRST).days + 1
+    days = (DOB_FIRST - _EPOCH).days + uniform_index(mix(h, 500), span)
+    return pa.array(days.astype(np.int32), type=pa.date32())
+
+
+def dates_for(arr: pa.Array, index: pd.Index, kind: str | None) -> pd.Series:
+    """date32 values as the column wants them: dates, timestamps at midnight, or ISO text."""
+    from sanitize.strategies.vector import text_series
+
+    if len(arr) == 0:
+        arr = pa.array([], type=pa.date32())
+    if kind == "date":
+        return pd.Series(pd.array(arr, dtype=pd.ArrowDtype(pa.date32())), index=index)
+    if kind == "datetime":
+        stamps = np.asarray(arr.cast(pa.int32()).to_numpy(zero_copy_only=False), dtype="int64")
+        return pd.Series(stamps.astype("datetime64[D]").astype("datetime64[us]"), index=index)
+    return text_series(pc.cast(arr, pa.large_string()), index)
+
+
+def phone_prefix_digits(offsets: np.ndarray, data: np.ndarray, digits: Targets) -> np.ndarray:
+    """Per row, how many leading digits to keep: '+'/'00' and the country code, and a trunk '0'."""
+    n = len(offsets) - 1
+    if n == 0 or len(data) == 0:
+        return np.zeros(n, dtype=np.int64)
+    lengths = np.diff(offsets)
+    nonempty = lengths > 0
+    first_byte = np.zeros(n, dtype=np.uint8)
+    first_byte[nonempty] = data[offsets[:-1][nonempty]]
+    # the first five digits of each row (-1 where missing)
+    lead = np.full((n, 5), -1, dtype=np.int64)
+    sel = digits.ordinal < 5
+    lead[digits.row[sel], digits.ordinal[sel]] = data[digits.pos[sel]].astype(np.int64) - _ZERO
+    return _keep_from_lead(first_byte, lead)
+
+
+@lru_cache(maxsize=1)
+def _calling_code_table() -> np.ndarray:
+    table = np.zeros(1000, dtype=bool)
+    table[np.fromiter(fd.country_calling_codes(), dtype=np.int64)] = True
+    return table
+
+
+def _keep_from_lead(first_byte: np.ndarray, lead: np.ndarray) -> np.ndarray:
+    """Digits to keep per row from its first byte and first five digits (-1 where missing)."""
+    n = len(first_byte)
+    plus = first_byte == ord("+")
+    double_zero = (~plus) & (lead[:, 0] == 0) & (lead[:, 1] == 0)
+    base = np.where(double_zero, 2, 0)
+    is_code = _calling_code_table()
+    rows = np.arange(n)
+    cc_len = np.zeros(n, dtype=np.int64)
+    value = np.zeros(n, dtype=np.int64)
+    valid = np.ones(n, dtype=bool)
+    for width in (1, 2, 3):  # calling codes are prefix-free: at most one width matches
+        c = lead[rows, np.minimum(base + width - 1, 4)]
+        valid &= c >= 0
+        value = value * 10 + np.maximum(c, 0)
+        hit = valid & is_code[value] & (cc_len == 0)
+        cc_len = np.where(hit, width, cc_len)
+    international = plus | double_zero
+    keep = np.where(international, base + cc_len, 0)
+    # a trunk '0' after the country code, as in +49 (0) 30..., or at the start of a national number
+    trunk = lead[rows, np.minimum(keep, 4)] == 0
+    return np.where(trunk & (keep < 5), keep + 1, keep)
+
+
+MATRIX_WIDTH = 32  # rows up to this many bytes are rewritten as an (n, width) byte matrix
+
+
+def phone_digits_matrix(offsets: np.ndarray, data: np.ndarray, h: np.ndarray) -> np.ndarray | None:
+    """New bytes for short phone strings, digits replaced with the prefix kept; None if a row is long.
+
+    Works on an (n, width) byte matrix: every step is a plain elementwise pass, no per-digit indexing.
+    """
+    n = len(offsets) - 1
+    lengths = np.diff(offsets)
+    width = int(lengths.max()) if n else 0
+    if n == 0 or width == 0:
+        return data.copy()
+    if width > MATRIX_WIDTH:
+        return None
+    cols = np.arange(width)
+    idx = offsets[:-1, None] + cols[None, :]
+    valid = cols[None, :] < lengths[:, None]
+    mat = data[np.minimum(idx, len(data) - 1)]
+    isd = valid & (mat >= ord("0")) & (mat <= ord("9"))
+    ordinal = np.cumsum(isd, axis=1, dtype=np.int16) - 1
+    first_byte = np.where(lengths > 0, mat[:, 0], 0).astype(np.uint8)
+    # the first five digits: the j-th digit sits where the running digit count first reaches j
+    counts = ordinal[:, -1].astype(np.int64) + 1
+    at = np.stack([(ordinal >= j).argmax(axis=1) for j in range(5)], axis=1)
+    lead = np.where(np.arange(5)[None, :] < counts[:, None],
+                    np.take_along_axis(mat, at, axis=1).astype(np.int64) - _ZERO, -1)
+    keep = _keep_from_lead(first_byte, lead)
+    digit = digit_table(h, width)  # by byte position in the row, as replace_digit_bytes does
+    first = ordinal == keep[:, None]
+    digit = np.where(first, 1 + (digit.astype(np.uint16) * 9) // 10, digit).astype(np.uint8)
+    replace = isd & (ordinal >= keep[:, None])
+    out = data.copy()
+    out[idx[replace]] = digit[replace] + np.uint8(_ZERO)
+    return out

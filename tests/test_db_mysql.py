@@ -1,0 +1,298 @@
+"""MariaDB source and target against the real server: values, snapshot reads, RENAME publish, failures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pymysql
+import pytest
+import sqlalchemy as sa
+
+from sanitize.db import open_source, open_target, resolve
+from sanitize.errors import CheckFailedError, ConcurrentRunError, LoadError, TargetRefusedError
+from tests.conftest import MARIADB_ADMIN_URL, _fresh_database
+
+pytestmark = pytest.mark.mariadb
+
+ODD = [
+    "",
+    " ",
+    "0042",
+    "\\N",
+    "\\.",
+    "NULL",
+    "a\tb\nc\r\nd",
+    "q\"u'o,te",
+    "back\\slash",
+    "ünï 🎉👩‍👩‍👧",
+    "x" * 1_000_000,
+]
+
+SHOP = [
+    """CREATE TABLE customers (
+        id INT AUTO_INCREMENT PRIMARY KEY,
+        email VARCHAR(120) NOT NULL UNIQUE,
+        balance DECIMAL(12, 2) NOT NULL DEFAULT 0,
+        active TINYINT(1) NOT NULL DEFAULT 1,
+        created DATETIME(6) NOT NULL,
+        born DATE,
+        photo BLOB,
+        ratio DOUBLE,
+        note LONGTEXT,
+        mood ENUM('sad', 'ok', 'happy'),
+        at TIME
+    ) DEFAULT CHARSET utf8mb4""",
+    """CREATE TABLE orders (
+        id BIGINT AUTO_INCREMENT PRIMARY KEY,
+        customer_id INT NOT NULL,
+        placed DATETIME NOT NULL,
+        KEY ix_orders_placed (placed),
+        FOREIGN KEY (customer_id) REFERENCES customers(id)
+    )""",
+    """CREATE TABLE order_lines (
+        order_id BIGINT NOT NULL,
+        line_no INT NOT NULL,
+        parent_line INT,
+        PRIMARY KEY (order_id, line_no),
+        FOREIGN KEY (order_id) REFERENCES orders(id),
+        FOREIGN KEY (order_id, parent_line) REFERENCES order_lines(order_id, line_no)
+    )""",
+    "CREATE TABLE nopk (a VARCHAR(10), b INT)",
+    "CREATE TABLE empty_one (id INT PRIMARY KEY)",
+]
+
+
+def connect(url: str) -> pymysql.Connection[Any]:
+    u = sa.engine.make_url(url)
+    return pymysql.connect(
+        host=u.host,
+        port=u.port or 3306,
+        user=u.username,
+        password=u.password or "",
+        database=u.database,
+        charset="utf8mb4",
+        autocommit=True,
+    )
+
+
+def run_sql(url: str, *stmts: str, args: list[tuple[Any, ...]] | None = None) -> None:
+    with connect(url) as c, c.cursor() as cur:
+        for s in stmts:
+            if args is not None:
+                cur.executemany(s, args)
+            else:
+                cur.execute(s)
+
+
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    with connect(url) as c, c.cursor() as cur:
+        cur.execute(sql)
+        return list(cur.fetchall())
+
+
+TABLES = ["customers", "orders", "order_lines", "nopk"]
+
+
+def snapshot(url: str) -> dict[str, list[str]]:
+    return {t: sorted(repr(r) for r in rows(url, f"SELECT * FROM {t}")) for t in TABLES}
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[str]:
+    """The source database, built once per module (tests leave it as they found it)."""
+    for url in _fresh_database(MARIADB_ADMIN_URL, "MariaDB at 127.0.0.1:3306"):
+        yield fill_shop(url)
+
+
+def fill_shop(mariadb_url: str) -> str:
+    run_sql(mariadb_url, *SHOP)
+    run_sql(
+        mariadb_url,
+        "INSERT INTO customers (email, balance, active, created, born, photo, ratio, note, mood, at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        args=[
+            (
+                f"c{i}@x.io",
+                "10.50",
+                i % 2,
+                "2024-01-02 03:04:05.123456",
+                "1000-01-01" if i else "9999-12-31",
+                bytes(range(256)) if i == 1 else (b"" if i == 2 else None),
+                1.5 if i else None,
+                s,
+                "happy" if i else None,
+                "23:59:59.5" if i else None,
+            )
+            for i, s in enumerate(ODD)
+        ],
+    )
+    run_sql(
+        mariadb_url,
+        "INSERT INTO orders (customer_id, placed) "
+        "VALUES (1, '2024-02-01'), (2, '2024-02-02'), (1, '2024-02-03')",
+        "INSERT INTO order_lines VALUES (1, 1, NULL), (1, 2, 1), (2, 1, NULL)",
+        "INSERT INTO nopk VALUES ('x', 1), ('x', 1), (NULL, NULL)",
+    )
+    return mariadb_url
+
+
+def copy_all(src_url: str, dst_url: str, transform=None) -> None:  # type: ignore[no-untyped-def]
+    with open_source(resolve(src_url)) as src, open_target(resolve(dst_url)).begin_load(src.schema) as load:
+        for key in src.schema.load_order():
+            for batch in src.read_batches(key, batch_size=4):
+                load.write(key, transform(key, batch) if transform else batch)
+        load.finish()
+        load.publish()
+
+
+def nan_column(b: pd.DataFrame) -> pd.Series:
+    """Real NaN values (a numpy float NaN would mean NULL to pandas)."""
+    return pd.Series(
+        pd.arrays.ArrowExtensionArray(pa.array([float("nan")] * len(b), pa.float64())), index=b.index
+    )
+
+
+def leftovers(url: str) -> list[tuple[Any, ...]]:
+    db = sa.engine.make_url(url).database
+    return rows(url, f"SHOW DATABASES LIKE 'sanitize\\_shadow\\_{db}%'") + rows(
+        url, f"SHOW DATABASES LIKE 'sanitize\\_old\\_{db}%'"
+    )
+
+
+def test_when_copied_then_values_schema_and_auto_increment_survive(shop: str, mariadb_url2: str) -> None:
+    copy_all(shop, mariadb_url2)
+    assert snapshot(mariadb_url2) == snapshot(shop)
+    assert rows(mariadb_url2, "SELECT note FROM customers WHERE id = 11") == [("x" * 1_000_000,)]
+    with open_source(resolve(shop)) as a, open_source(resolve(mariadb_url2)) as b:
+        assert set(a.schema.tables) == set(b.schema.tables)
+        for key, t in a.schema.tables.items():
+            u = b.schema[key]
+            assert [(c.name, c.kind, c.nullable, c.max_length, c.precision, c.scale) for c in t.columns] == [
+                (c.name, c.kind, c.nullable, c.max_length, c.precision, c.scale) for c in u.columns
+            ], key
+            assert (t.primary_key, set(t.unique_constraints)) == (u.primary_key, set(u.unique_constraints)), (
+                key
+            )
+            assert {(f.columns, f.ref_table, f.ref_columns) for f in t.foreign_keys} == {
+                (f.columns, f.ref_table, f.ref_columns) for f in u.foreign_keys
+            }, key
+            assert {(i.columns, i.unique) for i in t.indexes} >= {(i.columns, i.unique) for i in u.indexes}, (
+                key
+            )
+    run_sql(mariadb_url2, "INSERT INTO orders (customer_id, placed) VALUES (1, NOW())")
+    assert rows(mariadb_url2, "SELECT MAX(id) FROM orders") == [(4,)]
+    assert leftovers(mariadb_url2) == []
+
+
+def test_when_read_then_pyarrow_dtypes(shop: str) -> None:
+    with open_source(resolve(shop)) as src:
+        df = pd.concat(list(src.read_batches("customers", batch_size=5)))
+        assert len(df) == len(ODD)
+        assert all(isinstance(d, pd.ArrowDtype | pd.StringDtype) for d in df.dtypes)
+        assert str(df["balance"].dtype) == "decimal128(12, 2)[pyarrow]"
+        assert df["note"].tolist() == ODD and df["photo"].iloc[1] == bytes(range(256))
+        assert src.count("order_lines") == 3 and len(src.sample("customers", 3)) == 3
+        assert list(src.read_batches("empty_one")) == []
+
+
+def test_when_source_written_through_then_refused_and_reads_see_one_snapshot(shop: str) -> None:
+    with open_source(resolve(shop)) as src:
+        cur = src._conn.cursor()  # type: ignore[attr-defined]
+        with pytest.raises(pymysql.Error, match="READ ONLY"):
+            cur.execute("INSERT INTO nopk VALUES ('w', 9)")
+        cur.close()
+        assert src.count("nopk") == 3
+        run_sql(shop, "INSERT INTO nopk VALUES ('new', 2)")
+        assert src.count("nopk") == 3
+        assert sum(len(b) for b in src.read_batches("nopk")) == 3
+    assert rows(shop, "SELECT COUNT(*) FROM nopk") == [(4,)]
+    run_sql(shop, "DELETE FROM nopk WHERE a = 'new'")
+
+
+def test_when_nan_or_too_long_then_load_error_names_column_and_published_kept(
+    shop: str, mariadb_url2: str
+) -> None:
+    copy_all(shop, mariadb_url2)
+    before = snapshot(mariadb_url2)
+    with pytest.raises(LoadError, match=r"customers\.ratio.*NaN"):
+        copy_all(shop, mariadb_url2, lambda k, b: b.assign(ratio=nan_column(b)) if k == "customers" else b)
+    with pytest.raises(LoadError, match="customers"):
+        copy_all(shop, mariadb_url2, lambda k, b: b.assign(email="y" * 500) if k == "customers" else b)
+    assert snapshot(mariadb_url2) == before
+    assert leftovers(mariadb_url2) == []
+
+
+def test_when_unique_collides_then_check_failed(shop: str, mariadb_url2: str) -> None:
+    with pytest.raises(CheckFailedError):
+        copy_all(shop, mariadb_url2, lambda k, b: b.assign(email="same") if k == "customers" else b)
+    assert rows(mariadb_url2, "SHOW TABLES") in ([], [("sanitize_meta",)])
+
+
+def test_when_target_has_foreign_table_of_same_name_then_refused(shop: str, mariadb_url2: str) -> None:
+    run_sql(mariadb_url2, "CREATE TABLE orders (x INT)", "CREATE TABLE unrelated (y INT)")
+    with pytest.raises(TargetRefusedError, match="orders"):
+        copy_all(shop, mariadb_url2)
+    run_sql(mariadb_url2, "DROP TABLE orders")
+    copy_all(shop, mariadb_url2)
+    assert ("unrelated",) in rows(mariadb_url2, "SHOW TABLES")  # never touched
+
+
+def test_when_second_run_then_refused(shop: str, mariadb_url2: str) -> None:
+    with open_source(resolve(shop)) as src:
+        target = open_target(resolve(mariadb_url2))
+        with target.begin_load(src.schema) as first:
+            with pytest.raises(ConcurrentRunError):
+                target.begin_load(src.schema)
+            first.abort()
+    assert leftovers(mariadb_url2) == []
+
+
+KILLED = """
+import sys, time
+from sanitize.db import open_source, open_target, resolve
+with open_source(resolve(sys.argv[1])) as src:
+    load = open_target(resolve(sys.argv[2])).begin_load(src.schema)
+    load.write("orders", next(src.read_batches("orders")))
+    print("READY", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_when_killed_then_published_intact_and_next_run_cleans_up(
+    shop: str, mariadb_url2: str, tmp_path: Path
+) -> None:
+    copy_all(shop, mariadb_url2)
+    before = snapshot(mariadb_url2)
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(KILLED))
+    proc = subprocess.Popen(
+        [sys.executable, str(script), shop, mariadb_url2], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
+        assert len(leftovers(mariadb_url2)) == 1
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert snapshot(mariadb_url2) == before
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            copy_all(shop, mariadb_url2)
+            break
+        except ConcurrentRunError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    assert leftovers(mariadb_url2) == []
+    assert snapshot(mariadb_url2) == snapshot(shop)

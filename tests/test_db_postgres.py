@@ -1,0 +1,368 @@
+"""PostgreSQL source and target against the real server: types, snapshot reads, schema swap, failures."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pytest
+
+from sanitize.db import open_source, open_target, resolve
+from sanitize.db.pg_target import PostgresTarget
+from sanitize.errors import (
+    BadInputError,
+    CheckFailedError,
+    ConcurrentRunError,
+    ConnectionFailed,
+    TargetRefusedError,
+)
+from tests.conftest import PG_ADMIN_URL, _fresh_database
+
+pytestmark = pytest.mark.postgres
+
+SHOP = r"""
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE customers (
+    id serial PRIMARY KEY,
+    email varchar(120) NOT NULL UNIQUE,
+    balance numeric(12, 2) NOT NULL DEFAULT 0,
+    exact numeric,
+    active boolean NOT NULL DEFAULT true,
+    created timestamptz NOT NULL DEFAULT now(),
+    born date,
+    token uuid,
+    prefs jsonb,
+    raw json,
+    tags text[],
+    scores int[],
+    feeling mood,
+    photo bytea,
+    ratio double precision,
+    small real,
+    code char(5),
+    note text
+);
+CREATE TABLE orders (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    customer_id int NOT NULL REFERENCES customers(id),
+    placed timestamp NOT NULL
+);
+CREATE INDEX ix_orders_placed ON orders(placed);
+CREATE SCHEMA "Sales";
+CREATE TABLE "Sales"."Line Items" (
+    "OrderId" bigint NOT NULL REFERENCES orders(id),
+    "LineNo" int NOT NULL,
+    "SKU" text NOT NULL,
+    PRIMARY KEY ("OrderId", "LineNo")
+);
+CREATE TABLE "Sales".returns (
+    id int PRIMARY KEY,
+    order_id bigint NOT NULL,
+    line_no int NOT NULL,
+    FOREIGN KEY (order_id, line_no) REFERENCES "Sales"."Line Items"("OrderId", "LineNo"),
+    UNIQUE (order_id, line_no)
+);
+CREATE TABLE employees (id int PRIMARY KEY, manager_id int REFERENCES employees(id), dept_id int);
+CREATE TABLE departments (id int PRIMARY KEY, head_id int REFERENCES employees(id));
+ALTER TABLE employees ADD FOREIGN KEY (dept_id) REFERENCES departments(id);
+CREATE TABLE nopk (a text, b int);
+CREATE TABLE empty_one (id int PRIMARY KEY);
+INSERT INTO customers (email, balance, exact, active, created, born, token, prefs, raw, tags, scores, feeling,
+                       photo, ratio, small, code, note) VALUES
+  ('a@x.io', 10.50, 12345678901234567890.123456789, true, '2024-01-02 03:04:05.123456+02', '0001-01-01',
+   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"k": [1, 2]}', '{ "spaced" :  1 }', '{"a,b","c\"d",NULL}',
+   '{1,NULL,3}', 'happy', '\x00ff', 'NaN', '-Infinity', '007', E'line1\nline2\ttab \\N \\. back\\slash'),
+  ('b@x.io', 0, NULL, false, '2024-06-01 00:00:00+00', '9999-12-31', NULL, NULL, NULL, '{}', NULL, NULL, '\x',
+   'Infinity', 0, NULL, '');
+INSERT INTO orders (customer_id, placed) VALUES (1, '2024-02-01'), (2, '2024-02-02'), (1, '2024-02-03');
+INSERT INTO "Sales"."Line Items" VALUES (1, 1, 'A'), (1, 2, 'B'), (2, 1, 'A');
+INSERT INTO "Sales".returns VALUES (1, 1, 2);
+INSERT INTO departments VALUES (1, NULL);
+INSERT INTO employees VALUES (1, NULL, 1), (2, 1, 1);
+UPDATE departments SET head_id = 1;
+INSERT INTO nopk VALUES ('x', 1), ('x', 1), (NULL, NULL);
+"""
+
+
+def run_sql(url: str, sql: str) -> None:
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as c:
+        c.execute(sql)  # type: ignore[arg-type]
+
+
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as c:
+        return c.execute(sql).fetchall()  # type: ignore[arg-type]
+
+
+def copy_all(src_url: str, dst_url: str, transform=None, target=None) -> None:  # type: ignore[no-untyped-def]
+    with open_source(resolve(src_url)) as src:
+        tgt = target or open_target(resolve(dst_url))
+        with tgt.begin_load(src.schema) as load:
+            for key in src.schema.load_order():
+                for batch in src.read_batches(key, batch_size=2):
+                    load.write(key, transform(key, batch) if transform else batch)
+            load.finish()
+            load.publish()
+
+
+TABLES = [
+    "customers",
+    "orders",
+    '"Sales"."Line Items"',
+    '"Sales".returns',
+    "employees",
+    "departments",
+    "nopk",
+]
+
+
+def snapshot(url: str) -> dict[str, list[str]]:
+    return {t: sorted(r[0] for r in rows(url, f"SELECT x::text FROM {t} x")) for t in TABLES}
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[str]:
+    """The source database, built once for the module (tests must leave it as they found it)."""
+    for url in _fresh_database(PG_ADMIN_URL, "PostgreSQL at 127.0.0.1:5432"):
+        run_sql(url, SHOP)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def _target_db() -> Iterator[str]:
+    yield from _fresh_database(PG_ADMIN_URL, "PostgreSQL at 127.0.0.1:5432")
+
+
+@pytest.fixture
+def pg_url2(_target_db: str) -> str:
+    """An empty target database (one per module, emptied before each test: creating databases is slow)."""
+    name = _target_db.rsplit("/", 1)[1]
+    run_sql(
+        _target_db,
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+        "AND pid <> pg_backend_pid()",
+    )
+    schemas = [
+        r[0]
+        for r in rows(
+            _target_db,
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' "
+            "AND nspname <> 'information_schema'",
+        )
+    ]
+    run_sql(_target_db, "".join(f'DROP SCHEMA "{s}" CASCADE;' for s in schemas) + "CREATE SCHEMA public;")
+    return _target_db
+
+
+def test_when_copied_then_every_value_and_the_schema_survive(shop: str, pg_url2: str) -> None:
+    copy_all(shop, pg_url2)
+    assert snapshot(pg_url2) == snapshot(shop)
+    with open_source(resolve(shop)) as a, open_source(resolve(pg_url2)) as b:
+        assert set(a.schema.tables) == set(b.schema.tables)
+        assert "Sales.Line Items" in b.schema.tables
+        for key, t in a.schema.tables.items():
+            u = b.schema[key]
+            assert [
+                (c.name, c.kind, c.nullable, c.max_length, c.precision, c.scale, c.timezone)
+                for c in t.columns
+            ] == [
+                (c.name, c.kind, c.nullable, c.max_length, c.precision, c.scale, c.timezone)
+                for c in u.columns
+            ], key
+            assert [type(c.sql_type).__name__ for c in t.columns] == [
+                type(c.sql_type).__name__ for c in u.columns
+            ]
+            assert (t.primary_key, set(t.unique_constraints)) == (u.primary_key, set(u.unique_constraints)), (
+                key
+            )
+            assert {(f.columns, f.ref_table, f.ref_columns) for f in t.foreign_keys} == {
+                (f.columns, f.ref_table, f.ref_columns) for f in u.foreign_keys
+            }, key
+            assert {(i.columns, i.unique) for i in t.indexes} == {(i.columns, i.unique) for i in u.indexes}, (
+                key
+            )
+        assert b.schema["customers"].column("feeling").enum_values == ("sad", "ok", "happy")
+        assert b.schema["customers"].column("balance").default == "0"
+    # sequences and identity columns continue after the loaded data
+    run_sql(
+        pg_url2,
+        "INSERT INTO customers (email) VALUES ('new@x.io'); INSERT INTO orders (customer_id, placed) "
+        "VALUES (1, now())",
+    )
+    assert rows(pg_url2, "SELECT max(id) FROM customers") == [(3,)]
+    assert rows(pg_url2, "SELECT max(id) FROM orders") == [(4,)]
+
+
+def test_when_read_then_arrow_types_and_exact_values(shop: str) -> None:
+    with open_source(resolve(shop)) as src:
+        df = pd.concat(list(src.read_batches("customers", batch_size=1)))
+        assert len(df) == 2 and all(isinstance(d, pd.ArrowDtype | pd.StringDtype) for d in df.dtypes)
+        assert str(df["balance"].dtype) == "decimal128(12, 2)[pyarrow]"
+        assert str(df["created"].dtype) == "timestamp[us, tz=UTC][pyarrow]"
+        assert df["token"].iloc[0] == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+        assert df["exact"].iloc[0] == "12345678901234567890.123456789"
+        assert math.isnan(df["ratio"].iloc[0]) and df["small"].iloc[0] == -math.inf
+        assert df["note"].iloc[0] == "line1\nline2\ttab \\N \\. back\\slash" and df["note"].iloc[1] == ""
+        assert src.count("Sales.Line Items") == 3
+        assert len(src.sample("Sales.Line Items", 2)) == 2
+        assert list(src.read_batches("empty_one")) == []
+
+
+def test_when_source_is_written_through_then_server_refuses(shop: str) -> None:
+    with open_source(resolve(shop)) as src:
+        cur = src._conn.cursor()  # type: ignore[attr-defined]
+        with pytest.raises(Exception, match="read-only transaction"):
+            cur.execute("INSERT INTO nopk VALUES ('w', 9)")
+    assert len(rows(shop, "SELECT * FROM nopk")) == 3
+
+
+def test_when_source_changes_during_a_run_then_reads_see_one_snapshot(shop: str) -> None:
+    with open_source(resolve(shop)) as src:
+        assert src.count("orders") == 3
+        run_sql(shop, "INSERT INTO orders (customer_id, placed) VALUES (2, now())")
+        assert src.count("orders") == 3
+        assert sum(len(b) for b in src.read_batches("orders")) == 3
+    assert rows(shop, "SELECT count(*) FROM orders") == [(4,)]
+    run_sql(shop, "DELETE FROM orders WHERE id > 3")
+
+
+def test_when_infinity_timestamp_then_clear_error(pg_url: str) -> None:
+    run_sql(
+        pg_url,
+        "CREATE TABLE t (id int PRIMARY KEY, valid_to timestamp); INSERT INTO t VALUES (1, 'infinity')",
+    )
+    with open_source(resolve(pg_url)) as src, pytest.raises(BadInputError, match=r"t\.valid_to.*infinity"):
+        list(src.read_batches("t"))
+
+
+def test_when_unique_collides_then_check_failed_and_published_kept(shop: str, pg_url2: str) -> None:
+    copy_all(shop, pg_url2)
+    before = snapshot(pg_url2)
+
+    def same(key: str, b: pd.DataFrame) -> pd.DataFrame:
+        return b.assign(email="same@x.io") if key == "customers" else b
+
+    with pytest.raises(CheckFailedError, match="duplicate"):
+        copy_all(shop, pg_url2, same)
+    assert snapshot(pg_url2) == before
+    assert rows(pg_url2, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sanitize_shadow%'") == []
+
+
+def test_when_target_holds_foreign_objects_then_refused_before_any_ddl(shop: str, pg_url2: str) -> None:
+    run_sql(pg_url2, "CREATE TABLE precious (id int)")
+    with pytest.raises(TargetRefusedError, match="precious"):
+        copy_all(shop, pg_url2)
+    assert rows(pg_url2, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sanitize_shadow%'") == []
+    assert rows(pg_url2, "SELECT count(*) FROM precious") == [(0,)]
+
+
+def test_when_second_run_then_refused_by_advisory_lock(shop: str, pg_url2: str) -> None:
+    with open_source(resolve(shop)) as src:
+        target = open_target(resolve(pg_url2))
+        with target.begin_load(src.schema) as first:
+            with pytest.raises(ConcurrentRunError):
+                target.begin_load(src.schema)
+            first.abort()
+        with target.begin_load(src.schema) as again:
+            again.abort()
+
+
+def test_when_reader_holds_old_tables_then_publish_succeeds_and_next_run_drops_old(
+    shop: str, pg_url2: str
+) -> None:
+    target = PostgresTarget(resolve(pg_url2), lock_timeout="200ms")
+    copy_all(shop, pg_url2, target=target)
+    with psycopg.connect(pg_url2.replace("+psycopg", "")) as reader:
+        reader.execute("SELECT count(*) FROM customers")  # holds a lock on the old table until rollback
+        copy_all(shop, pg_url2, target=target)
+        reader.rollback()
+    assert rows(pg_url2, "SELECT name, kind FROM sanitize_meta.objects") == [("sanitize_old_public", "old")]
+    copy_all(shop, pg_url2, target=target)
+    assert rows(pg_url2, "SELECT count(*) FROM sanitize_meta.objects") == [(0,)]
+    assert snapshot(pg_url2) == snapshot(shop)
+
+
+def test_when_target_connection_is_terminated_then_exit_3_and_published_intact(
+    shop: str, pg_url2: str
+) -> None:
+    copy_all(shop, pg_url2)
+    before = snapshot(pg_url2)
+    with open_source(resolve(shop)) as src, pytest.raises(ConnectionFailed) as info:  # noqa: PT012, SIM117
+        with open_target(resolve(pg_url2)).begin_load(src.schema) as load:
+            load.write("customers", next(src.read_batches("customers")))
+            pid = load._conn.info.backend_pid  # type: ignore[attr-defined]
+            run_sql(pg_url2, f"SELECT pg_terminate_backend({pid})")
+            load.write("orders", next(src.read_batches("orders")))
+            load.finish()  # writes run in the background: the error surfaces here at the latest
+    assert info.value.exit_code == 3
+    assert snapshot(pg_url2) == before
+    assert rows(pg_url2, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sanitize_shadow%'") == []
+
+
+def test_when_password_has_special_characters_then_error_names_server_not_password(shop: str) -> None:
+    url = shop.replace("postgres@", "nobody_here:p%40ss%3Aw%2Fo%25rd%23x@")
+    with pytest.raises(ConnectionFailed) as info:
+        open_source(resolve(url))
+    msg = str(info.value)
+    assert "127.0.0.1:5432/" in msg
+    assert "p@ss:w/o%rd#x" not in msg and "p%40ss" not in msg and "w/o" not in msg
+
+
+KILLED = """
+import sys, time
+from sanitize.db import open_source, open_target, resolve
+with open_source(resolve(sys.argv[1])) as src:
+    load = open_target(resolve(sys.argv[2])).begin_load(src.schema)
+    load.write("customers", next(src.read_batches("customers")))
+    if sys.argv[3] == "finish":
+        for key in src.schema.load_order():
+            if key != "customers":
+                for b in src.read_batches(key):
+                    load.write(key, b)
+        load.finish()
+    print("READY", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("stage", ["write", "finish"])
+def test_when_killed_then_published_intact_and_next_run_cleans_up(
+    shop: str, pg_url2: str, tmp_path, stage
+) -> None:  # type: ignore[no-untyped-def]
+    copy_all(shop, pg_url2)
+    run_sql(pg_url2, "UPDATE nopk SET a = 'generation 1'")
+    before = snapshot(pg_url2)
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(KILLED))
+    proc = subprocess.Popen(
+        [sys.executable, str(script), shop, pg_url2, stage], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
+        assert rows(pg_url2, "SELECT count(*) FROM sanitize_meta.objects WHERE kind = 'shadow'") == [(2,)]
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert snapshot(pg_url2) == before
+    deadline = time.monotonic() + 10
+    while True:  # the server notices the dead session and frees its advisory lock
+        try:
+            copy_all(shop, pg_url2)
+            break
+        except ConcurrentRunError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    assert snapshot(pg_url2) == snapshot(shop)
+    assert rows(pg_url2, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sanitize_%' ORDER BY 1") == [
+        ("sanitize_meta",)
+    ]

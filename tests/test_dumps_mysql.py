@@ -1,0 +1,424 @@
+"""mysqldump files as sources and dump -> sanitised dump, against the real MariaDB server and tools."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from sanitize.dumps import is_dump_path, open_dump_source, read_dump_schema, rewrite_dump
+from sanitize.dumps.mysqldump import parse_insert
+from sanitize.errors import DumpError
+from sanitize.keys import SecretKey
+from sanitize.schema import Schema
+from sanitize.strategies import ColumnContext, get
+from sanitize.transform import apply_strategy
+
+pytestmark = pytest.mark.mariadb
+
+DUMP = shutil.which("mariadb-dump") or shutil.which("mysqldump") or "mysqldump"
+CLIENT = shutil.which("mariadb") or shutil.which("mysql") or "mariadb"
+if shutil.which(DUMP) is None or shutil.which(CLIENT) is None:  # pragma: no cover
+    pytest.skip("mysqldump/mariadb client tools are not installed", allow_module_level=True)
+
+DDL = [
+    """CREATE TABLE customers (
+        id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        email varchar(200) NOT NULL UNIQUE,
+        full_name text,
+        zip char(5),
+        balance decimal(12,2),
+        score double,
+        active tinyint(1),
+        born date,
+        seen datetime(6),
+        profile json,
+        avatar blob,
+        kind enum('a','b'),
+        notes text,
+        KEY idx_zip (zip)
+    ) DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE orders (
+        id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        customer_id int NOT NULL,
+        code varchar(20) NOT NULL,
+        note text,
+        UNIQUE KEY uq_code (customer_id, code),
+        CONSTRAINT fk_customer FOREIGN KEY (customer_id) REFERENCES customers (id)
+    ) DEFAULT CHARSET=utf8mb4""",
+]
+
+AWKWARD = [
+    "plain",
+    "",
+    "\\N",
+    "\\.",
+    "tab\there",
+    "new\nline",
+    "cr\rhere",
+    "back\\slash\\",
+    "quote ' \" both",
+    "ünïcödé ✓",
+    "emoji 😀👍🏽",
+    '{"k": "v\\n"}',
+    "00042",
+    "ctrl-z \x1a and nul-free",
+    "per%cent_under",
+    None,
+]
+
+
+def _args(url: str) -> tuple[list[str], str]:
+    u = sa.engine.make_url(url)
+    return [
+        "-h",
+        u.host or "127.0.0.1",
+        "-P",
+        str(u.port or 3306),
+        "-u",
+        u.username or "root",
+        "--default-character-set=utf8mb4",
+    ], u.database or ""
+
+
+def mysqldump(url: str, out: Path, *extra: str) -> Path:
+    args, db = _args(url)
+    with open(out, "wb") as f:
+        subprocess.run(
+            [DUMP, *args, *extra, *([] if "--databases" in extra else [db])],
+            check=True,
+            stdout=f,
+            stderr=subprocess.PIPE,
+        )
+    return out
+
+
+def restore(url: str, dump: Path) -> None:
+    args, db = _args(url)
+    with open(dump, "rb") as f:
+        subprocess.run([CLIENT, *args, db], check=True, stdin=f, capture_output=True)
+
+
+def _engine(url: str) -> sa.Engine:
+    return sa.create_engine(url + "?charset=utf8mb4")
+
+
+def query(url: str, sql: str) -> list[tuple[object, ...]]:
+    eng = _engine(url)
+    with eng.connect() as conn:
+        out = [tuple(r) for r in conn.exec_driver_sql(sql)]
+    eng.dispose()
+    return out
+
+
+def build_fixture(url: str, n: int = 40) -> None:
+    eng = _engine(url)
+    with eng.begin() as conn:
+        for stmt in DDL:
+            conn.exec_driver_sql(stmt)
+        rows = []
+        for i in range(n):
+            text = AWKWARD[i % len(AWKWARD)]
+            rows.append(
+                {
+                    "email": f"person{i}@example.com",
+                    "full_name": f"Real Person {i} {text or ''}",
+                    "zip": f"{i:05d}",
+                    "balance": f"{i * 10.25:.2f}",
+                    "score": 1.5 * i if i % 4 else None,
+                    "active": None if i % 7 == 0 else i % 2,
+                    "born": f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}",
+                    "seen": f"2024-03-0{1 + i % 9} 1{i % 10}:30:15.{i:06d}",
+                    "profile": '{"name": "Real Person", "tags": ["a\\tb", "c\\\\d"], "n": ' + str(i) + "}",
+                    "avatar": bytes((i * 37 + k) % 256 for k in range(i % 24)) if i % 6 else None,
+                    "kind": ["a", "b", None][i % 3],
+                    "notes": text,
+                }
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO customers (email, full_name, zip, balance, score, active, born, seen, profile,"
+                " avatar, kind, notes) VALUES (:email, :full_name, :zip, :balance, :score, :active, :born,"
+                " :seen, :profile, :avatar, :kind, :notes)"
+            ),
+            rows,
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO orders (customer_id, code, note) "
+            "SELECT c.id, CONCAT('A', g.n), 'order\\tnote\\\\x\\n' "
+            "FROM customers c CROSS JOIN (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3) g"
+        )
+    eng.dispose()
+
+
+def make_transform(
+    schema: Schema, rules: dict[str, dict[str, tuple[str, dict[str, object]]]], key: SecretKey
+) -> Callable[[str, pd.DataFrame], pd.DataFrame]:
+    def transform(table: str, df: pd.DataFrame) -> pd.DataFrame:
+        out = df.copy()
+        for col, (name, params) in rules.get(table, {}).items():
+            spec = get(name)
+            ctx = ColumnContext(
+                key=key, domain=f"{table}.{col}", table=table, column=schema[table].column(col), frame=df
+            )
+            out[col] = apply_strategy(df[col], spec, spec.validate_params(params), ctx)
+        return out
+
+    return transform
+
+
+RULES: dict[str, dict[str, tuple[str, dict[str, object]]]] = {
+    "customers": {"email": ("hash", {}), "full_name": ("redact", {}), "notes": ("nullify", {})},
+    "orders": {"note": ("redact", {})},
+}
+KEPT = "id, zip, balance, score, active, born, seen, profile, avatar, kind"
+
+
+@pytest.fixture
+def fixture_url(mariadb_url: str) -> str:
+    build_fixture(mariadb_url)
+    return mariadb_url
+
+
+def test_when_a_mysqldump_is_opened_then_the_schema_matches_the_database(
+    fixture_url: str, tmp_path: Path
+) -> None:
+    dump = mysqldump(fixture_url, tmp_path / "prod.sql")
+    assert is_dump_path(str(dump))
+    with open_dump_source(dump) as src:
+        schema = src.schema
+        assert src.count("customers") == 40 and src.count("orders") == 120
+    c = schema["customers"]
+    assert c.primary_key == ("id",) and ("email",) in c.unique_constraints and c.column("id").autoincrement
+    assert {col.name: col.kind for col in c.columns} == {
+        "id": "integer",
+        "email": "text",
+        "full_name": "text",
+        "zip": "text",
+        "balance": "decimal",
+        "score": "float",
+        "active": "integer",
+        "born": "date",
+        "seen": "datetime",
+        "profile": "json",
+        "avatar": "binary",
+        "kind": "text",
+        "notes": "text",
+    }
+    assert c.column("email").max_length == 200 and not c.column("email").nullable
+    assert c.column("kind").enum_values == ("a", "b")
+    assert [ix.columns for ix in c.indexes if not ix.unique] == [("zip",)]
+    o = schema["orders"]
+    assert [(fk.columns, fk.ref_table, fk.ref_columns) for fk in o.foreign_keys] == [
+        (("customer_id",), "customers", ("id",))
+    ]
+    assert ("customer_id", "code") in o.unique_constraints
+
+
+@pytest.mark.parametrize("hex_blob", [False, True])
+def test_when_a_mysqldump_is_read_then_values_match_the_database(
+    fixture_url: str, tmp_path: Path, hex_blob: bool
+) -> None:
+    dump = mysqldump(fixture_url, tmp_path / "prod.sql", *(["--hex-blob"] if hex_blob else []))
+    with open_dump_source(dump) as src:
+        batches = list(src.read_batches("customers", batch_size=16))
+        assert [len(b) for b in batches] == [16, 16, 8]
+        df = pd.concat(batches, ignore_index=True)
+    db = query(fixture_url, "SELECT notes, zip, avatar, balance FROM customers ORDER BY id")
+    assert [None if pd.isna(v) else v for v in df["notes"]] == [r[0] for r in db]
+    assert df["zip"].tolist() == [r[1] for r in db]
+    assert [None if pd.isna(v) else bytes(v) for v in df["avatar"]] == [r[2] for r in db]
+    assert [None if pd.isna(v) else v for v in df["balance"]] == [r[3] for r in db]
+
+
+@pytest.mark.parametrize("hex_blob", [False, True])
+def test_when_a_mysqldump_is_rewritten_and_restored_then_it_is_sanitised_and_joins_hold(
+    fixture_url: str, mariadb_url2: str, tmp_path: Path, key: SecretKey, hex_blob: bool
+) -> None:
+    dump = mysqldump(fixture_url, tmp_path / "prod.sql", *(["--hex-blob"] if hex_blob else []))
+    out = tmp_path / "staging.sql"
+    result = rewrite_dump(dump, out, make_transform(read_dump_schema(dump), RULES, key))
+    assert result.rows == {"customers": 40, "orders": 120}
+    restore(mariadb_url2, out)
+    for t in ("customers", "orders"):
+        assert query(fixture_url, f"SELECT count(*) FROM {t}") == query(
+            mariadb_url2, f"SELECT count(*) FROM {t}"
+        )
+    assert query(mariadb_url2, "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id") == [
+        (120,)
+    ]
+    assert query(fixture_url, f"SELECT {KEPT} FROM customers ORDER BY id") == query(
+        mariadb_url2, f"SELECT {KEPT} FROM customers ORDER BY id"
+    )
+    assert query(fixture_url, "SELECT id, customer_id, code FROM orders ORDER BY id") == query(
+        mariadb_url2, "SELECT id, customer_id, code FROM orders ORDER BY id"
+    )
+    src = query(fixture_url, "SELECT email, full_name FROM customers")
+    got = query(mariadb_url2, "SELECT email, full_name, notes FROM customers")
+    assert not {r[0] for r in src} & {r[0] for r in got}
+    assert not {r[1] for r in src} & {r[1] for r in got}
+    assert {r[2] for r in got} == {None}
+    assert {r[0] for r in query(mariadb_url2, "SELECT DISTINCT note FROM orders")} != {
+        r[0] for r in query(fixture_url, "SELECT DISTINCT note FROM orders")
+    }
+
+
+def test_when_every_column_is_kept_then_the_rewritten_mysqldump_is_byte_identical(
+    fixture_url: str, tmp_path: Path
+) -> None:
+    dump = mysqldump(fixture_url, tmp_path / "prod.sql")
+    out = tmp_path / "same.sql.gz"
+    rewrite_dump(dump, out, lambda _t, df: df.copy())
+    assert gzip.decompress(out.read_bytes()) == dump.read_bytes()
+
+
+def test_when_a_mysqldump_is_gzipped_then_it_reads_transparently(fixture_url: str, tmp_path: Path) -> None:
+    dump = mysqldump(fixture_url, tmp_path / "prod.sql")
+    gz = tmp_path / "prod.sql.gz"
+    gz.write_bytes(gzip.compress(dump.read_bytes()))
+    with open_dump_source(gz) as a, open_dump_source(dump) as b:
+        pd.testing.assert_frame_equal(
+            next(iter(a.read_batches("orders"))), next(iter(b.read_batches("orders")))
+        )
+
+
+def _load_into(src_dump: Path, target_url: str) -> None:
+    """A minimal loader: the dump as a source, rows written to the named target only."""
+    with open_dump_source(src_dump) as src:
+        md = sa.MetaData()
+        tables = {}
+        for key in src.schema.load_order():
+            t = src.schema[key]
+            tables[key] = sa.Table(
+                t.name, md, *[sa.Column(c.name, c.sql_type, nullable=c.nullable) for c in t.columns]
+            )
+        eng = _engine(target_url)
+        md.create_all(eng)
+        with eng.begin() as conn:
+            for key in src.schema.load_order():
+                for batch in src.read_batches(key):
+                    records = batch.astype(object).where(batch.notna(), None).to_dict("records")
+                    conn.execute(tables[key].insert(), records)  # type: ignore[arg-type]
+        eng.dispose()
+
+
+def test_when_a_databases_dump_is_loaded_then_its_use_statement_cannot_redirect_rows(
+    fixture_url: str, mariadb_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _args_, src_db = _args(fixture_url)
+    dump = mysqldump(fixture_url, tmp_path / "all.sql", "--databases", src_db)
+    text = dump.read_bytes()
+    assert b"USE `" + src_db.encode() + b"`" in text and b"CREATE DATABASE" in text
+    # empty the database the dump names: if anything followed its USE, rows would land here
+    eng = _engine(fixture_url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE orders")
+        conn.exec_driver_sql("DROP TABLE customers")
+    eng.dispose()
+    with caplog.at_level(logging.INFO, logger="sanitize"):
+        with open_dump_source(dump) as src:
+            assert set(src.schema.tables) == {"customers", "orders"}  # bare names: no database in the key
+        _load_into(dump, mariadb_url2)
+    assert query(mariadb_url2, "SELECT count(*) FROM customers") == [(40,)]
+    assert query(mariadb_url2, "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id") == [
+        (120,)
+    ]
+    assert query(fixture_url, "SHOW TABLES") == []  # the database named by USE was never written
+    assert any("USE" in r.getMessage() and "ignored" in r.getMessage() for r in caplog.records)
+    # the rewritten dump keeps the statements (documented): it stays a faithful dump
+    out = tmp_path / "out.sql"
+    rewrite_dump(dump, out, lambda _t, df: df)
+    assert b"USE `" + src_db.encode() + b"`" in out.read_bytes()
+
+
+def test_when_two_databases_hold_the_same_table_then_the_dump_is_refused(tmp_path: Path) -> None:
+    dump = tmp_path / "two.sql"
+    dump.write_text(
+        "-- MySQL dump 10.13\nCREATE DATABASE a;\nUSE `a`;\nCREATE TABLE `t` (\n  `id` int NOT NULL\n);\n"
+        "INSERT INTO `t` VALUES (1);\nCREATE DATABASE b;\nUSE `b`;\n"
+        "CREATE TABLE `t` (\n  `id` int NOT NULL\n);\n"
+        "INSERT INTO `t` VALUES (2);\n-- Dump completed on 2026-11-26\n"
+    )
+    with pytest.raises(DumpError, match="appears in databases 'a' and 'b'"):
+        open_dump_source(dump)
+
+
+@pytest.mark.parametrize(
+    ("cut_at", "offset", "message"),
+    [
+        (b"INSERT INTO `customers`", 300, r"INSERT into customers is cut off"),
+        (b"CREATE TABLE `orders`", 40, r"statement starting at line \d+ is cut off"),
+        (b"-- Dump completed", 0, r"without mysqldump's closing"),
+    ],
+)
+def test_when_a_mysqldump_is_truncated_then_it_is_an_error(
+    fixture_url: str, tmp_path: Path, cut_at: bytes, offset: int, message: str
+) -> None:
+    dump = mysqldump(fixture_url, tmp_path / "prod.sql")
+    data = dump.read_bytes()
+    cut = tmp_path / "cut.sql"
+    cut.write_bytes(data[: data.index(cut_at) + offset])
+    out = tmp_path / "out.sql"
+    with pytest.raises(DumpError, match=message):
+        rewrite_dump(cut, out, lambda _t, df: df)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (b"INSERT INTO `t` VALUES (1,'a'),(2,garbage);\n", r"line 8: .*unreadable value near b'g'"),
+        (b"INSERT INTO `t` VALUES (1,'a'),(2);\n", r"line 8: .*rows without exactly 2 values"),
+        (b"INSERT INTO `t` VALUES (1,'a'),(2,'b\n", r"line 8: the INSERT into t is cut off"),
+        (
+            b"INSERT INTO `nope` VALUES (1,'a');\n",
+            r"line 8: INSERT into table 'nope', which the dump never creates",
+        ),
+    ],
+)
+def test_when_an_insert_is_corrupt_then_the_error_names_the_line(
+    tmp_path: Path, statement: bytes, message: str
+) -> None:
+    dump = tmp_path / "bad.sql"
+    dump.write_bytes(
+        b"-- MySQL dump 10.13\n--\n\nCREATE TABLE `t` (\n  `id` int NOT NULL,\n  `v` text\n);\n"
+        + statement
+        + b"-- Dump completed on 2026-11-26\n"
+    )
+    assert dump.read_bytes().split(b"\n")[7].startswith(b"INSERT")  # line 8
+    with pytest.raises(DumpError, match=message):
+        rewrite_dump(dump, tmp_path / "out.sql", lambda _t, df: df)
+    assert not (tmp_path / "out.sql").exists()
+
+
+@pytest.mark.parametrize(
+    ("statement", "values"),
+    [
+        (b"INSERT INTO `t` VALUES (1,'it''s'),(2,'a\\'b');", [[1, 2], ["it's", "a'b"]]),
+        (b"INSERT INTO `t` VALUES (1,_binary 'x\\0y'),(2,NULL);", [[1, 2], ["x\x00y", None]]),
+        (b"INSERT INTO `t` VALUES (-1,'\\%\\_'),(+2.5e1,X'414243');", [[-1, 25], ["\\%\\_", "ABC"]]),
+        (b"INSERT INTO `t` (`v`, `id`) VALUES ('x;y', 3);", [[3], ["x;y"]]),
+    ],
+)
+def test_when_inserts_use_every_literal_form_then_values_decode(
+    tmp_path: Path, statement: bytes, values: list[list[object]]
+) -> None:
+    stmt = parse_insert(statement, 1, "t.sql", lambda _n: ("id", "v"))
+    assert stmt.nrows == len(values[0])
+    dump = tmp_path / "lit.sql"
+    dump.write_bytes(
+        b"CREATE TABLE `t` (\n  `id` double NOT NULL,\n  `v` text\n) ENGINE=InnoDB;\nLOCK TABLES `t` WRITE;\n"
+        + statement
+        + b"\n"
+    )
+    with open_dump_source(dump) as src:
+        df = next(iter(src.read_batches("t", columns=["id", "v"])))
+    assert df["id"].tolist() == values[0]
+    assert [None if pd.isna(v) else v for v in df["v"]] == values[1]
