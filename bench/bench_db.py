@@ -62,6 +62,7 @@ def build_mariadb(rows: int) -> tuple[str, str]:
         for db in ("sanitize_bench_src", "sanitize_bench_dst"):
             cur.execute(f"DROP DATABASE IF EXISTS {db}")
             cur.execute(f"CREATE DATABASE {db} CHARACTER SET utf8mb4")
+        cur.execute("USE sanitize_bench_src")
         cur.execute(f"CREATE TABLE sanitize_bench_src.customers ({COLUMNS.replace('double precision', 'double')})")
         cur.execute(
             "INSERT INTO sanitize_bench_src.customers SELECT seq, seq % 100000, (seq % 100000) / 100.0, seq / 7.0, "

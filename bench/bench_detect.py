@@ -18,7 +18,6 @@ import json
 import os
 import random
 import sqlite3
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +80,9 @@ def _pools(seed: int = 1) -> dict[str, list[str]]:
 
 
 # (honest column name, pool, SQL type); PII first
+PII_POOLS = frozenset(
+    {"email", "name", "phone", "address", "iban", "ip", "first_name", "dob", "ticket", "payload"}
+)
 PALETTE: list[tuple[str, str, str]] = [
     ("email", "email", "TEXT"),
     ("full_name", "name", "TEXT"),
@@ -115,25 +117,32 @@ def build(tables: int, columns: int, rows: int) -> Path:
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
     con = sqlite3.connect(tmp)
+    truth: dict[str, str] = {}
     for t in range(tables):
         picks = rng.sample(PALETTE[:10], 4) + rng.sample(PALETTE[10:], columns - 5)
         honest = t % 2 == 0
         names = [p[0] if honest else f"c{i + 1}" for i, p in enumerate(picks)]
         cols = ", ".join(f"{n} {p[2]}" for n, p in zip(names, picks, strict=True))
         con.execute(f"CREATE TABLE t{t:02d} (id INTEGER PRIMARY KEY, {cols})")
+        truth.update({f"t{t:02d}.{n}": p[1] for n, p in zip(names, picks, strict=True)})
         data = [(r + 1, *(pools[p[1]][rng.randrange(POOL)] for p in picks)) for r in range(rows)]
         con.executemany(f"INSERT INTO t{t:02d} VALUES ({', '.join('?' * columns)})", data)
     con.commit()
     con.close()
+    path.with_suffix(".json").write_text(json.dumps(truth, indent=1))  # column -> pool, for recall
     os.replace(tmp, path)
     return path
 
 
 def _time(label: str, fn: Callable[[], object]) -> tuple[float, object]:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
-    dt = time.perf_counter() - t0
-    print(f"{label}: {dt:.2f} s", flush=True)
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    load = os.getloadavg()[0]
+    print(
+        f"{label}: {dt:.2f} s wall, {cpu:.2f} s CPU (load average {load:.1f} on {os.cpu_count()} cores)",
+        flush=True,
+    )
     return dt, out
 
 
@@ -149,10 +158,18 @@ def bench_scan(tables: int, columns: int, rows: int, sample: int) -> float:
             f"scan --sample {sample} of {tables} tables / {tables * columns} columns",
             lambda: scan_source(src, sample=sample),
         )
-    pii = len(report.pii_columns())  # type: ignore[attr-defined]
+    found = {f"{c.table}.{c.column}" for c in report.pii_columns()}  # type: ignore[attr-defined]
+    truth = json.loads(path.with_suffix(".json").read_text())
+    planted = {k for k, pool in truth.items() if pool in PII_POOLS}
+    hit = found & planted
+    print(f"  {dt / (tables * columns) * 1000:.1f} ms per column (target: < 60 s in all)")
     print(
-        f"  {pii} PII columns found; {dt / (tables * columns) * 1000:.1f} ms per column "
-        f"(target: < 60 s in all)"
+        f"  {len(found)} PII columns found of {len(planted)} planted: recall {len(hit) / len(planted):.3f}, "
+        f"precision {len(hit) / max(1, len(found)):.3f}"
+    )
+    missed = sorted(f"{k} ({truth[k]})" for k in planted - found)
+    print(
+        f"  missed: {', '.join(missed) or 'none'}; false alarms: {', '.join(sorted(found - planted)) or 'none'}"
     )
     return dt
 
@@ -195,7 +212,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=3000)
     ap.add_argument("--sample", type=int, default=1000)
     ap.add_argument("--texts", type=int, default=20000)
-    args = ap.parse_args([a for a in sys.argv[1:] if a.startswith("--") or not a.isdigit()])
+    args, _ = ap.parse_known_args()  # bench/run.py passes every script the same arguments
     os.environ.setdefault("SANITIZE_KEY", "bench-key-0123456789abcdefghijklmnopqrstuvwxyz")
     scan_s = bench_scan(args.tables, args.columns, args.rows, args.sample)
     rate = bench_scrub(args.texts)

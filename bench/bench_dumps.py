@@ -80,6 +80,7 @@ def build(rows: int) -> Path:
     tmp = dump.with_suffix(".tmp")
     subprocess.run(["pg_dump", "--no-owner", "-f", str(tmp), f"{PG}/{DB}"], check=True)
     tmp.rename(dump)
+    _psql("postgres", f"DROP DATABASE {DB}")  # the dump file is the cache; leave nothing on the server
     return dump
 
 

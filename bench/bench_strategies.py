@@ -24,8 +24,15 @@ from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, get
 from sanitize.transform import apply_strategy
 
-TARGETS = {"hash": 2_000_000, "mask": 2_000_000, "nullify": 2_000_000, "redact": 2_000_000,
-           "fake:name": 500_000, "fake:email": 500_000, "fake:phone": 500_000}
+TARGETS = {
+    "hash": 2_000_000,
+    "mask": 2_000_000,
+    "nullify": 2_000_000,
+    "redact": 2_000_000,
+    "fake:name": 500_000,
+    "fake:email": 500_000,
+    "fake:phone": 500_000,
+}
 
 
 def emails(n: int) -> pd.Series:
@@ -33,7 +40,9 @@ def emails(n: int) -> pd.Series:
 
 
 def phones(n: int) -> pd.Series:
-    return pd.Series([f"+1 ({200 + i % 800:03d}) {i % 1000:03d}-{i % 10000:04d}" for i in range(n)], dtype="str")
+    return pd.Series(
+        [f"+1 ({200 + i % 800:03d}) {i % 1000:03d}-{i % 10000:04d}" for i in range(n)], dtype="str"
+    )
 
 
 def ints(n: int) -> pd.Series:
@@ -54,7 +63,9 @@ def iso_dates(n: int) -> pd.Series:
 
 
 def documents(n: int) -> pd.Series:
-    return pd.Series([json.dumps({"user": {"email": f"u{i}@x.com", "id": i}, "n": i}) for i in range(n)], dtype="str")
+    return pd.Series(
+        [json.dumps({"user": {"email": f"u{i}@x.com", "id": i}, "n": i}) for i in range(n)], dtype="str"
+    )
 
 
 # (label, strategy, params, input builder, column, rows scale)
@@ -68,19 +79,52 @@ CASES: list[Case] = [
     ("hash", "hash", {}, emails, Column("c", "text", max_length=64), 1.0),
     ("hash (unique, 96 bits)", "hash", {}, emails, Column("c", "text", max_length=64), 1.0),
     ("hash -> integer", "hash", {}, ints, Column("c", "integer"), 1.0),
-    *[(f"fake:{k}", "fake", {"kind": k}, phones if k == "phone" else emails,
-       Column("c", "text", max_length=255), 1.0)
-      for k in ("name", "first_name", "last_name", "email", "phone", "username", "url", "address", "street",
-                "city", "postcode", "company", "text", "ipv4", "ipv6", "iban", "credit_card", "ssn", "uuid",
-                "date_of_birth")],
+    *[
+        (
+            f"fake:{k}",
+            "fake",
+            {"kind": k},
+            phones if k == "phone" else emails,
+            Column("c", "text", max_length=255),
+            1.0,
+        )
+        for k in (
+            "name",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "username",
+            "url",
+            "address",
+            "street",
+            "city",
+            "postcode",
+            "company",
+            "text",
+            "ipv4",
+            "ipv6",
+            "iban",
+            "credit_card",
+            "ssn",
+            "uuid",
+            "date_of_birth",
+        )
+    ],
     ("fake:email (unique)", "fake", {"kind": "email"}, emails, Column("c", "text", max_length=255), 1.0),
     ("fake:job (per value)", "fake", {"kind": "job"}, emails, None, 0.01),
     ("date_shift (timestamps)", "date_shift", {"max_days": 30}, stamps, Column("c", "datetime"), 1.0),
     ("date_shift (ISO text)", "date_shift", {"max_days": 30}, iso_dates, Column("c", "text"), 1.0),
     ("noise", "noise", {"relative": 0.1}, floats, Column("c", "float"), 1.0),
     ("generalize (step)", "generalize", {"step": 100}, ints, Column("c", "integer"), 1.0),
-    ("json (2 paths)", "json", {"paths": {"$.user.email": {"strategy": "fake", "kind": "email"},
-                                          "$.user.id": "hash"}}, documents, Column("c", "json"), 0.1),
+    (
+        "json (2 paths)",
+        "json",
+        {"paths": {"$.user.email": {"strategy": "fake", "kind": "email"}, "$.user.id": "hash"}},
+        documents,
+        Column("c", "json"),
+        0.1,
+    ),
 ]
 
 

@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -197,7 +197,7 @@ def _cell(v: object) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _isna(v: object) -> bool:
+def _isna(v: Any) -> bool:
     import pandas as pd
 
     try:

@@ -11,7 +11,6 @@ import json
 import random
 import sqlite3
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from faker import Faker
@@ -96,7 +95,7 @@ class DemoSize:
 
 def demo_rules_path() -> Path:
     """The bundled rules for the demo database (also at rules/demo.yaml in the repository)."""
-    return Path(str(files("sanitize") / "data" / "demo.yaml"))
+    return Path(__file__).resolve().parent / "data" / "demo.yaml"
 
 
 def build_demo_database(path: str | Path, size: DemoSize = DemoSize(), seed: int = 7) -> Path:
@@ -159,7 +158,7 @@ def build_demo_database(path: str | Path, size: DemoSize = DemoSize(), seed: int
         con.executemany("INSERT INTO employees VALUES (?,?,?,?,?,?)", employees)
         orders, items = [], []
         for i in range(1, size.orders + 1):
-            cust = rnd.randint(1, size.customers)
+            cust_id = rnd.randint(1, size.customers)
             lines = rnd.choices([1, 2, 3, 4, 6], weights=[40, 30, 15, 10, 5])[0]
             total = 0.0
             for line in range(1, lines + 1):
@@ -169,7 +168,7 @@ def build_demo_database(path: str | Path, size: DemoSize = DemoSize(), seed: int
             orders.append(
                 (
                     i,
-                    cust,
+                    cust_id,
                     rnd.choice([None, rnd.randint(1, size.employees)]),
                     rnd.choice(STATUSES),
                     round(total, 2),

@@ -4,8 +4,10 @@
    port, database, with `localhost`/`127.0.0.1` aliases folded; the real path of a SQLite file) equals
    a production environment's or the source's.
 2. Every target carries a marker naming its environment: a small `sanitize_environment` table that
-   sanitize writes on first use. Loading into a database whose marker names another environment, or
-   into a non-empty database without a marker, is refused unless `init_target=True` (`--init-target`).
+   sanitize writes on first use (in schema `sanitize_env` on PostgreSQL, outside the schemas a load
+   swaps; a SQLite publish replaces the file, so `ensure_marker` puts it back after publishing).
+   Loading into a database whose marker names another environment, or into a non-empty database
+   without a marker, is refused unless `init_target=True` (`--init-target`).
 3. The same user and password for a production source and a non-production target give a warning
    for the run report (shared credentials).
 
@@ -35,15 +37,20 @@ log = logging.getLogger("sanitize")
 MARKER_TABLE = "sanitize_environment"
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"}
 
-_metadata = sa.MetaData()
-_marker = sa.Table(
-    MARKER_TABLE,
-    _metadata,
-    sa.Column("environment", sa.String(200), nullable=False),
-    sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("created_at", sa.String(40), nullable=False),
-    sa.Column("tool_version", sa.String(40), nullable=True),
-)
+PG_MARKER_SCHEMA = "sanitize_env"  # PostgreSQL: outside the schemas a load swaps, so it survives publish
+
+
+def _marker_table(dialect: str) -> sa.Table:
+    """The marker table: `sanitize_environment` (in schema `sanitize_env` on PostgreSQL)."""
+    return sa.Table(
+        MARKER_TABLE,
+        sa.MetaData(),
+        sa.Column("environment", sa.String(200), nullable=False),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("created_at", sa.String(40), nullable=False),
+        sa.Column("tool_version", sa.String(40), nullable=True),
+        schema=PG_MARKER_SCHEMA if dialect == "postgresql" else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -156,10 +163,11 @@ def read_marker(ref: DatabaseRef) -> Marker | None:
     """The target's marker, or None when it has none (a missing SQLite file has none)."""
     if ref.dialect == "sqlite" and not ref.path.exists():
         return None
+    table = _marker_table(ref.dialect)
     with _engine(ref) as engine, engine.connect() as conn:
-        if not sa.inspect(conn).has_table(MARKER_TABLE):
+        if not sa.inspect(conn).has_table(MARKER_TABLE, schema=table.schema):
             return None
-        row = conn.execute(sa.select(_marker).limit(1)).mappings().first()
+        row = conn.execute(sa.select(table).limit(1)).mappings().first()
     if row is None:
         return None
     return Marker(str(row["environment"]), str(row["role"]), str(row["created_at"]), row["tool_version"])
@@ -197,11 +205,14 @@ def write_marker(ref: DatabaseRef, environment: str, role: str) -> Marker:
     except PackageNotFoundError:  # pragma: no cover - the package is installed
         tool = None
     marker = Marker(environment, role, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), tool)
+    table = _marker_table(ref.dialect)
     with _engine(ref) as engine, engine.begin() as conn:
-        _marker.create(conn, checkfirst=True)
-        conn.execute(_marker.delete())
+        if table.schema is not None:
+            conn.execute(sa.schema.CreateSchema(table.schema, if_not_exists=True))
+        table.create(conn, checkfirst=True)
+        conn.execute(table.delete())
         conn.execute(
-            _marker.insert().values(
+            table.insert().values(
                 environment=marker.environment,
                 role=marker.role,
                 created_at=marker.created_at,

@@ -122,6 +122,38 @@ def _canonical_scalar(v: object) -> str:
     return str(v)
 
 
+def _float_text(x: np.ndarray) -> np.ndarray:
+    """Vectorised `_canonical_scalar` for float64: whole numbers as integers, others as repr()."""
+    out = x.astype(str).astype(object)  # numpy's shortest round-trip text equals Python's repr
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(x) & (x % 1 == 0)
+    small = whole & (np.abs(x) < 2.0**63)
+    if small.any():
+        out[small] = x[small].astype(np.int64).astype(str)
+    for i in np.flatnonzero(whole & ~small):  # whole numbers beyond int64: rare
+        out[i] = str(int(x[i]))
+    return out
+
+
+def _datetime_text(arr: np.ndarray) -> np.ndarray:
+    """Vectorised `Timestamp.isoformat()` for naive datetime64 values (seconds, or 6/9 fraction digits)."""
+    unit, _ = np.datetime_data(arr.dtype)
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}.get(unit)
+    if per_second is None:  # days, minutes, ...: whole seconds
+        return np.datetime_as_string(arr, unit="s").astype(object)
+    ticks = arr.view(np.int64)
+    frac = ticks % per_second
+    out = np.datetime_as_string(arr, unit="s").astype(object)
+    if unit == "ns":
+        nano = frac % 1000 != 0
+        out[nano] = np.datetime_as_string(arr[nano], unit="ns")
+        micro = (frac != 0) & ~nano
+    else:
+        micro = frac != 0
+    out[micro] = np.datetime_as_string(arr[micro].astype("datetime64[us]"), unit="us")
+    return out
+
+
 def canonical_text(values: pd.Series) -> np.ndarray:
     """Values as text, so that 42, 42.0, Decimal('42') and '42' are one value (object ndarray).
 
@@ -132,6 +164,10 @@ def canonical_text(values: pd.Series) -> np.ndarray:
         return values.to_numpy(dtype=object)
     if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         return values.astype("int64").astype(str).to_numpy(dtype=object)
+    if pd.api.types.is_float_dtype(dtype):
+        return _float_text(values.to_numpy(dtype=np.float64))
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
+        return _datetime_text(values.to_numpy())
     return np.fromiter(
         (_canonical_scalar(v) for v in values.to_numpy(dtype=object)), dtype=object, count=len(values)
     )

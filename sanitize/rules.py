@@ -39,7 +39,7 @@ from sanitize.strategies.registry import Params
 COMMON_KEYS = ("strategy", "domain", "unique")
 TOP_KEYS = ("version", "locale", "unknown_columns", "tables")
 TABLE_KEYS = ("columns",)
-SKIP = "skip"
+SKIP: Literal["skip"] = "skip"
 
 
 class ColumnRule(BaseModel):
@@ -129,7 +129,7 @@ class RulesFile(BaseModel):
         cols = dict(current.columns) if isinstance(current, TableRules) else {}
         cols[column] = r
         tables[table] = TableRules(columns=cols)
-        return self.model_copy(update={"tables": tables})
+        return self.model_copy(update={"tables": tables, "path": None, "digest": ""})
 
 
 # --- problems and locations ----------------------------------------------------------------------
@@ -322,30 +322,27 @@ def json_schema() -> dict[str, Any]:
     variants: list[Any] = []
     names = list(registry.all_strategies())
     for name, spec in registry.all_strategies().items():
-        model = create_model(  # type: ignore[call-overload]
-            f"{name.title().replace('_', '')}Rule",
-            __base__=spec.params,
-            strategy=(Literal[name], Field(description=spec.description)),
-            domain=(str | None, Field(default=None, description="pseudonym space; default table.column")),
-            unique=(bool, Field(default=False, description="distinct inputs give distinct outputs")),
-        )
-        variants.append(model)
+        fields: dict[str, Any] = {
+            "strategy": (Literal[name], Field(description=spec.description)),
+            "domain": (str | None, Field(default=None, description="pseudonym space; default table.column")),
+            "unique": (bool, Field(default=False, description="distinct inputs give distinct outputs")),
+        }
+        variants.append(create_model(f"{name.title().replace('_', '')}Rule", __base__=spec.params, **fields))
     column_rule: Any = Literal[tuple(names)]  # type: ignore[valid-type]
     for v in variants:
         column_rule = column_rule | v
-
-    table = create_model(
-        "TableRules",
-        __config__=ConfigDict(extra="forbid"),
-        columns=(dict[str, column_rule], Field(default_factory=dict)),
-    )
+    table_fields: dict[str, Any] = {"columns": (dict[str, column_rule], Field(default_factory=dict))}
+    table: Any = create_model("TableRules", __config__=ConfigDict(extra="forbid"), **table_fields)
+    top_fields: dict[str, Any] = {
+        "version": (Literal[1], ...),
+        "locale": (str, "en_US"),
+        "unknown_columns": (Literal["fail", "keep"], "fail"),
+        "tables": (dict[str, Literal["skip"] | table], Field(default_factory=dict)),
+    }
     top = create_model(
         "RulesFileV1",
         __config__=ConfigDict(extra="forbid", title="sanitize rules file, version 1"),
-        version=(Literal[1], ...),
-        locale=(str, "en_US"),
-        unknown_columns=(Literal["fail", "keep"], "fail"),
-        tables=(dict[str, Literal["skip"] | table], Field(default_factory=dict)),  # type: ignore[valid-type]
+        **top_fields,
     )
     return top.model_json_schema()
 

@@ -1,21 +1,21 @@
 """The leak check: prove that no sensitive source value reached the target, plus integrity.
 
-Pass 1 reads the source's transformed columns and builds keyed fingerprints (uint64 SipHash of the
-normalised value, `keys.hash64(..., "verify")`, kept in sorted numpy arrays: 8-10 bytes per value,
-never the values themselves):
+Pass 1 reads the source's sensitive columns (every column a rule transforms) in batches and keeps
+keyed 64-bit fingerprints in sorted numpy arrays (8-12 bytes per value, never a value itself):
 
-- per kind: emails, card numbers (Luhn-valid), IBANs (mod-97-valid), phone-like numbers (9-15 digits,
-  matched on their last 9), and other values of 6+ characters; tokens found inside free text and
-  JSON are added to their kind's set. Values shared by many source rows (`common_rows`) identify
-  nobody and are dropped from the generic set;
-- per table, "unchanged" fingerprints: (row alignment key, column, value), to catch a column the
-  rules say is transformed but which reached the target as it was (a rule removed, a no-op strategy).
+- per kind: emails, card numbers (Luhn-valid), IBANs (mod-97-valid), phone-like numbers (9-15
+  digits, matched on their last 9) and other values of 6+ characters, from whole cells and from
+  inside free text and JSON. A generic value shared by `common_rows` source rows identifies nobody;
+- row-aligned fingerprints (row key from the kept columns, column, value), so that a column the
+  rules transform but which reached the target unchanged (a rule removed, a no-op strategy), or a
+  phone number a scrub left in its row's text, is caught without flagging chance collisions.
 
-Pass 2 scans every text-like cell of every target table: whole cells and the emails, phone numbers,
-card numbers and IBANs inside text and JSON. Kept columns are checked against every set and for card
-numbers and IBANs by checksum; transformed columns against the structured kinds (a fake name may
-equal a real one by chance; a fake email never does). Integrity rides along: row counts, foreign
-keys, uniqueness. Each leak names table, column, row key and kind, never the value.
+Pass 2 scans every target table once. Kept text columns are checked against every kind (and for
+card numbers, IBANs and emails by pattern); scrub/json columns for source emails, card numbers and
+IBANs anywhere and for identifiers still in their own row; transformed columns for unchanged values
+and for another row's email, card number or IBAN. (A fake name or phone may equal a real one by
+chance; a fake email, card or IBAN does not.) Integrity rides along: row counts, foreign keys and
+uniqueness against the source's constraints. Each leak names table, column, row key and kind.
 """
 
 from __future__ import annotations
@@ -186,6 +186,22 @@ def _digits(arr: pa.Array) -> pa.Array:
     )
 
 
+def _byte_counts(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """('@' count, ASCII digit count) of each string, from the raw Arrow buffers."""
+    arr = arr.cast(pa.large_string())
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    rel = offsets - offsets[0]
+    out = []
+    for mask in (data == 64, (data >= 48) & (data <= 57)):
+        seen = np.zeros(len(data) + 1, dtype=np.int32)
+        np.cumsum(mask, dtype=np.int32, out=seen[1:])
+        out.append((seen[rel[1:]] - seen[rel[:-1]]).astype(np.int64))
+    return out[0], out[1]
+
+
 def _digit_matrix(digits: pa.Array, width: int) -> np.ndarray:
     """Digit strings (all <= width long) right-aligned in an (n, width) int matrix, zero-padded."""
     padded = pc.utf8_lpad(digits, width, "0").cast(pa.large_string())
@@ -287,23 +303,46 @@ def _sorted_unique(x: np.ndarray) -> np.ndarray:
     return x[keep]
 
 
-def _positions(ref: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Index of each hash in the sorted `ref`, -1 when absent (queries sorted first: cache-friendly)."""
-    out = np.full(len(h), -1, dtype=np.int64)
-    if len(ref) == 0 or len(h) == 0:
+class HashSet:
+    """A set of uint64 fingerprints: the sorted array plus bucket offsets on the top bits.
+
+    Fingerprints are uniform, so a bucket holds about one entry: a lookup is a few vectorised probes
+    instead of a binary search (which misses the cache at every step on large sets).
+    """
+
+    def __init__(self, sorted_hashes: np.ndarray) -> None:
+        self.h = sorted_hashes
+        n = len(sorted_hashes)
+        self.bits = int(min(28, max(1, int(np.ceil(np.log2(max(n, 2)))))))
+        self.shift = np.uint64(64 - self.bits)
+        bounds = np.arange(1 << self.bits, dtype=np.uint64) << self.shift
+        self.starts = np.append(np.searchsorted(sorted_hashes, bounds), n).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.h)
+
+    def positions(self, q: np.ndarray) -> np.ndarray:
+        """Index of each query in the sorted array; -1 when absent."""
+        out = np.full(len(q), -1, dtype=np.int64)
+        if len(self.h) == 0 or len(q) == 0:
+            return out
+        b = (q >> self.shift).astype(np.int64)
+        lo, hi = self.starts[b], self.starts[b + 1]
+        cand = np.flatnonzero(hi > lo)
+        k = 0
+        while len(cand):
+            idx = lo[cand] + k
+            hit = self.h[idx] == q[cand]
+            out[cand[hit]] = idx[hit]
+            k += 1
+            cand = cand[~hit & (idx + 1 < hi[cand])]
         return out
-    if len(ref) < 1 << 16:  # fits in cache: no need to sort the queries
-        i = np.minimum(np.searchsorted(ref, h), len(ref) - 1)
-        return np.where(ref[i] == h, i, -1)
-    order = np.argsort(h)
-    hs = h[order]
-    i = np.minimum(np.searchsorted(ref, hs), len(ref) - 1)
-    out[order] = np.where(ref[i] == hs, i, -1)
-    return out
+
+    def contains(self, q: np.ndarray) -> np.ndarray:
+        return self.positions(q) >= 0
 
 
-def _in_sorted(ref: np.ndarray, h: np.ndarray) -> np.ndarray:
-    return _positions(ref, h) >= 0
+EMPTY = HashSet(np.zeros(0, dtype=np.uint64))
 
 
 # --- what a column of cells holds ----------------------------------------------------------------
@@ -374,7 +413,12 @@ def fingerprint_cells(text: pa.Array, key: SecretKey, min_value_length: int) -> 
     idx = np.arange(len(text))
     email = np.zeros(len(text), dtype=bool)
     num, iban = email.copy(), email.copy()
-    structured = _mask(pc.match_substring_regex(text, _ANY_CELL))  # one pass; most columns are not
+    n_at, n_digit = _byte_counts(text)
+    # only cells with an '@' or 7+ digits can be an email, number or IBAN: regexes run on those alone
+    maybe = (n_at == 1) | (n_digit >= 7)
+    structured = np.zeros(len(text), dtype=bool)
+    if maybe.any():
+        structured[maybe] = _mask(pc.match_substring_regex(text.filter(pa.array(maybe)), _ANY_CELL))
     if structured.any():
         sub = text.filter(pa.array(structured))
         e = _mask(pc.match_substring_regex(sub, _EMAIL_CELL))
@@ -387,7 +431,7 @@ def fingerprint_cells(text: pa.Array, key: SecretKey, min_value_length: int) -> 
     lengths = np.asarray(pc.utf8_length(text).to_numpy(zero_copy_only=False))
     generic = rest & (lengths >= min_value_length)
     out.add("value", idx[generic], out.cell[generic], False)
-    hint = rest & (lengths >= 6)
+    hint = rest & (lengths >= 6) & ((n_at > 0) | (n_digit >= 9))  # tokens need an '@' or 9+ digits
     if hint.any():
         hint[hint] = _mask(pc.match_substring_regex(text.filter(pa.array(hint)), _TOKEN_HINT))
     if hint.any():
@@ -520,10 +564,10 @@ class _Fingerprints:
     text); `exact[kind]`: whole cells that are an email, card number or IBAN, as they were written.
     """
 
-    hashes: dict[str, np.ndarray]
+    hashes: dict[str, HashSet]
     origin: dict[str, np.ndarray]
     columns: list[str]
-    exact: dict[str, np.ndarray] = field(default_factory=dict)
+    exact: dict[str, HashSet] = field(default_factory=dict)
     exact_origin: dict[str, np.ndarray] = field(default_factory=dict)
 
     def lookup(self, kind: str, h: np.ndarray, exact: bool = False) -> np.ndarray:
@@ -531,7 +575,7 @@ class _Fingerprints:
         ref, origin = (self.exact, self.exact_origin) if exact else (self.hashes, self.origin)
         if kind not in ref or len(ref[kind]) == 0:
             return np.full(len(h), -1, dtype=np.int64)
-        i = _positions(ref[kind], h)
+        i = ref[kind].positions(h)
         return np.where(i >= 0, origin[kind][np.maximum(i, 0)].astype(np.int64), -1)
 
 
@@ -542,16 +586,17 @@ def _sorted_set(
     if not parts:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32)
     h, o = np.concatenate(parts), np.concatenate(origins)
-    order = np.argsort(h, kind="stable")
+    order = np.argsort(h)
     h, o = h[order], o[order]
     first = np.empty(len(h), dtype=bool)
     first[0] = True
     np.not_equal(h[1:], h[:-1], out=first[1:])
-    keep = np.flatnonzero(first)
+    starts = np.flatnonzero(first)
+    origin = np.minimum.reduceat(o, starts)  # the first source column that holds it: deterministic
     if rare_below is not None:
-        counts = np.diff(np.append(keep, len(h)))
-        keep = keep[counts < rare_below]
-    return h[keep], o[keep]
+        rare = np.diff(np.append(starts, len(h))) < rare_below
+        return h[starts[rare]], origin[rare]
+    return h[starts], origin
 
 
 def _source_pass(
@@ -559,13 +604,13 @@ def _source_pass(
     treatments: Mapping[str, Mapping[str, Treatment]],
     key: SecretKey,
     options: VerifyOptions,
-) -> tuple[_Fingerprints, dict[str, np.ndarray]]:
+) -> tuple[_Fingerprints, dict[str, HashSet]]:
     hashes: dict[str, list[np.ndarray]] = {k: [] for k in KINDS}
     origin: dict[str, list[np.ndarray]] = {k: [] for k in KINDS}
     exact: dict[str, list[np.ndarray]] = {k: [] for k in EXACT_KINDS}
     exact_origin: dict[str, list[np.ndarray]] = {k: [] for k in EXACT_KINDS}
     columns: list[str] = []
-    aligned: dict[str, np.ndarray] = {}
+    aligned: dict[str, HashSet] = {}
     for tkey, treatment in treatments.items():
         if tkey not in source.schema:
             continue
@@ -602,13 +647,15 @@ def _source_pass(
                     if rk is not None and kind != "value":
                         pairs.append(_pairs(rk[pos], h, ci, kind))
         if pairs:
-            aligned[tkey] = _sorted_unique(np.concatenate(pairs))
+            aligned[tkey] = HashSet(_sorted_unique(np.concatenate(pairs)))
     fps = _Fingerprints({}, {}, columns)
     for kind in KINDS:
         rare = options.common_rows if kind == "value" else None  # a value many share identifies nobody
-        fps.hashes[kind], fps.origin[kind] = _sorted_set(hashes[kind], origin[kind], rare)
+        h, fps.origin[kind] = _sorted_set(hashes[kind], origin[kind], rare)
+        fps.hashes[kind] = HashSet(h)
     for kind in EXACT_KINDS:
-        fps.exact[kind], fps.exact_origin[kind] = _sorted_set(exact[kind], exact_origin[kind])
+        h, fps.exact_origin[kind] = _sorted_set(exact[kind], exact_origin[kind])
+        fps.exact[kind] = HashSet(h)
     log.info("verify: source fingerprints %s", {k: len(v) for k, v in fps.hashes.items()})
     return fps, aligned
 
@@ -621,7 +668,7 @@ class _TargetScan:
         key: SecretKey,
         options: VerifyOptions,
         fps: _Fingerprints,
-        aligned: dict[str, np.ndarray],
+        aligned: dict[str, HashSet],
         result: VerifyResult,
         constraints: Schema,
     ) -> None:
@@ -660,7 +707,7 @@ class _TargetScan:
         text_cols = [c.name for c in table.columns if c.kind in TEXT_KINDS]
         sensitive = [c for c in table.column_names if treatment.get(c, "keep") != "keep"]
         align = [c for c in _alignment(table, treatment) if c in present] if sensitive else []
-        ref = self.aligned.get(tkey, np.zeros(0, dtype=np.uint64))
+        ref = self.aligned.get(tkey, EMPTY)
         safe = _safe_row_key(table)
         uniques = [rules.primary_key] if rules.primary_key else []
         uniques += [u for u in rules.unique_constraints if u not in uniques]
@@ -762,14 +809,14 @@ class _TargetScan:
         text: pa.Array,
         is_text: bool,
         rk: np.ndarray | None,
-        ref: np.ndarray,
+        ref: HashSet,
         rows: np.ndarray,
         where: Any,
     ) -> None:
         """A column the rules transform: unchanged values (row by row) and source emails anywhere."""
         cell = hash_strings(text, self.key)
         if rk is not None:
-            hit = _in_sorted(ref, _pairs(rk, cell, ci, "cell"))
+            hit = ref.contains(_pairs(rk, cell, ci, "cell"))
             self.nonnull[col] = self.nonnull.get(col, 0) + len(cell)
             self.same[col] = self.same.get(col, 0) + int(hit.sum())
             shown = self.same_rows.setdefault(col, [])
@@ -806,7 +853,7 @@ class _TargetScan:
         how: str,
         found: _Found,
         rk: np.ndarray | None,
-        ref: np.ndarray,
+        ref: HashSet,
         rows: np.ndarray,
         where: Any,
     ) -> None:
@@ -822,7 +869,7 @@ class _TargetScan:
                 hit = origin >= 0
                 srcs = {self.fps.columns[i] for i in np.unique(origin[hit])}
             if not kept and rk is not None and kind != "value":  # the same row still holds it
-                same_row = _in_sorted(ref, _pairs(rk[pos], h, ci, kind))
+                same_row = ref.contains(_pairs(rk[pos], h, ci, kind))
                 if (same_row & ~hit).any():
                     srcs.add(f"{tkey}.{col} of the same row")
                 hit |= same_row
@@ -857,7 +904,7 @@ class _TargetScan:
 
     def finish_foreign_keys(self) -> None:
         parents = {
-            k: (np.unique(np.concatenate(v)) if v else np.zeros(0, dtype=np.uint64))
+            k: HashSet(_sorted_unique(np.concatenate(v)) if v else np.zeros(0, dtype=np.uint64))
             for k, v in self.parent_keys.items()
         }
         for tkey, fk, acc in self.child_keys:
@@ -865,7 +912,7 @@ class _TargetScan:
             ref = parents.get((fk.ref_table, fk.ref_columns))
             if ref is None:
                 continue
-            bad = int((~_in_sorted(ref, h)).sum())
+            bad = int((~ref.contains(h)).sum())
             self.result.checks.append(
                 Check(
                     "foreign key",

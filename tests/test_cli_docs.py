@@ -35,7 +35,8 @@ def test_when_a_command_is_registered_then_the_readme_shows_it_with_an_example()
 
 
 def test_when_the_readme_names_a_command_then_it_exists() -> None:
-    named = set(re.findall(r"^sanitize ([a-z]+)", README, flags=re.M))
+    blocks = "\n".join(re.findall(r"```sh\n(.*?)```", README, flags=re.S))
+    named = set(re.findall(r"^sanitize ([a-z]+)", blocks, flags=re.M))
     assert named, "the README shows no commands"
     assert named <= set(registered()), named - set(registered())
 

@@ -170,7 +170,10 @@ def leftovers(url: str) -> list[tuple[Any, ...]]:
 
 
 def test_when_copied_then_values_schema_and_auto_increment_survive(shop: str, mariadb_url2: str) -> None:
+    target = open_target(resolve(mariadb_url2))
+    assert target.is_empty() and not target.is_owned()
     copy_all(shop, mariadb_url2)
+    assert not target.is_empty() and target.is_owned()
     assert snapshot(mariadb_url2) == snapshot(shop)
     assert rows(mariadb_url2, "SELECT note FROM customers WHERE id = 11") == [("x" * 1_000_000,)]
     with open_source(resolve(shop)) as a, open_source(resolve(mariadb_url2)) as b:
@@ -194,6 +197,20 @@ def test_when_copied_then_values_schema_and_auto_increment_survive(shop: str, ma
     assert leftovers(mariadb_url2) == []
 
 
+def test_when_finished_then_shadow_is_readable_before_publish(shop: str, mariadb_url2: str) -> None:
+    with open_source(resolve(shop)) as src, open_target(resolve(mariadb_url2)).begin_load(src.schema) as load:
+        for key in src.schema.load_order():
+            for b in src.read_batches(key):
+                load.write(key, b)
+        load.finish()
+        with load.source() as shadow:
+            assert set(shadow.schema.tables) == set(src.schema.tables)
+            assert shadow.count("order_lines") == 3
+        assert open_target(resolve(mariadb_url2)).is_empty()
+        load.publish()
+    assert leftovers(mariadb_url2) == []
+
+
 def test_when_read_then_pyarrow_dtypes(shop: str) -> None:
     with open_source(resolve(shop)) as src:
         df = pd.concat(list(src.read_batches("customers", batch_size=5)))
@@ -202,6 +219,10 @@ def test_when_read_then_pyarrow_dtypes(shop: str) -> None:
         assert str(df["balance"].dtype) == "decimal128(12, 2)[pyarrow]"
         assert df["note"].tolist() == ODD and df["photo"].iloc[1] == bytes(range(256))
         assert src.count("order_lines") == 3 and len(src.sample("customers", 3)) == 3
+        first = src.read_batches("customers", batch_size=2)
+        assert len(next(first)) == 2
+        first.close()  # a preview stops early: the query is stopped, the session goes on
+        assert src.count("customers") == len(ODD)
         assert list(src.read_batches("empty_one")) == []
 
 

@@ -164,7 +164,10 @@ def pg_url2(_target_db: str) -> str:
 
 
 def test_when_copied_then_every_value_and_the_schema_survive(shop: str, pg_url2: str) -> None:
+    target = open_target(resolve(pg_url2))
+    assert target.is_empty() and not target.is_owned()
     copy_all(shop, pg_url2)
+    assert not target.is_empty() and target.is_owned()
     assert snapshot(pg_url2) == snapshot(shop)
     with open_source(resolve(shop)) as a, open_source(resolve(pg_url2)) as b:
         assert set(a.schema.tables) == set(b.schema.tables)
@@ -213,6 +216,10 @@ def test_when_read_then_arrow_types_and_exact_values(shop: str) -> None:
         assert math.isnan(df["ratio"].iloc[0]) and df["small"].iloc[0] == -math.inf
         assert df["note"].iloc[0] == "line1\nline2\ttab \\N \\. back\\slash" and df["note"].iloc[1] == ""
         assert src.count("Sales.Line Items") == 3
+        first = src.read_batches("customers", batch_size=1)
+        assert len(next(first)) == 1
+        first.close()  # a preview stops early; the snapshot transaction goes on
+        assert src.count("customers") == 2
         assert len(src.sample("Sales.Line Items", 2)) == 2
         assert list(src.read_batches("empty_one")) == []
 
@@ -242,6 +249,21 @@ def test_when_infinity_timestamp_then_clear_error(pg_url: str) -> None:
     )
     with open_source(resolve(pg_url)) as src, pytest.raises(BadInputError, match=r"t\.valid_to.*infinity"):
         list(src.read_batches("t"))
+
+
+def test_when_finished_then_shadow_is_readable_before_publish(shop: str, pg_url2: str) -> None:
+    with open_source(resolve(shop)) as src, open_target(resolve(pg_url2)).begin_load(src.schema) as load:
+        for key in src.schema.load_order():
+            for b in src.read_batches(key):
+                load.write(key, b)
+        load.finish()
+        with load.source() as shadow:
+            assert set(shadow.schema.tables) == set(src.schema.tables)
+            assert shadow.count("Sales.Line Items") == 3
+            assert next(shadow.read_batches("customers"))["email"].tolist() == ["a@x.io", "b@x.io"]
+        assert open_target(resolve(pg_url2)).is_empty()  # nothing published yet
+        load.publish()
+    assert not open_target(resolve(pg_url2)).is_empty()
 
 
 def test_when_unique_collides_then_check_failed_and_published_kept(shop: str, pg_url2: str) -> None:

@@ -70,8 +70,8 @@ CASES = [
     ("IT_FISCAL_CODE", "CF RSSMRA85T10A562S ok", "RSSMRA85T10A562S"),
     ("IT_FISCAL_CODE", "CF RSSMRA85T10A562T ok", None),
     # FR NIR: key valid; key wrong; a 15-digit lookalike with month 13 (invalid)
-    ("FR_NIR", "NIR 1 85 05 78 006 084 36 ok", "1 85 05 78 006 084 36"),
-    ("FR_NIR", "NIR 1 85 05 78 006 084 35 ok", None),
+    ("FR_NIR", "NIR 1 85 05 78 006 084 91 ok", "1 85 05 78 006 084 91"),
+    ("FR_NIR", "NIR 1 85 05 78 006 084 90 ok", None),
     ("FR_NIR", "lot 185137800608436 ok", None),
     # NL BSN: eleven-test passes; fails; a 9-digit lookalike (all zeros)
     ("NL_BSN", "BSN 111222333 bekend", "111222333"),
@@ -93,7 +93,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("entity", "text", "expected"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("entity", "text", "expected"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_when_text_holds_a_value_then_the_recognizer_finds_exactly_the_valid_ones(
     detector: Detector, entity: str, text: str, expected: str | None
 ) -> None:
@@ -107,9 +109,8 @@ def test_when_text_holds_a_value_then_the_recognizer_finds_exactly_the_valid_one
 @pytest.mark.parametrize(
     ("check", "value", "ok"),
     [
-        (fr_nir_is_valid, "185057800608436", True),
-        (fr_nir_is_valid, "2 69 05 2A 123 456 38", fr_nir_is_valid("269052A12345638")),  # spaces ignored
-        (fr_nir_is_valid, "185057800608435", False),
+        (fr_nir_is_valid, "185057800608491", True),
+        (fr_nir_is_valid, "185057800608490", False),
         (nl_bsn_is_valid, "111222333", True),
         (nl_bsn_is_valid, "123456782", True),
         (nl_bsn_is_valid, "123456789", False),
@@ -124,11 +125,12 @@ def test_when_a_checksum_is_computed_then_valid_and_invalid_values_are_told_apar
     assert check(value) is ok  # type: ignore[operator]
 
 
-def test_when_a_corsican_nir_has_a_valid_key_then_it_is_valid() -> None:
-    body = "2690520" + "A" + "12345"  # 2A department: 19 in the computation
-    numeric = int("269052" + "0" + "12345".rjust(5, "0")) if False else int("2690519" + "12345")
-    key = 97 - numeric % 97
-    assert fr_nir_is_valid(f"{body[:5]}2A{body[7:]}{key:02d}".replace("0A", "0"))
+def test_when_a_corsican_nir_has_a_valid_key_then_it_is_valid_and_a_wrong_key_is_not() -> None:
+    body = "269052A123456"  # department 2A counts as 19 in the key
+    key = 97 - int(body.replace("2A", "19")) % 97
+    assert fr_nir_is_valid(f"{body}{key:02d}")
+    assert fr_nir_is_valid(f"2 69 05 2A 123 456 {key:02d}")  # spaces ignored
+    assert not fr_nir_is_valid(f"{body}{(key % 97) + 1:02d}")
 
 
 @pytest.mark.parametrize(
@@ -144,7 +146,9 @@ def test_when_a_corsican_nir_has_a_valid_key_then_it_is_valid() -> None:
         ("12345", False),  # too short
     ],
 )
-def test_when_a_phone_candidate_is_scored_then_only_phone_numbers_score(candidate: str, positive: bool) -> None:
+def test_when_a_phone_candidate_is_scored_then_only_phone_numbers_score(
+    candidate: str, positive: bool
+) -> None:
     assert (PhoneNumberRecognizer.score(candidate) > 0) is positive
 
 
@@ -161,7 +165,9 @@ def test_when_a_phone_candidate_is_scored_then_only_phone_numbers_score(candidat
         ("Ergonomic Steel Chair", ""),
     ],
 )
-def test_when_whole_values_are_classified_then_names_are_recognised_case_insensitively(value: str, cls: str) -> None:
+def test_when_whole_values_are_classified_then_names_are_recognised_case_insensitively(
+    value: str, cls: str
+) -> None:
     got = PersonNameRecognizer().classify_values(pd.Series([value]))
     assert got.iloc[0] == cls
 
@@ -208,7 +214,11 @@ def test_when_a_column_name_is_matched_then_the_kind_respects_name_type_and_tabl
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("customerEMailAddress", "customer_e_mail_address"), ("Address1", "address_1"), ("geb-datum", "geb_datum")],
+    [
+        ("customerEMailAddress", "customer_e_mail_address"),
+        ("Address1", "address_1"),
+        ("geb-datum", "geb_datum"),
+    ],
 )
 def test_when_a_name_is_normalised_then_case_and_separators_are_unified(name: str, expected: str) -> None:
     assert normalise(name) == expected

@@ -289,29 +289,37 @@ def test_when_a_mysqldump_is_gzipped_then_it_reads_transparently(fixture_url: st
         )
 
 
-def _load_into(src_dump: Path, target_url: str) -> None:
-    """A minimal loader: the dump as a source, rows written to the named target only."""
-    with open_dump_source(src_dump) as src:
-        md = sa.MetaData()
-        tables = {}
-        for key in src.schema.load_order():
-            t = src.schema[key]
-            tables[key] = sa.Table(
-                t.name, md, *[sa.Column(c.name, c.sql_type, nullable=c.nullable) for c in t.columns]
-            )
-        eng = _engine(target_url)
-        md.create_all(eng)
-        with eng.begin() as conn:
-            for key in src.schema.load_order():
-                for batch in src.read_batches(key):
-                    records = batch.astype(object).where(batch.notna(), None).to_dict("records")
-                    conn.execute(tables[key].insert(), records)  # type: ignore[arg-type]
-        eng.dispose()
+MYSQL_RULES = """version: 1
+tables:
+  customers:
+    columns:
+      id: keep
+      email: {strategy: hash, domain: email}
+      full_name: redact
+      zip: keep
+      balance: keep
+      score: keep
+      active: keep
+      born: keep
+      seen: keep
+      profile: keep
+      avatar: keep
+      kind: keep
+      notes: nullify
+  orders:
+    columns:
+      id: keep
+      customer_id: keep
+      code: keep
+      note: redact
+"""
 
 
 def test_when_a_databases_dump_is_loaded_then_its_use_statement_cannot_redirect_rows(
-    fixture_url: str, mariadb_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fixture_url: str, mariadb_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, key: SecretKey
 ) -> None:
+    from sanitize.pipeline import anonymize
+
     _args_, src_db = _args(fixture_url)
     dump = mysqldump(fixture_url, tmp_path / "all.sql", "--databases", src_db)
     text = dump.read_bytes()
@@ -322,11 +330,15 @@ def test_when_a_databases_dump_is_loaded_then_its_use_statement_cannot_redirect_
         conn.exec_driver_sql("DROP TABLE orders")
         conn.exec_driver_sql("DROP TABLE customers")
     eng.dispose()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(MYSQL_RULES)
     with caplog.at_level(logging.INFO, logger="sanitize"):
         with open_dump_source(dump) as src:
             assert set(src.schema.tables) == {"customers", "orders"}  # bare names: no database in the key
-        _load_into(dump, mariadb_url2)
+        anonymize(rules, str(dump), mariadb_url2, key=key)  # the pipeline, dump as its source
     assert query(mariadb_url2, "SELECT count(*) FROM customers") == [(40,)]
+    emails = {r[0] for r in query(mariadb_url2, "SELECT email FROM customers")}
+    assert len(emails) == 40 and not emails & {f"person{i}@example.com" for i in range(40)}
     assert query(mariadb_url2, "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id") == [
         (120,)
     ]

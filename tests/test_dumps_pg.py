@@ -585,7 +585,9 @@ def test_when_the_same_data_is_anonymised_from_the_database_and_from_its_dump_th
     pg_url: str, tmp_path: Path, key: SecretKey
 ) -> None:
     """Same key and domain -> the same pseudonyms whether the source is the live database or its dump."""
-    pytest.importorskip("sanitize.db.postgres", reason="the PostgreSQL source (issue 3) is not in this build yet")
+    pytest.importorskip(
+        "sanitize.db.postgres", reason="the PostgreSQL source (issue 3) is not in this build yet"
+    )
     from sanitize.pipeline import anonymize
 
     _people(pg_url)

@@ -223,3 +223,9 @@ def test_when_values_of_other_types_are_encoded_then_postgres_can_read_them(
     values: pd.Series, expected: list[str]
 ) -> None:
     assert pgtext.encode_column(values)[0].to_pylist() == expected
+
+
+def test_when_a_row_is_longer_than_a_parse_block_then_it_still_splits() -> None:
+    big = "x" * 3_000_000
+    raw = pgtext.split_rows(f"1\t{big}\n2\ty\n".encode(), ["id", "v"])
+    assert raw.column(1).to_pylist() == [big, "y"]

@@ -266,7 +266,7 @@ def test_when_refreshing_postgres_then_passwords_appear_nowhere(
     engine = sa.create_engine(dev_url, poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         emails = [r[0] for r in conn.execute(sa.text("SELECT email FROM customers"))]
-        env_name = conn.execute(sa.text("SELECT environment FROM sanitize_environment")).scalar()
+        env_name = conn.execute(sa.text("SELECT environment FROM sanitize_env.sanitize_environment")).scalar()
     engine.dispose()
     assert len(emails) == 40 and not any("real.person" in e for e in emails)
     assert env_name == "dev"

@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from sanitize.errors import BadInputError, RulesError
-from sanitize.keys import SecretKey
+from sanitize.keys import SecretKey, _canonical_scalar, canonical_text
 from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, get
 from sanitize.transform import apply_strategy
@@ -20,7 +22,9 @@ from sanitize.transform import apply_strategy
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-def run(name: str, params: dict[str, Any], values: list[Any] | pd.Series, key: SecretKey, **ctx: Any) -> pd.Series:
+def run(
+    name: str, params: dict[str, Any], values: list[Any] | pd.Series, key: SecretKey, **ctx: Any
+) -> pd.Series:
     spec = get(name)
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     context = ColumnContext(key=key, domain=ctx.pop("domain", "t.c"), table="t", **ctx)
@@ -82,7 +86,9 @@ def test_when_redacting_a_typed_column_then_the_constant_has_its_type(
 
 
 @pytest.mark.parametrize("column", [Column("n", "integer"), Column("d", "date"), Column("b", "boolean")])
-def test_when_the_redact_constant_does_not_fit_the_type_then_it_is_refused(column: Column, key: SecretKey) -> None:
+def test_when_the_redact_constant_does_not_fit_the_type_then_it_is_refused(
+    column: Column, key: SecretKey
+) -> None:
     # an empty batch is enough: strategies check the column before looking at values
     with pytest.raises(RulesError, match=f"t.{column.name}: strategy 'redact'.*value:"):
         run("redact", {}, pd.Series([], dtype=object), key, column=column)
@@ -135,7 +141,9 @@ def test_when_hashing_equal_values_then_outputs_are_equal_across_types_and_table
 def test_when_unique_hash_does_not_fit_then_it_is_refused_with_the_fix(key: SecretKey) -> None:
     with pytest.raises(RulesError, match="88 bits.*widen the column"):
         run("hash", {}, ["x"], key, column=Column("c", "text", max_length=20), unique=True)
-    out = run("hash", {"encoding": "base32"}, ["x"], key, column=Column("c", "text", max_length=20), unique=True)
+    out = run(
+        "hash", {"encoding": "base32"}, ["x"], key, column=Column("c", "text", max_length=20), unique=True
+    )
     assert len(out.iloc[0]) >= 18
 
 
@@ -172,3 +180,33 @@ def test_when_unique_integer_hash_meets_a_value_out_of_range_then_it_says_so(key
 def test_when_hashing_into_a_date_column_then_it_is_refused(key: SecretKey) -> None:
     with pytest.raises(RulesError, match="date_shift"):
         run("hash", {}, pd.Series([], dtype=object), key, column=Column("d", "date"))
+
+
+# --- canonical text fast paths (keys.py) agree with the per-value definition ---------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, width=64), min_size=1, max_size=50))
+def test_when_floats_are_canonicalised_then_the_fast_path_matches_each_value(xs: list[float]) -> None:
+    values = pd.Series(xs, dtype="float64")
+    assert list(canonical_text(values)) == [_canonical_scalar(v) for v in values.to_numpy(dtype=object)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.datetimes(
+            min_value=pd.Timestamp("1700-01-01").to_pydatetime(),
+            max_value=pd.Timestamp("2200-01-01").to_pydatetime(),
+        ),
+        min_size=1,
+        max_size=50,
+    ),
+    st.sampled_from(["s", "ms", "us", "ns"]),
+)
+def test_when_timestamps_are_canonicalised_then_the_fast_path_matches_each_value(
+    xs: list[Any], unit: str
+) -> None:
+    dtype: Any = f"datetime64[{unit}]"
+    values = pd.Series(xs).astype(dtype)
+    assert list(canonical_text(values)) == [_canonical_scalar(v) for v in values.to_numpy(dtype=object)]

@@ -32,7 +32,9 @@ DAYS = pd.Series(pd.date_range("2000-01-01", periods=5000, freq="D"))
 
 
 @pytest.mark.parametrize("max_days", [1, 30, 365])
-def test_when_shifting_dates_then_the_shift_is_never_zero_and_within_bounds(max_days: int, key: SecretKey) -> None:
+def test_when_shifting_dates_then_the_shift_is_never_zero_and_within_bounds(
+    max_days: int, key: SecretKey
+) -> None:
     out = run("date_shift", {"max_days": max_days}, DAYS, key)
     delta = (out - DAYS).dt.days
     assert (delta != 0).all()
@@ -48,13 +50,20 @@ def test_when_shifting_dates_then_the_shift_is_never_zero_and_within_bounds(max_
         (["2024-01-05T10:30:00+02:00"], lambda o: o[10:] == "T10:30:00+02:00" and o[:10] != "2024-01-05"),
         (["2024-01-05"], lambda o: len(o) == 10 and o != "2024-01-05"),
         # Python dates stay dates
-        (pd.Series([dt.date(2024, 1, 5)], dtype=object), lambda o: isinstance(o, dt.date) and o != dt.date(2024, 1, 5)),
+        (
+            pd.Series([dt.date(2024, 1, 5)], dtype=object),
+            lambda o: isinstance(o, dt.date) and o != dt.date(2024, 1, 5),
+        ),
         # tz-aware timestamps keep their zone
-        (pd.Series(pd.to_datetime(["2024-06-01 12:00"]).tz_localize("Europe/Berlin")),
-         lambda o: str(o.tz) == "Europe/Berlin" and o.hour in (11, 12, 13)),
+        (
+            pd.Series(pd.to_datetime(["2024-06-01 12:00"]).tz_localize("Europe/Berlin")),
+            lambda o: str(o.tz) == "Europe/Berlin" and o.hour in (11, 12, 13),
+        ),
         # Arrow dates stay Arrow dates
-        (pd.Series(pd.array(pa.array([dt.date(2024, 1, 5)]), dtype=pd.ArrowDtype(pa.date32()))),
-         lambda o: isinstance(o, dt.date) and o != dt.date(2024, 1, 5)),
+        (
+            pd.Series(pd.array(pa.array([dt.date(2024, 1, 5)]), dtype=pd.ArrowDtype(pa.date32()))),
+            lambda o: isinstance(o, dt.date) and o != dt.date(2024, 1, 5),
+        ),
     ],
 )
 def test_when_shifting_then_the_type_is_kept(values: Any, check: Any, key: SecretKey) -> None:
@@ -69,12 +78,16 @@ def test_when_text_is_not_a_date_then_a_keyed_date_replaces_it(key: SecretKey) -
 
 
 def test_when_an_entity_is_named_then_its_dates_shift_together(key: SecretKey) -> None:
-    frame = pd.DataFrame({
-        "customer_id": [1, 1, 2, 2, None],
-        "created": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-01-01", "2024-05-01", "2024-01-01"]),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, None],
+            "created": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-01-01", "2024-05-01", "2024-01-01"]),
+        }
+    )
     shipped = pd.DataFrame({"cust": [1, 2], "at": pd.to_datetime(["2024-02-01", "2024-02-01"])})
-    a = run("date_shift", {"entity": "customer_id"}, frame["created"], key, frame=frame, domain="orders.created")
+    a = run(
+        "date_shift", {"entity": "customer_id"}, frame["created"], key, frame=frame, domain="orders.created"
+    )
     b = run("date_shift", {"entity": "cust"}, shipped["at"], key, frame=shipped, domain="shipments.at")
     shift_a = (a - frame["created"]).dt.days
     shift_b = (b - shipped["at"]).dt.days

@@ -101,7 +101,9 @@ def test_when_faking_cards_then_every_one_passes_luhn(key: SecretKey) -> None:
     assert out.nunique() > 4990
 
 
-@pytest.mark.parametrize("locale,country", [("en_GB", "GB"), ("de_DE", "DE"), ("fr_FR", "FR"), ("en_US", "GB")])
+@pytest.mark.parametrize(
+    "locale,country", [("en_GB", "GB"), ("de_DE", "DE"), ("fr_FR", "FR"), ("en_US", "GB")]
+)
 def test_when_faking_ibans_then_every_one_passes_mod_97(locale: str, country: str, key: SecretKey) -> None:
     out = fake("iban", inputs(3000), key, locale=locale)
     assert all(iban_valid(v) and v.startswith(country) for v in out)
@@ -157,7 +159,9 @@ def test_when_faking_other_structured_kinds_then_they_are_well_formed(key: Secre
     assert all(re.match(r"^https://[a-z0-9]+\.example\.(com|org|net)/[a-z0-9]+$", v) for v in urls)
 
 
-@pytest.mark.parametrize("kind", ["name", "first_name", "last_name", "address", "street", "city", "company", "text"])
+@pytest.mark.parametrize(
+    "kind", ["name", "first_name", "last_name", "address", "street", "city", "company", "text"]
+)
 def test_when_faking_text_kinds_then_outputs_are_nonempty_and_varied(kind: str, key: SecretKey) -> None:
     out = fake(kind, inputs(2000), key)
     assert (out.str.len() > 0).all()

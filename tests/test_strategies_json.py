@@ -79,21 +79,31 @@ def test_when_paths_match_then_only_those_values_change(key: SecretKey) -> None:
     out = json.loads(run(params, [json.dumps(doc)], key).iloc[0])
     assert out["user"]["plan"] == "pro" and [i["sku"] for i in out["items"]] == ["A1", "B2", "C3"]
     assert out["user"]["email"].endswith(("@example.com", "@example.org", "@example.net"))
-    assert out["items"][1]["email"] is None and "email" not in out["items"][2]  # null stays null, absent absent
+    assert (
+        out["items"][1]["email"] is None and "email" not in out["items"][2]
+    )  # null stays null, absent absent
     assert isinstance(out["user"]["id"], str) and out["user"]["id"] != "5"
     assert out["matrix"] == [["0", "0"], ["0"]] or out["matrix"] == [[0, 0], [0]]
     # the same domain gives the same pseudonym as a column rule would
     spec = get("fake")
-    column = apply_strategy(pd.Series(["alice@corp.com"]), spec, spec.validate_params({"kind": "email"}),
-                            ColumnContext(key=key, domain="email"))
+    column = apply_strategy(
+        pd.Series(["alice@corp.com"]),
+        spec,
+        spec.validate_params({"kind": "email"}),
+        ColumnContext(key=key, domain="email"),
+    )
     assert out["user"]["email"] == column.iloc[0]
 
 
 def test_when_values_are_applied_per_path_then_each_batch_is_one_call(key: SecretKey) -> None:
     docs = [json.dumps({"u": {"e": f"user{i}@x.com"}}) for i in range(300)]
     whole = run({"paths": {"$.u.e": "hash"}}, docs, key)
-    halves = pd.concat([run({"paths": {"$.u.e": "hash"}}, docs[:100], key),
-                        run({"paths": {"$.u.e": "hash"}}, docs[100:], key)])
+    halves = pd.concat(
+        [
+            run({"paths": {"$.u.e": "hash"}}, docs[:100], key),
+            run({"paths": {"$.u.e": "hash"}}, docs[100:], key),
+        ]
+    )
     assert whole.tolist() == halves.tolist()
     assert len({json.loads(d)["u"]["e"] for d in whole}) == 300
 
@@ -109,7 +119,9 @@ def test_when_invalid_documents_must_stop_the_run_then_it_says_how_many(key: Sec
         run({"paths": {"$.a": "hash"}, "invalid": "error"}, ['{"a": 1}', "{oops"], key)
 
 
-def test_when_documents_are_objects_then_new_objects_come_out_and_inputs_are_untouched(key: SecretKey) -> None:
+def test_when_documents_are_objects_then_new_objects_come_out_and_inputs_are_untouched(
+    key: SecretKey,
+) -> None:
     docs = [{"a": "secret", "b": [1, 2]}, [{"a": "x"}]]
     before = copy.deepcopy(docs)
     out = run({"paths": {"$.a": "redact", "$[*].a": "redact"}}, pd.Series(docs, dtype=object), key)

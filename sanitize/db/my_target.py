@@ -221,9 +221,7 @@ class MysqlLoad(Load):
         conn = self._live()
         try:
             try:
-                with conn.cursor() as cur:
-                    cur.execute(sql, (str(path),))
-                    warnings = cur.warning_count
+                warnings = self._execute_load(conn, sql, path)
             except pymysql.Error as exc:
                 if exc.args and exc.args[0] in LOCAL_INFILE_OFF:
                     raise LoadError(
@@ -240,6 +238,26 @@ class MysqlLoad(Load):
                 )
         finally:
             path.unlink(missing_ok=True)
+
+    def _execute_load(self, conn: pymysql.Connection[Any], sql: str, path: Path) -> int:
+        """Run LOAD DATA LOCAL; if the server has it switched off, switch it on once when permitted."""
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, (str(path),))
+                return int(cur.warning_count)
+        except pymysql.Error as exc:
+            if not (exc.args and exc.args[0] in LOCAL_INFILE_OFF):
+                raise
+            try:
+                _rows(conn, "SET GLOBAL local_infile = 1")
+            except pymysql.Error:
+                raise exc from None
+            log.warning(
+                "%s had local_infile off; sanitize switched it on (SET GLOBAL local_infile = 1)", self.ref
+            )
+            with conn.cursor() as cur:
+                cur.execute(sql, (str(path),))
+                return int(cur.warning_count)
 
     def _finish(self) -> None:
         self._writer.drain()

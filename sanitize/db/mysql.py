@@ -12,8 +12,10 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pymysql
 import pymysql.converters
 import pymysql.cursors
@@ -22,7 +24,7 @@ import sqlalchemy as sa
 from sanitize.db.base import DEFAULT_BATCH, Source, rechunk
 from sanitize.db.reflect import quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
-from sanitize.db.types import arrow_type, convert, read_error, to_pandas
+from sanitize.db.types import arrow_type, convert, hex_decode, read_error, to_pandas
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, Schema
 
@@ -61,30 +63,57 @@ def my_engine(ref: DatabaseRef, database: str | None = None) -> sa.Engine:
     return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"charset": "utf8mb4"})
 
 
-def _select_expr(col: Column) -> str:
-    name = q(col.name)
-    if col.kind == "boolean":
-        return f"{name} + 0"
-    if col.kind == "binary":
-        return name
-    if col.kind in ("text", "json", "uuid", "other") and not isinstance(col.sql_type, sa.String | sa.Text):
-        return f"CAST({name} AS CHAR)"
-    return name
+HEXED = ("text", "json", "uuid", "other", "binary")
+
+
+def _select_expr(cols: list[Column]) -> str:
+    """One text field per row: every column as 'N' (NULL) or 'V' + value, joined by commas.
+
+    Text and binary values are hex-encoded so no comma can occur inside one; pymysql then decodes one
+    field per row instead of one per value (about 3x faster), and Arrow splits the rest in bulk.
+    """
+    parts = []
+    for col in cols:
+        name = q(col.name)
+        if col.kind == "binary":
+            value = f"HEX({name})"
+        elif col.kind in HEXED:
+            value = f"HEX(CONVERT({name} USING utf8mb4))"
+        elif col.kind == "boolean":
+            value = f"{name} + 0"
+        else:
+            value = name
+        parts.append(f"IF({name} IS NULL, 'N', CONCAT('V', {value}))")
+    return f"CONCAT_WS(',', {', '.join(parts)})" if parts else "''"
 
 
 def rows_to_arrow(
     rows: list[tuple[Any, ...]], cols: list[Column], types: list[pa.DataType], key: str
 ) -> pa.Table:
-    """Text rows -> typed Arrow columns (one vectorised cast per column)."""
+    """Rows of `_select_expr` -> typed Arrow columns (a few vectorised steps per column)."""
+    lines = pa.array([r[0] for r in rows], type=pa.large_string())
+    if lines.null_count:
+        raise BadInputError(
+            f"{key}: a row is larger than the server's max_allowed_packet (it came back as NULL); raise "
+            "max_allowed_packet on the source server and retry"
+        )
+    fields = pc.list_flatten(pc.split_pattern(lines, ","))
+    n, width = len(rows), len(cols)
+    if len(fields) != n * width:
+        raise BadInputError(f"{key}: rows did not split into {width} columns; this is a bug in sanitize")
     arrays = []
     for i, (c, t) in enumerate(zip(cols, types, strict=True)):
-        values = [r[i] for r in rows]
-        raw_type = pa.large_binary() if pa.types.is_large_binary(t) else pa.large_string()
+        field = fields.take(pa.array(np.arange(n, dtype=np.int64) * width + i))
+        none = pa.scalar(None, pa.large_string())
+        value = pc.if_else(pc.equal(field, "N"), none, pc.utf8_slice_codeunits(field, 1))
         try:
-            raw = pa.array(values, type=raw_type)
-            if pa.types.is_boolean(t):
-                raw = raw.cast(pa.int64())
-            arrays.append(convert(raw, t))
+            if c.kind in HEXED:
+                value = hex_decode(value)
+                if not pa.types.is_large_binary(t):
+                    value = value.cast(pa.large_string())
+            elif pa.types.is_boolean(t):
+                value = value.cast(pa.int64())
+            arrays.append(convert(value, t))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError) as exc:
             raise read_error(key, c.name, exc) from None
     return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
@@ -125,6 +154,9 @@ class MysqlSource(Source):
                 if not rows:
                     break
                 yield rows_to_arrow(rows, cols, types, key)
+        except GeneratorExit:
+            self._stop_query()  # the caller stopped early: do not stream the rest of the table
+            raise
         except pymysql.OperationalError as exc:
             raise connection_failed(self.ref, exc, "read from") from None
         except pymysql.Error as exc:
@@ -134,6 +166,14 @@ class MysqlSource(Source):
         finally:
             with contextlib.suppress(pymysql.Error):
                 cur.close()
+
+    def _stop_query(self) -> None:
+        """End the running SELECT (KILL QUERY from a second session; the snapshot transaction stays)."""
+        try:
+            with contextlib.closing(my_connect(self.ref, self.database)) as admin, admin.cursor() as cur:
+                cur.execute("KILL QUERY %s", (self._conn.thread_id(),))
+        except Exception:  # noqa: BLE001 - if it fails, closing the cursor drains the rows instead
+            log.debug("could not stop the running query on %s", self.ref)
 
     def count(self, table: str) -> int:
         with self._conn.cursor() as cur:
@@ -146,7 +186,7 @@ class MysqlSource(Source):
     ) -> Iterator[pa.Table]:
         t = self.table(table)
         cols = [t.column(c) for c in self.columns_of(table, columns)]
-        sql = f"SELECT {', '.join(_select_expr(c) for c in cols)} FROM {self._from(table)}"
+        sql = f"SELECT {_select_expr(cols)} FROM {self._from(table)}"
         yield from rechunk(self._run(sql, table, cols, min(batch_size, 16_384)), batch_size)
 
     def sample(self, table: str, n: int) -> pd.DataFrame:
@@ -155,7 +195,7 @@ class MysqlSource(Source):
         step = max(1, self.count(table) // max(n, 1))
         order = ", ".join(q(c) for c in (t.primary_key or t.column_names))
         sql = (
-            f"SELECT {', '.join(_select_expr(c) for c in cols)} FROM (SELECT *, "
+            f"SELECT {_select_expr(cols)} FROM (SELECT *, "
             f"ROW_NUMBER() OVER (ORDER BY {order}) - 1 AS sanitize_rn FROM {self._from(table)}) s "
             f"WHERE sanitize_rn % {step} = 0 ORDER BY sanitize_rn LIMIT {int(n)}"
         )

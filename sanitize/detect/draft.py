@@ -73,7 +73,7 @@ def _scrub_rule(unique_domains: frozenset[str]) -> dict[str, Any] | str:
     from sanitize.strategies.scrub import DEFAULT_DOMAINS
 
     entities = sorted(e for e, d in DEFAULT_DOMAINS.items() if d in unique_domains)
-    return {"strategy": "scrub", "unique": entities} if entities else "scrub"
+    return {"strategy": "scrub", "unique_entities": entities} if entities else "scrub"
 
 
 def rule_for(col: ColumnScan, unique_domains: frozenset[str] = frozenset()) -> dict[str, Any] | str:

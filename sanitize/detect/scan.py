@@ -60,6 +60,7 @@ SINGLE_NAMES_MIN = 0.6  # a column of given names or surnames ...
 SINGLE_NAMES_DISTINCT = 10  # ... with this many different names (fewer in small samples: a quarter)
 TEXT_PII_MIN = 0.05  # free text: share of values with PII in them
 JSON_MIN = 0.8  # share of text values that parse as a JSON object/array
+BIRTH_MIN_VALUES = 20  # a date column needs this many values to look like birth dates
 
 _DATE_VALUE = re.compile(
     r"^\s*\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\s*$"
@@ -255,6 +256,8 @@ class ColumnClassifier:
         if kind_of in ("boolean", "uuid", "time", "binary", "float", "decimal") or kind_of in DATEISH:
             if hint is not None:
                 scan.kind, scan.confidence = hint.kind, hint.strength
+            elif kind_of == "date":
+                self._birth_dates(nonnull, scan)
             return scan
         if len(nonnull) == 0:
             if hint is not None:
@@ -356,10 +359,11 @@ class ColumnClassifier:
         # 5. free text, or values mixing several kinds of PII: scrub
         pii_share = shape.with_pii / n
         mixed = sum(c for e, c in ev.whole.items() if e in ENTITY_KINDS) / n
+        texty = free_text or shape.mean_words >= 3  # sentences, not codes
         if (
             mixed >= WHOLE_MIN
-            or (free_text and (pii_share >= TEXT_PII_MIN and shape.with_pii >= min(2, n)))
-            or (free_text and shape.with_pii and is_free_text_name(scan.column))
+            or (texty and pii_share >= TEXT_PII_MIN and shape.with_pii >= min(2, n))
+            or (texty and shape.with_pii and is_free_text_name(scan.column))
         ):
             scan.kind = "free_text"
             scan.confidence = min(0.95, 0.6 + pii_share)
@@ -372,6 +376,25 @@ class ColumnClassifier:
         if free_text:
             scan.evidence.notes.append(
                 "free text" + (" named like notes/comments" if is_free_text_name(scan.column) else "")
+            )
+
+    @staticmethod
+    def _birth_dates(nonnull: pd.Series, scan: ColumnScan) -> None:
+        """A date column (no time of day) spread over decades, nearly all in the past: birth dates."""
+        if len(nonnull) < BIRTH_MIN_VALUES:
+            return
+        dates = pd.to_datetime(nonnull.astype("str"), errors="coerce", format="mixed").dropna()
+        if len(dates) < 0.9 * len(nonnull) or (dates.dt.normalize() != dates).any():
+            return
+        now = pd.Timestamp.now()
+        age_years = (now - dates).dt.days / 365.25
+        span = float(age_years.max() - age_years.min())
+        grown = float((age_years >= 10).mean())
+        if (age_years >= 0).all() and span >= 30 and grown >= 0.8 and 18 <= float(age_years.median()) <= 90:
+            scan.kind, scan.confidence = "date_of_birth", 0.5
+            scan.evidence.notes.append(
+                f"dates span {dates.min().year}-{dates.max().year}, {grown:.0%} at least 10 years ago: "
+                "like birth dates"
             )
 
     @staticmethod

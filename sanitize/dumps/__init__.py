@@ -5,16 +5,19 @@
   source (`schema`, `read_batches`, `count`, `sample`, `close`, `display`).
 - `is_dump_path(spec)` tells a dump path from a database URL.
 - `rewrite_dump(in, out, transform, schema_check=...)` writes a sanitised dump in the input's format.
-- `write_table_dir(...)` writes tables as a directory of CSV or Parquet files.
+- `FileDirTarget(path, "csv" | "parquet")` is a target with the same load cycle as a database
+  target (`begin_load` -> `write` -> `finish` -> `publish`); `write_table_dir(...)` drives it.
 """
 
-from sanitize.dumps.files import FileDirSource, write_table_dir
+from sanitize.dumps.files import FileDirSource, FileDirTarget, write_table_dir
 from sanitize.dumps.rewrite import RewriteResult, read_dump_schema, rewrite_dump
-from sanitize.dumps.source import DumpSource, detect_format, is_dump_path, open_dump_source
+from sanitize.dumps.source import DumpRef, DumpSource, detect_format, is_dump_path, open_dump_source
 
 __all__ = [
+    "DumpRef",
     "DumpSource",
     "FileDirSource",
+    "FileDirTarget",
     "RewriteResult",
     "detect_format",
     "is_dump_path",

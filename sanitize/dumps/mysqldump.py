@@ -205,7 +205,7 @@ class _TableDraft:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     uniques: list[tuple[str, ...]] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
-    rows: int = 0
+    rows: int | None = None
 
 
 class SchemaBuilder:
@@ -316,12 +316,24 @@ class SchemaBuilder:
 
 # --- INSERT statements ----------------------------------------------------------------------
 
-_STR = rb"'(?:[^'\\]|\\.|'')*'"
-_TOKEN = re.compile(
-    rb"\s*(?:([(),;])|(" + _STR + rb"|_binary\s*" + _STR + rb"|[Xx]'[0-9A-Fa-f]*'|[Bb]'[01]*'|0x[0-9A-Fa-f]*"
-    rb"|NULL|[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)|(\S))",
-    re.S,
+_STR = rb"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'"  # unrolled: runs of plain bytes are matched in one step
+_VALUE = (
+    rb"(?:" + _STR + rb"|_binary\s*" + _STR + rb"|[Xx]'[0-9A-Fa-f]*'|[Bb]'[01]*'|0x[0-9A-Fa-f]*"
+    rb"|NULL|[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)"
 )
+_TOKEN = re.compile(rb"\s*(?:([(),;])|(" + _VALUE + rb")|(\S))", re.S)  # diagnosis of a bad INSERT only
+_VALUES_OF = re.compile(rb"[(,]\s*(" + _VALUE + rb")", re.S)
+_SHAPES: dict[int, re.Pattern[bytes]] = {}
+
+
+def _shape(n: int) -> re.Pattern[bytes]:
+    """The whole VALUES list of an INSERT with `n` columns: `(v,...,v),(v,...,v);`."""
+    if n not in _SHAPES:
+        row = rb"\(\s*" + _VALUE + (rb"\s*,\s*" + _VALUE) * (n - 1) + rb"\s*\)"
+        _SHAPES[n] = re.compile(rb"\s*" + row + rb"(?:\s*,\s*" + row + rb")*\s*;[ \t]*\r?\n?", re.S)
+    return _SHAPES[n]
+
+
 _INSERT_HEAD = re.compile(
     rb"^\s*(?P<verb>INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+(?P<name>(?:`(?:[^`]|``)+`|\w+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|\w+))?)"
     rb"\s*(?P<cols>\([^)]*\))?\s*VALUES\s*",
@@ -363,14 +375,12 @@ def parse_insert(
             )
         cols = known
     body = raw[m.end() :]
-    found = _TOKEN.findall(body)
-    kinds = b"".join(p if p else (b"v" if v else b"x") for p, v, _x in found)
     n = len(cols)
-    row = rb"\(v" + rb"(?:,v)" * (n - 1) + rb"\)"
-    shape = re.fullmatch(rb"(?:" + row + rb",)*" + row + rb";", kinds)
-    if shape is None:
+    if _shape(n).fullmatch(body) is None:
+        found = _TOKEN.findall(body)
+        kinds = b"".join(p if p else (b"v" if v else b"x") for p, v, _x in found)
         raise _bad_insert(raw, m.end(), found, kinds, n, line, where, name)
-    tokens = [v for _p, v, _x in found if v]
+    tokens = _VALUES_OF.findall(body)
     nrows = len(tokens) // n
     # the separator between rows as written (MariaDB puts each row on its own line)
     sep = b","
@@ -455,15 +465,71 @@ def _unhex(digits: pa.Array) -> pa.Array:
     return pgtext.from_parts(arr, offsets // 2, raw, pa.large_binary())
 
 
+_NUMBER_START = np.zeros(256, dtype=bool)
+_NUMBER_START[list(b"0123456789+-.")] = True
+
+
+def _fast_body(raw: pa.Array) -> pa.Array | None:
+    """The common columns, vectorised: all plain 'quoted' strings, or all numbers (NULLs allowed).
+
+    None when the column mixes other literal forms (hex, _binary, bit), which take the general path.
+    """
+    _arr, offsets, data = pgtext.str_parts(raw)
+    starts, ends = offsets[:-1], offsets[1:]
+    lengths = ends - starts
+    if not len(starts) or (lengths == 0).any():
+        return None
+    first = data[starts]
+    null = first == ord("N")  # only NULL starts with N
+    quoted = first == ord("'")
+    second = data[np.minimum(starts + 1, len(data) - 1)]
+    number = _NUMBER_START[first] & ~((first == ord("0")) & (second == ord("x")) & (lengths > 1))
+    if (quoted | null).all():
+        strip = quoted.astype(np.int64) * 2
+    elif (number | null).all():
+        strip = np.zeros(len(starts), dtype=np.int64)
+        quoted = np.zeros(len(starts), dtype=bool)
+    else:
+        return None
+    keep = np.ones(len(data), dtype=bool)
+    keep[starts[quoted]] = False
+    keep[ends[quoted] - 1] = False
+    if null.any():
+        keep[(starts[null][:, None] + np.arange(4)).ravel()] = False
+    body = data[keep]
+    new_lengths = lengths - strip - null.astype(np.int64) * 4
+    new_offsets = np.concatenate([[0], np.cumsum(new_lengths)]).astype(np.int64)
+    valid = ~null
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little")) if null.any() else None
+    out = pa.Array.from_buffers(
+        pa.large_binary(),
+        len(starts),
+        [validity, pa.py_buffer(new_offsets), pa.py_buffer(body)],
+        null_count=int(null.sum()),
+    )
+    if not quoted.any():
+        return out
+    unescaped = pgtext.unescape(out, table=_MY_UNESCAPE, slow_after=_MY_SLOW, slow_value=_unescape_slow)
+    if len(body) > 1 and ((body[:-1] == ord("'")) & (body[1:] == ord("'"))).any():  # '' inside a string
+        doubled = pc.fill_null(pc.match_substring(out, b"''"), False)
+        unescaped = pc.if_else(doubled, pc.replace_substring(unescaped, b"''", b"'"), unescaped)
+    return unescaped
+
+
 def decode_column(tokens: list[bytes], column: Column, where: str) -> tuple[pa.Array, pa.Array]:
     """A column's literal tokens -> (typed values as a database read gives them, raw literal tokens)."""
     raw = pa.array(tokens, type=pa.large_binary())
-    is_null = pc.equal(raw, pa.scalar(b"NULL", pa.large_binary()))
-    lit = pc.if_else(is_null, pa.scalar(None, pa.large_binary()), raw)
-    is_hex, digits = _hex_body(lit)
-    body = _string_body(lit)
-    if pc.any(is_hex).as_py():
-        body = pc.if_else(is_hex, _unhex(pc.if_else(is_hex, digits, pa.scalar(b"", pa.large_binary()))), body)
+    fast = _fast_body(raw)
+    if fast is not None:
+        body, lit = fast, fast
+    else:
+        is_null = pc.equal(raw, pa.scalar(b"NULL", pa.large_binary()))
+        lit = pc.if_else(is_null, pa.scalar(None, pa.large_binary()), raw)
+        is_hex, digits = _hex_body(lit)
+        body = _string_body(lit)
+        if pc.any(is_hex).as_py():
+            hexed = _unhex(pc.if_else(is_hex, digits, pa.scalar(b"", pa.large_binary())))
+            body = pc.if_else(is_hex, hexed, body)
     if column.kind == "binary":
         return body, raw
     if (
@@ -596,6 +662,38 @@ class MysqlHandler:
     def insert(self, stmt: InsertStatement, offset: int) -> None:
         """One INSERT statement (`offset`: where it starts in the stream)."""
 
+    def insert_bytes(
+        self, raw: bytes, line: int, offset: int, where: str, lookup: Callable[[str], tuple[str, ...] | None]
+    ) -> None:
+        """One INSERT statement as written; the default parses it and calls `insert`."""
+        self.insert(parse_insert(raw, line, where, lookup), offset)
+
+
+def read_insert(reader: ByteReader, first_line: bytes) -> bytes:
+    """An INSERT statement that starts with `first_line`: through the `;` that ends a line."""
+    if first_line.rstrip().endswith(b";"):
+        return first_line
+    parts = [first_line]
+    while True:
+        more = reader.read_through(b";\n")
+        if not more:
+            break
+        parts.append(more)
+        stmt = b"".join(parts)
+        if _INSERT_HEAD.match(stmt) is None or _ends_insert(stmt):
+            return stmt
+    return b"".join(parts)
+
+
+def _ends_insert(stmt: bytes) -> bool:
+    """True unless the `;` at the end sits inside an open string (a raw newline in a value)."""
+    m = _INSERT_HEAD.match(stmt)
+    assert m is not None
+    body = stmt[m.end() :]
+    # quotes outside escapes balance when the statement is complete
+    stripped = re.sub(rb"\\.", b"", body, flags=re.S)
+    return stripped.count(b"'") % 2 == 0
+
 
 _INSERT_START = re.compile(rb"^\s*(?:INSERT|REPLACE)\s", re.I)
 
@@ -616,14 +714,7 @@ def walk_mysql(
             header_seen = True
         first += 1
         if not splitter.pending and _INSERT_START.match(raw):
-            parts = [raw]
-            while not parts[-1].rstrip().endswith(b";"):
-                more = reader.readline()
-                if not more:
-                    break
-                parts.append(more)
-            stmt_bytes = b"".join(parts)
-            handler.insert(parse_insert(stmt_bytes, line_no, reader.where, lookup), offset)
+            handler.insert_bytes(read_insert(reader, raw), line_no, offset, reader.where, lookup)
             continue
         handler.text(raw)
         if raw.startswith(b"-- Dump completed"):
@@ -673,10 +764,20 @@ class _Scan(MysqlHandler):
     def statement(self, sql: str, line: int) -> None:
         self.builder.statement(sql, line)
 
-    def insert(self, stmt: InsertStatement, offset: int) -> None:
-        self.inserts.setdefault(stmt.key, []).append((offset, stmt.line))
-        if stmt.key in self.builder.tables:
-            self.builder.tables[stmt.key].rows += stmt.nrows
+    def insert_bytes(
+        self, raw: bytes, line: int, offset: int, where: str, lookup: Callable[[str], tuple[str, ...] | None]
+    ) -> None:
+        """Where each INSERT is, by table; rows are parsed only when they are read."""
+        m = _INSERT_HEAD.match(raw)
+        if m is None:
+            raise DumpError(f"{where}: line {line}: an INSERT this tool cannot read: {raw[:80]!r}")
+        _db, name = split_qualified(m.group("name").decode("utf-8", "surrogateescape"), "mysql")
+        if not raw.rstrip().endswith(b";"):
+            raise DumpError(
+                f"{where}: line {line}: the INSERT into {name} is cut off (no closing ';'): the dump is "
+                "truncated or corrupt. Take a complete dump; nothing was written."
+            )
+        self.inserts.setdefault(name, []).append((offset, line))
 
     def lookup(self, name: str) -> tuple[str, ...] | None:
         d = self.builder.tables.get(name)
@@ -704,9 +805,27 @@ class MysqlDumpSource(DumpSource):
         s = scan(self.path)
         self.schema = s.builder.build()
         self._inserts = s.inserts
+        self._counts: dict[str, int] = {}
 
     def count(self, table: str) -> int:
-        return self.table(table).row_estimate or 0
+        """Rows of a table (its INSERTs are parsed once to count them)."""
+        t = self.table(table)
+        if table not in self._counts:
+            self._counts[table] = sum(stmt.nrows for stmt in self._statements(t))
+        return self._counts[table]
+
+    def _statements(self, t: Table) -> Iterator[InsertStatement]:
+        spots = self._inserts.get(t.key, [])
+        if not spots:
+            return
+        cols = tuple(c.name for c in t.columns)
+        with open_binary(self.path) as f:
+            f.seek(spots[0][0])
+            reader = ByteReader(f, self.display, offset=spots[0][0], line=spots[0][1])
+            for offset, line in spots:
+                reader.skip_to(offset, line)
+                raw = read_insert(reader, reader.readline())
+                yield parse_insert(raw, line, self.display, lambda _n: cols)
 
     def read_batches(
         self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
@@ -721,20 +840,9 @@ class MysqlDumpSource(DumpSource):
             return
 
         def frames() -> Iterator[pd.DataFrame]:
-            cols = t.column_names
-            with open_binary(self.path) as f:
-                for offset, line in spots:
-                    f.seek(offset)
-                    reader = ByteReader(f, self.display, offset=offset, line=line)
-                    parts = [reader.readline()]
-                    while not parts[-1].rstrip().endswith(b";"):
-                        more = reader.readline()
-                        if not more:
-                            break
-                        parts.append(more)
-                    stmt = parse_insert(b"".join(parts), line, self.display, lambda _n: cols)
-                    df, _typed, _raws = decode_insert(stmt, t, self.display)
-                    yield df if columns is None else df[list(columns)]
+            for stmt in self._statements(t):
+                df, _typed, _raws = decode_insert(stmt, t, self.display)
+                yield df if columns is None else df[list(columns)]
 
         yield from _rebatch(frames(), batch_size)
 

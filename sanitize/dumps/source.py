@@ -8,8 +8,8 @@ holds more than a batch in memory.
 from __future__ import annotations
 
 import gzip
-import os
 import logging
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass

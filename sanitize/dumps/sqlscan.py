@@ -297,6 +297,31 @@ class ByteReader:
                 return line
             search = self._pos + searched
 
+    def read_through(self, marker: bytes) -> bytes:
+        """The bytes up to and including the next `marker` (or to the end of the stream)."""
+        search = self._pos
+        while True:
+            idx = self._buf.find(marker, search)
+            if idx >= 0:
+                data = self._buf[self._pos : idx + len(marker)]
+                self._consume(len(data), data.count(b"\n"))
+                return data
+            searched = max(0, len(self._buf) - self._pos - len(marker) + 1)
+            if not self._fill():
+                data = self._buf[self._pos :]
+                self._consume(len(data), data.count(b"\n"))
+                return data
+            search = self._pos + searched
+
+    def skip_to(self, offset: int, line: int) -> None:
+        """Move forward to stream `offset` (known to be the start of `line`) without reading lines."""
+        while self.offset + (len(self._buf) - self._pos) < offset and self._fill():
+            pass
+        step = min(offset - self.offset, len(self._buf) - self._pos)
+        self._pos += step
+        self.offset += step
+        self.line = line
+
     def at_eof(self) -> bool:
         return self._pos >= len(self._buf) and (self._eof or not self._fill())
 

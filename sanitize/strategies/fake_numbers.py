@@ -243,8 +243,11 @@ def phone_digits_matrix(offsets: np.ndarray, data: np.ndarray, h: np.ndarray) ->
     # the first five digits: the j-th digit sits where the running digit count first reaches j
     counts = ordinal[:, -1].astype(np.int64) + 1
     at = np.stack([(ordinal >= j).argmax(axis=1) for j in range(5)], axis=1)
-    lead = np.where(np.arange(5)[None, :] < counts[:, None],
-                    np.take_along_axis(mat, at, axis=1).astype(np.int64) - _ZERO, -1)
+    lead = np.where(
+        np.arange(5)[None, :] < counts[:, None],
+        np.take_along_axis(mat, at, axis=1).astype(np.int64) - _ZERO,
+        -1,
+    )
     keep = _keep_from_lead(first_byte, lead)
     digit = digit_table(h, width)  # by byte position in the row, as replace_digit_bytes does
     first = ordinal == keep[:, None]

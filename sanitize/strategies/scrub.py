@@ -73,7 +73,7 @@ class ScrubParams(Params):
         default_factory=dict,
         description="Entity -> fake kind, over the defaults (EMAIL_ADDRESS: email, PERSON: name, ...).",
     )
-    unique: list[str] = Field(
+    unique_entities: list[str] = Field(
         default_factory=list,
         description="Entities whose fakes are made as with unique: true, to match column rules of the same "
         "domain that say unique: true (a unique e-mail fake carries a keyed token).",
@@ -149,7 +149,7 @@ def _scrub(values: pd.Series, params: ScrubParams, ctx: ColumnContext) -> pd.Ser
             kind = "ipv6"
         target = (kind, domains.get(s.entity, s.entity.lower()))
         groups[target].append(i)
-        entity_of[target] = entity_of.get(target, False) or s.entity in params.unique
+        entity_of[target] = entity_of.get(target, False) or s.entity in params.unique_entities
     replaced: list[str] = [""] * len(spans)
     fake = get("fake")
     for (kind, domain), idx in groups.items():
