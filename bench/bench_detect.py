@@ -168,9 +168,8 @@ def bench_scan(tables: int, columns: int, rows: int, sample: int) -> float:
         f"precision {len(hit) / max(1, len(found)):.3f}"
     )
     missed = sorted(f"{k} ({truth[k]})" for k in planted - found)
-    print(
-        f"  missed: {', '.join(missed) or 'none'}; false alarms: {', '.join(sorted(found - planted)) or 'none'}"
-    )
+    false_alarms = ", ".join(sorted(found - planted)) or "none"
+    print(f"  missed: {', '.join(missed) or 'none'}; false alarms: {false_alarms}")
     return dt
 
 

@@ -380,6 +380,23 @@ def refresh(
 
 
 @app.command()
+def seed(
+    environment: Annotated[str, typer.Argument(help="Environment to fill (default: dev).")] = "dev",
+    config: Annotated[Path, typer.Option("--config", "-c", help="Environments file.")] = Path(DEFAULT_CFG),
+    init_target: Annotated[
+        bool, typer.Option("--init-target", help="Adopt an unmarked target database.")
+    ] = False,
+) -> None:
+    """Developers: one command to a ready local database with synthetic data (the ENV's job, as synth)."""
+    from sanitize.refresh import refresh as run_refresh
+    from sanitize.report import render_summary
+
+    doc = run_refresh(environment, config, init_target=init_target, mode="synth")
+    out.print(render_summary(doc))
+    out.print(f"report: {doc['report_path']}", highlight=False)
+
+
+@app.command()
 def verify(
     source: SourceArg,
     target: TargetArg,

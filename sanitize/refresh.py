@@ -38,6 +38,7 @@ def refresh(
     key: SecretKey | None = None,
     report_path: str | Path | None = None,
     progress: Progress | None = None,
+    mode: str | None = None,
 ) -> dict[str, Any]:
     """Refresh `environment` from its configured source; returns the run report (also written to disk).
 
@@ -54,6 +55,8 @@ def refresh(
     cfg = config if isinstance(config, Config) else load_config(config)
     set_environment(environment)
     job = cfg.job(environment)
+    if mode is not None and mode != job.mode:  # `sanitize seed ENV` runs the job as synth
+        job = job.model_copy(update={"mode": mode})
     env = cfg.environment(environment)
     urls = cfg.environment_urls()
     sref = resolve(job.from_, environments=urls)

@@ -270,3 +270,28 @@ def test_when_refreshing_postgres_then_passwords_appear_nowhere(
     engine.dispose()
     assert len(emails) == 40 and not any("real.person" in e for e in emails)
     assert env_name == "dev"
+
+
+def test_when_a_developer_seeds_dev_then_it_gets_synthetic_rows_that_keep_the_schema(tmp_path: Path) -> None:
+    make_sqlite(tmp_path / "prod.db")
+    cfg = project(tmp_path, "prod.db", "dev.db")
+    env = dict(os.environ)
+    res = subprocess.run(
+        [sys.executable, "-m", "sanitize.cli", "seed", "dev", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    dev = contents(tmp_path / "dev.db")
+    assert dev["customers"] and dev["orders"]
+    assert not any("real.person" in repr(r) or "Realfirst" in repr(r) for r in dev["customers"])
+    con = sqlite3.connect(tmp_path / "dev.db")
+    try:
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        emails = [r[0] for r in con.execute("SELECT email FROM customers")]
+        assert len(emails) == len(set(emails)) and all("@" in e for e in emails)
+    finally:
+        con.close()

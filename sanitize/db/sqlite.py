@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sa_sqlite
 from sqlalchemy.schema import CreateTable
 
-from sanitize.db.base import DEFAULT_BATCH, Load, Source, Target, rechunk
+from sanitize.db.base import DEFAULT_BATCH, BackgroundWriter, Load, Source, Target, rechunk
 from sanitize.db.ddl import build_tables, post_load_ddl, source_dialect_of
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
@@ -285,6 +285,7 @@ class SqliteLoad(Load):
         self.sqlite_target = target
         self.shadow = shadow
         self._lock = lock
+        self._writer = BackgroundWriter()
         self._conn: Any = adbc_sqlite.connect(str(shadow), autocommit=True)
         try:
             cur = self._conn.cursor()
@@ -299,9 +300,13 @@ class SqliteLoad(Load):
             raise
 
     def _write_arrow(self, table: str, data: pa.Table) -> None:
+        ready = sqlite_ready(data)
+        self._writer.submit(lambda: self._ingest(table, ready))
+
+    def _ingest(self, table: str, data: pa.Table) -> None:
         cur = self._conn.cursor()
         try:
-            cur.adbc_ingest(self.built.tables[table].name, sqlite_ready(data), mode="append")
+            cur.adbc_ingest(self.built.tables[table].name, data, mode="append")
         except adbc_sqlite.Error as exc:
             msg = str(exc)
             if "UNIQUE constraint failed" in msg or "PRIMARY KEY" in msg:
@@ -315,6 +320,7 @@ class SqliteLoad(Load):
             cur.close()
 
     def _finish(self) -> None:
+        self._writer.drain()
         cur = self._conn.cursor()
         for stmt in post_load_ddl(self.built, constraints=False):
             try:
@@ -365,6 +371,8 @@ class SqliteLoad(Load):
         self._release()
 
     def _abort(self) -> None:
+        with contextlib.suppress(BaseException):
+            self._writer.drain()
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 self._conn.close()

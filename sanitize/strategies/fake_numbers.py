@@ -31,8 +31,7 @@ _UPPER_A = ord("A")
 
 def digit_matrix(h: np.ndarray, width: int, salt: int = 0) -> np.ndarray:
     """(n, width) int64 matrix of keyed digits 0-9."""
-    cols = [uniform_index(mix(h, 100 + salt + j), 10) for j in range(width)]
-    return np.stack(cols, axis=1).astype(np.int64) if cols else np.zeros((len(h), 0), dtype=np.int64)
+    return digit_table(mix(h, 100 + salt), width).astype(np.int64)
 
 
 def luhn_check_digit(payload: np.ndarray) -> np.ndarray:
@@ -87,13 +86,11 @@ def iban(h: np.ndarray, country: str, bban_format: str) -> pa.Array:
     """IBANs for a country (from Faker's bank data) with correct mod-97 check digits."""
     n = len(h)
     width = len(bban_format)
-    values = np.zeros((n, width), dtype=np.int64)  # 0-9 digits, 10-35 letters
+    values = digit_matrix(h, width, salt=200)  # 0-9 digits, 10-35 letters
     for j, ch in enumerate(bban_format):
         if ch == "?":
             values[:, j] = 10 + uniform_index(mix(h, 200 + j), 26)
-        elif ch == "#":
-            values[:, j] = uniform_index(mix(h, 200 + j), 10)
-        else:
+        elif ch != "#":
             values[:, j] = int(ch, 36)
     rem = np.zeros(n, dtype=np.int64)
     tail = [int(c, 36) for c in country.upper()] + [0, 0]
