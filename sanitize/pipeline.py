@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from sanitize.errors import SanitizeError, TargetRefusedError
+from sanitize.errors import BadInputError, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
 from sanitize.plan import Coverage, Plan, build_plan, check_coverage
 from sanitize.rules import RulesFile, load_rules
@@ -146,22 +146,12 @@ def preview(
         if table not in plan.tables:
             known = ", ".join(plan.tables) or "none"
             what = "is skipped by the rules" if table in plan.skipped else "is not in the source"
-            raise (
-                TargetRefusedError(f"table {table!r} {what}; tables that are copied: {known}")
-                if table in plan.skipped
-                else _unknown_table(table, known)
-            )
+            raise BadInputError(f"table {table!r} {what}; tables that are copied: {known}")
         before = next(iter(src.read_batches(table, batch_size=max(rows, 1))), None)
     if before is None:
         before = pd.DataFrame({c: [] for c in plan.tables[table].columns})
     before = before.head(rows)
     return before, transform_batch(before, plan.tables[table], k, r.locale)
-
-
-def _unknown_table(table: str, known: str) -> SanitizeError:
-    from sanitize.errors import BadInputError
-
-    return BadInputError(f"table {table!r} is not in the source; tables that are copied: {known}")
 
 
 def anonymize(
@@ -182,12 +172,12 @@ def anonymize(
     Fails closed: key, rules, coverage and target guards are checked before a row is read; any
     failure after that aborts the shadow copy and leaves the published target as it was.
     """
-    from sanitize.db import open_target, resolve
-
     started = time.perf_counter()
     k = key or load_key()
     r = _as_rules(rules)
-    tref = target if not isinstance(target, str) else resolve(target, environments=environments)
+    tgt_kind, tref = resolve_target(target, environments)
+    if tgt_kind == "dump":
+        return _rewrite_dump(r, source, Path(tref), k, report, started)
     run = report or RunReport(
         command="anonymize",
         source=str(getattr(getattr(source, "ref", None), "display", source)),
@@ -201,7 +191,7 @@ def anonymize(
             sref = getattr(src, "ref", None)
             if sref is not None:
                 run.source = sref.display
-                if getattr(sref, "identity", None) == tref.identity:
+                if getattr(sref, "identity", None) == getattr(tref, "identity", ()):
                     raise TargetRefusedError(
                         f"target {tref.display} is the source database; refusing to write to it. "
                         "Name a different target database."
@@ -213,7 +203,7 @@ def anonymize(
                     f"{len(plan.coverage.defaulted)} column(s) copied unchanged because no rule names them "
                     f"(unknown_columns: keep): {', '.join(plan.coverage.defaulted[:20])}"
                 )
-            with open_target(tref) as tgt, tgt.begin_load(plan.target_schema) as load:
+            with _open_target(tgt_kind, tref) as tgt, tgt.begin_load(plan.target_schema) as load:
                 for tkey, tplan in plan.tables.items():
                     t0 = time.perf_counter()
                     expected = src.count(tkey) if progress is not None else None
@@ -259,3 +249,80 @@ def anonymize(
         raise
     finally:
         run.seconds = round(time.perf_counter() - started, 4)
+
+
+def resolve_target(target: str | Any, environments: dict[str, str] | None = None) -> tuple[str, Any]:
+    """What a TARGET names: ("db", DatabaseRef), ("files", FileDirTarget) or ("dump", output path).
+
+    `csv:DIR` and `parquet:DIR` export one file per table; a `.sql`/`.sql.gz` path is a sanitised dump
+    (its source must be a dump); anything else is a database URL, SQLite path or environment name.
+    """
+    if not isinstance(target, str):
+        return ("files" if hasattr(target, "begin_load") and not hasattr(target, "url") else "db"), target
+    for fmt in ("csv", "parquet"):
+        if target.startswith(f"{fmt}:") and not target.startswith(f"{fmt}://"):
+            from sanitize.dumps.files import FileDirTarget
+
+            return "files", FileDirTarget(target[len(fmt) + 1 :], fmt)  # type: ignore[arg-type]
+    if "://" not in target and target.lower().endswith((".sql", ".sql.gz")):
+        return "dump", target
+    from sanitize.db import resolve
+
+    return "db", resolve(target, environments=environments)
+
+
+@contextlib.contextmanager
+def _open_target(kind: str, ref: Any) -> Iterator[Any]:
+    if kind == "files":
+        yield ref
+        return
+    from sanitize.db import open_target
+
+    with open_target(ref) as tgt:
+        yield tgt
+
+
+def _rewrite_dump(
+    rules: RulesFile, source: str | Any, out: Path, key: SecretKey, report: RunReport | None, started: float
+) -> RunReport:
+    """Dump -> sanitised dump, streamed; coverage is checked on the dump's schema before any output."""
+    from sanitize.dumps import is_dump_path, rewrite_dump
+
+    if not isinstance(source, str) or not is_dump_path(source):
+        raise BadInputError(
+            f"{out}: a .sql target is a sanitised dump, and needs a dump file as SOURCE (got {source!r}); "
+            "to anonymise a live database, name a database as TARGET, or pg_dump/mysqldump it first"
+        )
+    run = report or RunReport(
+        command="anonymize",
+        source=source,
+        target=str(out),
+        rules=rules.path,
+        rules_sha256=rules.digest,
+        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    plans: dict[str, Plan] = {}
+
+    def schema_check(schema: Schema) -> None:
+        plans["plan"] = build_plan(rules, schema)  # fails closed before the output exists
+
+    def transform(table: str, df: pd.DataFrame) -> pd.DataFrame | None:
+        tplan = plans["plan"].tables.get(table)
+        return None if tplan is None else transform_batch(df, tplan, key, rules.locale)
+
+    try:
+        result = rewrite_dump(source, out, transform, schema_check=schema_check)
+    except SanitizeError as exc:
+        run.status = f"failed: {type(exc).__name__}"
+        run.checks.append({"name": "run", "ok": False, "detail": exc.message})
+        raise
+    finally:
+        run.seconds = round(time.perf_counter() - started, 4)
+    plan = plans["plan"]
+    run.skipped_tables = plan.skipped
+    run.tables = [
+        TableRun(t, rows=result.rows.get(t, 0), strategies={c: p.spec.name for c, p in tp.columns.items()})
+        for t, tp in plan.tables.items()
+    ]
+    run.status, run.published = "ok", True
+    return run

@@ -445,7 +445,7 @@ FAKE = register(
         fn=_fake,
         params=FakeParams,
         unique_safe=True,
-        key_safe=False,
+        key_safe=True,  # deterministic and join-preserving; on a key column it must also be unique
         example="email: {strategy: fake, kind: email, unique: true, domain: email}",
     )
 )
