@@ -154,6 +154,27 @@ def _datetime_text(arr: np.ndarray) -> np.ndarray:
     return out
 
 
+def _arrow_text(values: pd.Series) -> np.ndarray | None:
+    """Vectorised `_canonical_scalar` for Arrow decimals, dates, naive timestamps and booleans."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = values.dtype.pyarrow_dtype  # type: ignore[attr-defined]
+    arr = pa.array(values.array)
+    if pa.types.is_decimal(t):
+        text = pc.cast(arr, pa.string())
+        if t.scale > 0:  # Decimal('42.50') -> '42.5', Decimal('42.00') -> '42', as normalize() gives
+            text = pc.replace_substring_regex(text, r"(\.[0-9]*?)0+$", r"\1")
+            text = pc.replace_substring_regex(text, r"\.$", "")
+            text = pc.replace_substring_regex(text, r"^-0$", "0")
+        return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+    if pa.types.is_date(t) or pa.types.is_boolean(t):
+        return np.asarray(pc.cast(arr, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    if pa.types.is_timestamp(t) and t.tz is None:
+        return _datetime_text(arr.to_numpy(zero_copy_only=False))
+    return None
+
+
 def canonical_text(values: pd.Series) -> np.ndarray:
     """Values as text, so that 42, 42.0, Decimal('42') and '42' are one value (object ndarray).
 
@@ -168,6 +189,10 @@ def canonical_text(values: pd.Series) -> np.ndarray:
         return _float_text(values.to_numpy(dtype=np.float64))
     if isinstance(dtype, np.dtype) and dtype.kind == "M":
         return _datetime_text(values.to_numpy())
+    if isinstance(dtype, pd.ArrowDtype):
+        text = _arrow_text(values)
+        if text is not None:
+            return text
     return np.fromiter(
         (_canonical_scalar(v) for v in values.to_numpy(dtype=object)), dtype=object, count=len(values)
     )
