@@ -137,31 +137,38 @@ def anonymize(
 def check(
     source: SourceArg,
     rules: RulesOpt,
+    suggest: Annotated[
+        bool, typer.Option("--suggest", help="Print rule lines that would fix findings.")
+    ] = False,
+    sample: Annotated[
+        int, typer.Option("--sample", min=0, help="Rows sampled per kept column (0: skip).")
+    ] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Coverage and drift: exit 1 if any column is uncovered or any rule is stale."""
-    import json
+    """Coverage and drift: exit 1 if a column is uncovered, a rule is stale, or a kept column holds PII."""
+    from sanitize.api import check as run_check
 
-    from sanitize.pipeline import check as run_check
-    from sanitize.rules import load_rules
-
-    cov = run_check(load_rules(rules), source)
+    result = run_check(rules, source, pii=sample > 0, sample=max(sample, 1))
+    findings = result.findings
     if as_json:
-        out.print_json(
-            json.dumps(
-                {"ok": cov.ok, "uncovered": cov.uncovered, "stale": cov.stale, "defaulted": cov.defaulted}
-            )
-        )
+        out.print_json(data={"ok": result.ok, "findings": findings.to_dict("records")})
     else:
-        for line in cov.problems():
-            out.print(line, highlight=False, markup=False)
-        if cov.defaulted:
-            out.print(
-                f"{len(cov.defaulted)} column(s) kept by default (unknown_columns: keep)", highlight=False
-            )
-        if cov.ok:
-            out.print("ok: every column is covered and every rule names something that exists")
-    if not cov.ok:
+        for line in result.problems():
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
+        defaulted = int((findings["problem"] == "defaulted").sum()) if len(findings) else 0
+        if defaulted:
+            out.print(f"{defaulted} column(s) kept by default (unknown_columns: keep)", highlight=False)
+        if suggest and len(findings):
+            pii = findings[findings["problem"] == "looks_like_pii"]
+            for row in pii.to_dict("records"):
+                m = re.search(r"`([^`]+)`", str(row["fix"]))
+                if m:
+                    out.print(
+                        f"# tables.{row['table']}.columns:\n{m.group(1)}", highlight=False, markup=False
+                    )
+        if result.ok:
+            out.print("ok: every column is covered, every rule names something that exists, no kept PII")
+    if not result.ok:
         raise typer.Exit(1)
 
 

@@ -159,7 +159,9 @@ def _arrow_text(values: pd.Series) -> np.ndarray | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    t = values.dtype.pyarrow_dtype  # type: ignore[attr-defined]
+    dtype = values.dtype
+    assert isinstance(dtype, pd.ArrowDtype)
+    t = dtype.pyarrow_dtype
     arr = pa.array(values.array)
     if pa.types.is_decimal(t):
         text = pc.cast(arr, pa.string())

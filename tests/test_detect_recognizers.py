@@ -6,14 +6,9 @@ import pandas as pd
 import pytest
 
 from sanitize.detect.engine import Detector, get_detector
+from sanitize.detect.identifiers import fr_nir_is_valid, iban_is_valid, nl_bsn_is_valid
 from sanitize.detect.names import is_free_text_name, match_column_name, normalise
-from sanitize.detect.recognizers import (
-    PersonNameRecognizer,
-    PhoneNumberRecognizer,
-    fr_nir_is_valid,
-    iban_is_valid,
-    nl_bsn_is_valid,
-)
+from sanitize.detect.recognizers import PersonNameRecognizer, PhoneNumberRecognizer
 
 
 @pytest.fixture(scope="module")

@@ -248,6 +248,18 @@ def test_when_a_kept_column_starts_holding_pii_then_drift_finds_it_with_evidence
     parse_rules({"version": 1, "tables": {"tickets": {"columns": fixed}}})
 
 
+def test_when_unknown_columns_are_kept_by_default_then_drift_checks_them_too(shop: Path) -> None:
+    # no rule names tickets.notes; `unknown_columns: keep` copies it, so it must be checked like `keep`
+    rules = parse_rules({"version": 1, "unknown_columns": "keep", "tables": {"tickets": {"columns": {}}}})
+    con = sqlite3.connect(shop)
+    con.execute("UPDATE tickets SET notes = 'reach me at n' || id || '@example.net' WHERE id % 4 = 0")
+    con.commit()
+    con.close()
+    with open_source(resolve(str(shop))) as src:
+        findings = find_pii_in_kept_columns(src, rules, sample=50)
+    assert ("tickets", "notes") in [(f.table, f.column) for f in findings]
+
+
 def test_when_frames_are_given_instead_of_a_source_then_drift_works_the_same() -> None:
     rules = parse_rules(
         {"version": 1, "tables": {"t": {"columns": {"c": "keep", "d": "keep"}}}, "locale": "en_US"}
@@ -315,3 +327,14 @@ def test_when_a_meaningless_date_column_is_scanned_then_only_birth_like_dates_co
     table = Table("t", "t", columns=(Column("c7", "date"),))
     col = scan_frame(pd.DataFrame({"c7": values}), table, classifier=clf).columns[0]
     assert col.kind == kind, col.evidence.describe()
+
+
+def test_when_a_kept_short_text_column_carries_a_few_emails_then_drift_flags_it() -> None:
+    # too few and too short for scan to call the column PII, but a kept column must not carry them
+    subjects = ["Refund", "Order missing", "Update details"] * 30 + ["mail me: a1@corp.com", "x b2@corp.com"]
+    rules = parse_rules({"version": 1, "tables": {"t": {"columns": {"subject": "keep"}}}})
+    findings = find_pii_in_kept_columns({"t": pd.DataFrame({"subject": subjects})}, rules)
+    assert [(f.column, f.kind) for f in findings] == [("subject", "free_text")]
+    assert "EMAIL_ADDRESS" in findings[0].evidence
+    one = {"t": pd.DataFrame({"subject": subjects[:-1]})}  # a single hit is not enough evidence
+    assert find_pii_in_kept_columns(one, rules) == []

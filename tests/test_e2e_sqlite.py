@@ -314,3 +314,19 @@ def test_when_a_run_is_killed_mid_load_then_the_previous_target_is_intact(tmp_pa
     res = cli("anonymize", "--rules", str(demo_rules_path()), str(prod), str(target), "--batch-size", "2000")
     assert res.returncode == 0, res.stderr
     assert not list(tmp_path.glob("*shadow*")), "the stale shadow was not cleaned up"
+
+
+def test_when_the_demo_output_is_leak_checked_then_verify_passes(prod: Path, dev: Path) -> None:
+    res = cli("verify", "--rules", str(demo_rules_path()), str(prod), str(dev))
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_when_a_kept_copy_is_leak_checked_then_verify_exits_1(prod: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "raw.db"
+    shutil.copy(prod, copy)  # a "target" that is an unsanitised copy of production
+    res = cli("verify", "--rules", str(demo_rules_path()), str(prod), str(copy))
+    assert res.returncode == 1
+    con = sqlite3.connect(prod)
+    some_email = con.execute("SELECT email FROM customers LIMIT 1").fetchone()[0]
+    con.close()
+    assert some_email not in res.stdout + res.stderr  # leaks are named by place, never by value

@@ -152,3 +152,28 @@ def test_when_any_text_is_scrubbed_then_it_never_fails_and_keeps_length_and_inde
     out = _scrub(values, key)
     assert list(out.index) == list(values.index)
     assert all(isinstance(v, str) for v in out)
+
+
+def test_when_a_domain_is_unique_elsewhere_in_the_rules_then_scrub_uses_the_unique_pseudonym(
+    key: SecretKey,
+) -> None:
+    # the plan tells every strategy which domains a column made unique; scrub follows without params
+    (unique_fake,) = _fake([PLANTED["email"]], key, "email", "email", unique=True)
+    spec = get("scrub")
+    ctx = ColumnContext(key, "t.notes", unique_domains=frozenset({"email"}))
+    out = apply_strategy(pd.Series([f"mail {PLANTED['email']} now"]), spec, spec.validate_params({}), ctx)
+    assert out.iloc[0] == f"mail {unique_fake} now"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "5569676194",  # bare ten digits, not a valid US number: still someone's number in a ticket
+        "(099) 555-0142",  # US-shaped with an invalid area code
+        "020 7946 0958 44",  # long national run
+    ],
+)
+def test_when_text_holds_phone_shaped_digits_then_scrub_replaces_them(key: SecretKey, number: str) -> None:
+    out = _scrub(pd.Series([f"Call me on {number} after six."]), key)
+    assert number not in out.iloc[0]
+    assert out.iloc[0].startswith("Call me on ") and out.iloc[0].endswith(" after six.")

@@ -16,7 +16,7 @@ import pandas as pd
 from sanitize.detect.draft import _flow, _key, rule_for
 from sanitize.detect.engine import Detector
 from sanitize.detect.scan import ColumnClassifier, ColumnScan, SampleSource, scan_frame
-from sanitize.schema import Table
+from sanitize.schema import Schema, Table
 
 
 @dataclass(frozen=True)
@@ -37,21 +37,45 @@ class Finding:
         )
 
 
+# Entities that are never innocent in a column copied unchanged: a handful of them is a finding, even
+# when they are too rare for `scan` to classify the column.
+STRONG_ENTITIES = ("EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "UK_NINO")
+STRONG_MIN_VALUES = 2
+
+
+def _strong_hits(col: ColumnScan) -> int:
+    ev = col.evidence
+    return sum(max(ev.inside.get(e, 0), ev.whole.get(e, 0)) for e in STRONG_ENTITIES)
+
+
 def _strategy(rule: Any) -> str | None:
     if isinstance(rule, str):
         return rule
     return getattr(rule, "strategy", None)
 
 
-def kept_columns(rules: Any) -> dict[str, list[str]]:
-    """Table key -> the columns whose rule is `keep` (skipped tables are not copied, so not checked)."""
+def kept_columns(rules: Any, schema: Schema | None = None) -> dict[str, list[str]]:
+    """Table key -> the columns copied unchanged: rule `keep`, or (with `unknown_columns: keep` and a
+    schema) no rule at all. Skipped tables are not copied, so not checked; foreign-key columns inherit
+    their parent's rule and are checked there."""
     out: dict[str, list[str]] = {}
-    for table, trules in getattr(rules, "tables", {}).items():
+    tables = getattr(rules, "tables", {})
+    for table, trules in tables.items():
         if isinstance(trules, str):  # "skip"
             continue
         cols = [c for c, r in trules.columns.items() if _strategy(r) == "keep"]
         if cols:
             out[table] = cols
+    if schema is not None and getattr(rules, "unknown_columns", "fail") == "keep":
+        for t in schema.tables.values():
+            trules = tables.get(t.key)
+            if isinstance(trules, str):
+                continue
+            named = set(trules.columns) if trules is not None else set()
+            fk_cols = {c for fk in t.foreign_keys for c in fk.columns}
+            extra = [c for c in t.column_names if c not in named and c not in fk_cols]
+            if extra:
+                out[t.key] = out.get(t.key, []) + extra
     return out
 
 
@@ -70,14 +94,15 @@ def find_pii_in_kept_columns(
     """
     clf = ColumnClassifier(detector)
     findings: list[Finding] = []
-    for key, columns in sorted(kept_columns(rules).items()):
+    schema = None if isinstance(source_or_frames, Mapping) else source_or_frames.schema
+    for key, columns in sorted(kept_columns(rules, schema).items()):
         table: Table | str = key
         if isinstance(source_or_frames, Mapping):
             frame = source_or_frames.get(key)
             if frame is None:
                 continue
         else:
-            schema = source_or_frames.schema
+            assert schema is not None
             if key not in schema:
                 continue  # a stale table: the coverage check reports it
             table = schema[key]
@@ -100,6 +125,10 @@ def find_pii_in_kept_columns(
                 findings.append(
                     Finding(key, col.column, col.kind, col.confidence, col.evidence.describe(), col)
                 )
+            elif col.kind is None and _strong_hits(col) >= STRONG_MIN_VALUES:
+                # too few to classify the column, but a kept column must not carry any of these
+                col.kind = "free_text"
+                findings.append(Finding(key, col.column, "free_text", 0.5, col.evidence.describe(), col))
     return findings
 
 

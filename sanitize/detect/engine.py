@@ -36,11 +36,11 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from sanitize.detect.identifiers import IbanCodeRecognizer
+from sanitize.detect.places import STREET_PREFILTER
 from sanitize.detect.recognizers import (
     DEFAULT_NAME_LOCALES,
     FAST_RECOGNIZERS,
-    STREET_PREFILTER,
-    IbanCodeRecognizer,
     OfflineEmailRecognizer,
     VersionAwareIpRecognizer,
     our_recognizers,

@@ -1,8 +1,7 @@
-"""Our own presidio recognizers: person names from Faker's locale lists, national IDs, addresses, postcodes.
+"""Our own presidio recognizers: person names from Faker's locale lists, phones, e-mail and IP offline.
 
-Everything here is offline and model-free. Checksums are validated where the identifier has one
-(FR NIR mod 97, NL BSN eleven-test); presidio's own recognizers cover UK NINO, DE Steuer-ID, ES DNI/NIE
-and the IT codice fiscale and are re-used by `engine.py` for every language.
+Everything here is offline and model-free. Identifiers with checksums live in identifiers.py, street
+addresses and postcodes in places.py; `our_recognizers()` gathers them all for engine.py.
 """
 
 from __future__ import annotations
@@ -19,15 +18,16 @@ import numpy as np
 import pandas as pd
 import regex as re
 from presidio_analyzer import (
-    AnalysisExplanation,
     EntityRecognizer,
     LocalRecognizer,
-    Pattern,
-    PatternRecognizer,
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer, IpRecognizer
+
+from sanitize.detect.base import recognizer_result as _result
+from sanitize.detect.identifiers import FrNirRecognizer, IbanCodeRecognizer, NlBsnRecognizer
+from sanitize.detect.places import PostcodeRecognizer, StreetAddressRecognizer
 
 log = logging.getLogger("sanitize")
 
@@ -318,49 +318,11 @@ class VersionAwareIpRecognizer(IpRecognizer):
         return [_result(self, "IP_ADDRESS", s, e, sc, "IP address pattern") for s, e, sc in self.find(text)]
 
 
-_IBAN = stdre.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
-
-
-def iban_is_valid(text: str) -> bool:
-    """ISO 13616: 15-34 characters whose mod-97 (letters as 10..35, country and check moved last) is 1."""
-    s = text.replace(" ", "").upper()
-    if not 15 <= len(s) <= 34 or not s[:2].isalpha() or not s[2:4].isdigit() or not s.isalnum():
-        return False
-    moved = s[4:] + s[:4]
-    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
-
-
-class IbanCodeRecognizer(EntityRecognizer):
-    """IBAN_CODE: grouped or compact IBANs whose mod-97 check passes (score 1.0)."""
-
-    ENTITY = "IBAN_CODE"
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY], supported_language=supported_language, name="IbanRecognizer"
-        )
-
-    def load(self) -> None:
-        return None
-
-    def find(self, text: str) -> list[tuple[int, int, float]]:
-        out = []
-        for m in _IBAN.finditer(text):
-            found = m.group()
-            # a trailing short group may be the next word's digits: retry without it
-            if iban_is_valid(found):
-                out.append((m.start(), m.end(), 1.0))
-            elif " " in found and iban_is_valid(found.rsplit(" ", 1)[0]):
-                out.append((m.start(), m.start() + len(found.rsplit(" ", 1)[0]), 1.0))
-        return out
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        return [_result(self, self.ENTITY, s, e, sc, "IBAN mod-97") for s, e, sc in self.find(text)]
-
-
 # --- phone numbers, fast ------------------------------------------------------------------------------
+
+# Free text must not keep anything that could be someone's number (the leak check flags any 9-15 digit
+# run it saw in the source), so scrub replaces phone-shaped runs too; column classification ignores them.
+PHONE_SHAPED_SCORE = 0.3
 
 _PHONE_CANDIDATE = stdre.compile(
     r"(?<![\w+@/.:\-])(?:\+|00)?(?:\d|\(\d)[\d ().\-/]{5,24}\d"
@@ -430,6 +392,8 @@ class PhoneNumberRecognizer(LocalRecognizer):
             return 0.5
         if formatted and digits[0] == "0" and 9 <= len(digits) <= 12:
             return 0.45  # a national number in a format we do not validate
+        if 9 <= len(digits) <= 15:
+            return PHONE_SHAPED_SCORE  # phone-shaped but not a valid number: below scan's bar, scrub takes it
         return 0.0
 
     def find(self, text: str) -> list[tuple[int, int, float]]:
@@ -450,271 +414,6 @@ class PhoneNumberRecognizer(LocalRecognizer):
         if entities and self.ENTITY not in entities:
             return []
         return [_result(self, self.ENTITY, s, e, sc, "phonenumbers") for s, e, sc in self.find(text)]
-
-
-def _result(
-    rec: EntityRecognizer, entity: str, start: int, end: int, score: float, why: str
-) -> RecognizerResult:
-    name = str(cast(Any, rec).name)
-    explanation = AnalysisExplanation(recognizer=name, original_score=score, textual_explanation=why)
-    return RecognizerResult(
-        entity_type=entity,
-        start=start,
-        end=end,
-        score=score,
-        analysis_explanation=explanation,
-        recognition_metadata={
-            RecognizerResult.RECOGNIZER_NAME_KEY: name,
-            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: rec.id,
-        },
-    )
-
-
-# --- national identifiers ------------------------------------------------------------------------
-
-
-def fr_nir_is_valid(text: str) -> bool:
-    """French NIR (numéro de sécurité sociale): 13 digits (Corsica 2A/2B) + a mod-97 key."""
-    s = re.sub(r"[\s.]", "", text).upper()
-    if len(s) != 15 or s[0] not in "12378":
-        return False
-    body, key = s[:13], s[13:]
-    corsica = {"2A": "19", "2B": "18"}.get(body[5:7])
-    if corsica is not None:
-        body = body[:5] + corsica + body[7:]
-    if not (body.isdigit() and key.isdigit()):
-        return False
-    month = int(s[3:5])
-    if not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
-        return False
-    return 97 - int(body) % 97 == int(key)
-
-
-def nl_bsn_is_valid(text: str) -> bool:
-    """Dutch BSN: 9 digits passing the eleven-test (weights 9..2 and -1)."""
-    s = re.sub(r"[\s.\-]", "", text)
-    if len(s) != 9 or not s.isdigit() or s == "000000000":
-        return False
-    total = sum(int(d) * w for d, w in zip(s[:8], range(9, 1, -1), strict=True)) - int(s[8])
-    return total % 11 == 0
-
-
-class FrNirRecognizer(PatternRecognizer):
-    """FR_NIR: French social security number, mod-97 key validated."""
-
-    PATTERNS = [
-        Pattern(
-            "FR NIR",
-            r"\b[12378]\s?\d{2}\s?(?:0[1-9]|1[0-2]|[2-4]\d|[5-9]\d)\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}\s?\d{2}\b",
-            0.5,
-        )
-    ]
-    CONTEXT = ["sécurité sociale", "securite sociale", "nir", "insee"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity="FR_NIR",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            name="FrNirRecognizer",
-        )
-
-    def validate_result(self, pattern_text: str) -> bool:
-        return fr_nir_is_valid(pattern_text)
-
-
-class NlBsnRecognizer(PatternRecognizer):
-    """NL_BSN: Dutch citizen service number, eleven-test validated (score stays moderate: 9 digits)."""
-
-    PATTERNS = [Pattern("NL BSN", r"\b\d{4}\.?\d{2}\.?\d{3}\b|\b\d{3}\.\d{3}\.\d{3}\b", 0.5)]
-    CONTEXT = ["bsn", "burgerservicenummer", "sofinummer"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity="NL_BSN",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            name="NlBsnRecognizer",
-        )
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        # True would lift the score to 1.0; a 9-digit number passes the eleven-test one time in eleven,
-        # so a pass keeps the pattern score and a failure drops the match.
-        return None if nl_bsn_is_valid(pattern_text) else False
-
-
-# --- addresses and postcodes ---------------------------------------------------------------------
-
-
-def _street_suffixes() -> list[str]:
-    from faker.providers.address.en_US import Provider as EnUS
-
-    words = {s for s in EnUS.street_suffixes if len(s) > 2}
-    words |= {"Straße", "Strasse", "Weg", "Allee", "Gasse", "Platz", "Ring", "Road", "Close", "Gardens"}
-    words |= {"St", "Ave", "Rd", "Blvd", "Dr", "Ln", "Ct", "Pl", "Sq", "Hwy", "Pkwy", "Ter"}
-    return sorted(words, key=len, reverse=True)
-
-
-def _street_prefixes() -> str:
-    words = {
-        "rue",
-        "avenue",
-        "av",
-        "boulevard",
-        "bd",
-        "chemin",
-        "allée",
-        "allee",
-        "impasse",
-        "place",
-        "quai",
-        "calle",
-        "avenida",
-        "avda",
-        "plaza",
-        "paseo",
-        "camino",
-        "ronda",
-        "carrer",
-        "via",
-        "viale",
-        "piazza",
-        "corso",
-        "strada",
-        "vicolo",
-        "contrada",
-        "rua",
-        "travessa",
-        "largo",
-        "praça",
-        "praca",
-        "alameda",
-    }
-    for loc in ("fr_FR", "es_ES", "it_IT", "pt_PT", "pt_BR"):
-        try:
-            provider = importlib.import_module(f"faker.providers.address.{loc}").Provider
-        except ImportError:  # pragma: no cover - Faker ships these locales
-            continue
-        for attr in ("street_prefixes", "street_suffixes"):
-            for w in getattr(provider, attr, ()):
-                w = w.strip().rstrip(".").lower()
-                if len(w) >= 3 and w != "street":
-                    words.add(w)
-    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-
-
-_PREFIX_WORDS = _street_prefixes()
-_COMPOUND = (
-    "straße|strasse|str\\.|weg|allee|gasse|platz|damm|ufer|chaussee|straat|laan|plein|gracht|kade|singel|"
-    "steeg|dreef|pad|hof|baan"
-)
-_PARTS = r"(?:(?:de|del|della|di|da|des|du|la|le|los|las|do|dos|das|d'|l')\s*)"
-
-
-# RE2 prefilter (pyarrow) for the street recognizer: a number then a capitalised word, a street word
-# (Hauptstraße 5, Keizersgracht 12), or a street-type word (rue, calle, via, ...).
-STREET_PREFILTER = (
-    r"\d{1,5}[A-Za-z]?,?\s+[A-ZÀ-Þ][a-zß-ÿ]"
-    rf"|(?i:(?:stra(?:ss|ß)e|str\.|weg|allee|gasse|platz|damm|ufer|chaussee|straat|laan|plein|gracht|kade|"
-    rf"singel|steeg|dreef|ring|pad|hof|baan)[ .\-]*\d)"
-    rf"|(?i:\b(?:{_PREFIX_WORDS}) )"
-)
-
-
-_CAPWORD = r"[A-ZÀ-ÞĀ-Ž][^\W\d_]*(?:['’\-][^\W\d_]+)*"
-_NUMBER_FIRST = stdre.compile(rf"\b\d{{1,5}}[A-Za-z]?\s+((?:{_CAPWORD}\.?\s+){{0,3}}{_CAPWORD})(\.?)")
-_WORD_THEN_NUMBER = stdre.compile(
-    rf"\b[A-ZÀ-Þ][^\W\d_]{{2,}}(?:-[^\W\d_]+)*-?(?i:{_COMPOUND}|-ring)\.?\s*-?\s*\d{{1,4}}[a-z]?(?:/\d+)?\b"
-)
-_TYPE_NO_NUMBER = stdre.compile(
-    r"\b(?:[Rr]ue|[Aa]venue|[Bb]oulevard|[Cc]hemin|[Ii]mpasse|[Aa]llée|Calle|Avenida|Paseo|Rua|Travessa|"
-    rf"Alameda|Piazza|Viale|Corso|Vicolo|Praça|Largo)\s+{_PARTS}*{_CAPWORD}(?:\s+{_CAPWORD}){{0,2}}"
-)
-_TYPE_FIRST = stdre.compile(
-    rf"\b(?:(\d{{1,5}}[a-z]?),?\s+)?(?i:{_PREFIX_WORDS})\s+{_PARTS}*{_CAPWORD}(?:\s+{_PARTS}*{_CAPWORD}){{0,3}}"
-    rf"(?:,?\s+(\d{{1,5}}[a-z]?)\b)?"
-)
-_WORD = stdre.compile(r"\S+")
-_LETTERS = stdre.compile(r"[^\W\d_]+")
-_STREET_WORD_GATE = stdre.compile(r"[^\W\d_]\.?\s*-?\s*\d")
-_TYPE_WORDS = frozenset(w.replace("\\", "") for w in _PREFIX_WORDS.split("|"))
-
-
-class StreetAddressRecognizer(EntityRecognizer):
-    """STREET_ADDRESS: '12 Oak Street', 'Hauptstraße 5', '8, rue Jeanne Henry', 'Via Roma, 7'.
-
-    Three shapes: a number, capitalised words and a street suffix from Faker's lists; a German/Dutch
-    street word and a number; a Romance street type, words and a number (before or after). Score 0.6.
-    """
-
-    ENTITY = "STREET_ADDRESS"
-    SCORE = 0.6
-
-    def __init__(self, supported_language: str = "en") -> None:
-        self.suffixes = frozenset(_street_suffixes())
-        super().__init__(
-            supported_entities=[self.ENTITY],
-            supported_language=supported_language,
-            name="StreetAddressRecognizer",
-        )
-
-    def load(self) -> None:
-        return None
-
-    def find(self, text: str) -> list[tuple[int, int, float]]:
-        out: list[tuple[int, int, float]] = []
-        has_type_word = any(w.lower() in _TYPE_WORDS for w in _LETTERS.findall(text))
-        if has_type_word:
-            out.extend(
-                (m.start(), m.end(), self.SCORE)
-                for m in _TYPE_FIRST.finditer(text)
-                if m.group(1) or m.group(2)
-            )
-            out.extend((m.start(), m.end(), 0.5) for m in _TYPE_NO_NUMBER.finditer(text))
-        if _STREET_WORD_GATE.search(text):
-            out.extend((m.start(), m.end(), self.SCORE) for m in _WORD_THEN_NUMBER.finditer(text))
-        for m in _NUMBER_FIRST.finditer(text):
-            base = m.start(1)
-            words = list(_WORD.finditer(m.group(1)))
-            for k, w in enumerate(words):
-                if k >= 1 and w.group().rstrip(".") in self.suffixes:
-                    end = base + w.end()
-                    if not w.group().endswith(".") and text[end : end + 1] == "." and k == len(words) - 1:
-                        end += 1
-                    out.append((m.start(), end, self.SCORE))
-                    break
-        return out
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        return [_result(self, self.ENTITY, s, e, sc, "street address shape") for s, e, sc in self.find(text)]
-
-
-class PostcodeRecognizer(PatternRecognizer):
-    """POSTCODE: UK and Canadian postcodes (distinctive shapes; 5-digit codes need a column name)."""
-
-    PATTERNS = [
-        Pattern(
-            "UK postcode",
-            r"(?-i:\b(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW]?|[A-HK-Y]\d[ABEHMNPRVWXY]?|\d{2}|[A-HK-Y]\d{2})"
-            r" ?\d[ABD-HJLNP-UW-Z]{2})\b)",
-            0.5,
-        ),
-        Pattern(
-            "CA postal code", r"(?-i:\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b)", 0.5
-        ),
-    ]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity="POSTCODE",
-            patterns=self.PATTERNS,
-            supported_language=supported_language,
-            name="PostcodeRecognizer",
-        )
 
 
 def our_recognizers(

@@ -30,6 +30,43 @@ log = logging.getLogger("sanitize")
 _NUMERIC_KINDS = (None, "integer", "float", "decimal")
 
 
+def _arrow_decimal(dtype: object) -> pa.Decimal128Type | None:
+    """The Arrow decimal128 type of an ArrowDtype column, or None."""
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal128(dtype.pyarrow_dtype):
+        return dtype.pyarrow_dtype  # type: ignore[no-any-return]
+    return None
+
+
+def _decimal_words(arr: pa.Array) -> np.ndarray:
+    """The 128-bit unscaled integers of a decimal128 array as an (n, 2) int64 array: (low, high)."""
+    n = len(arr)
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=2 * (arr.offset + n))
+    return words.reshape(-1, 2)[arr.offset :]
+
+
+def _decimal_floats(values: pd.Series, t: pa.Decimal128Type) -> np.ndarray:
+    """Arrow decimals as float64, each exactly `float(Decimal)` (correctly rounded), vectorised.
+
+    An unscaled integer below 2**53 and a power of ten up to 1e22 are exact doubles, so one IEEE
+    division is the correctly rounded quotient; the rare values beyond that go through Decimal.
+    """
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.float64)
+    words = _decimal_words(arr)
+    low, high = words[:, 0], words[:, 1]
+    exact = (high == (low >> 63)) & (np.abs(low) <= 1 << 53) & (0 <= t.scale <= 22)
+    out = low.astype(np.float64) / 10.0**t.scale if t.scale >= 0 else np.zeros(len(arr))
+    if arr.null_count:
+        exact &= np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if not exact.all():
+        slow = np.flatnonzero(~exact)
+        out[slow] = [np.nan if v is None else float(v) for v in arr.take(pa.array(slow)).to_pylist()]
+    return out
+
+
 def _numbers(values: pd.Series, ctx: ColumnContext, strategy: str) -> tuple[np.ndarray, str]:
     """(float64 values, 'int' | 'float' | 'decimal'), or a clear error for non-numbers."""
     dtype = values.dtype
@@ -39,6 +76,9 @@ def _numbers(values: pd.Series, ctx: ColumnContext, strategy: str) -> tuple[np.n
         return values.to_numpy(dtype=np.float64), "int"
     if pd.api.types.is_float_dtype(dtype):
         return values.to_numpy(dtype=np.float64, na_value=np.nan), "float"
+    decimal_type = _arrow_decimal(dtype)
+    if decimal_type is not None:
+        return _decimal_floats(values, decimal_type), "decimal"
     if len(values) and all(isinstance(v, decimal.Decimal) for v in values.iloc[:1]):
         return pd.to_numeric(values.astype(float)).to_numpy(dtype=np.float64), "decimal"
     nums = pd.to_numeric(values, errors="coerce")
@@ -52,13 +92,40 @@ def _numbers(values: pd.Series, ctx: ColumnContext, strategy: str) -> tuple[np.n
     return arr, "int" if integral else "float"
 
 
+_EXACT = 2.0**53  # doubles hold every integer below this exactly
+_MAX_DECIMAL128_DIGITS = 38
+
+
+def _scaled_decimals(x: np.ndarray, precision: int, scale: int) -> pa.Array:
+    """float64 values as a decimal128(precision, scale) array: each value is `x` rounded to `scale`
+    digits (round half to even, as `np.round`), clipped to what the precision holds. Vectorised.
+
+    A scaled value below 2**53 is an exact integer in float64 and is built directly; larger ones
+    (more than ~15 significant digits, rare) take the digits of the rounded double, as
+    `Decimal(f"{v:.{scale}f}")` writes them.
+    """
+    k = np.rint(x * 10.0**scale)
+    top = 10**precision - 1
+    small = np.abs(k) < _EXACT
+    low = np.clip(np.where(small, k, 0.0), -top, top).astype(np.int64)
+    words = np.empty((len(k), 2), dtype=np.int64)
+    words[:, 0], words[:, 1] = low, low >> 63
+    for i in np.flatnonzero(~small):
+        digits = decimal.Decimal(f"{k[i] / 10.0**scale:.{scale}f}").scaleb(scale)
+        unscaled = max(-top, min(top, int(digits)))
+        words[i, 0] = np.uint64(unscaled & 0xFFFFFFFFFFFFFFFF).view(np.int64)
+        words[i, 1] = unscaled >> 64
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(k), [None, pa.py_buffer(words)])
+
+
 def _restore(x: np.ndarray, shape: str, values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Numbers back in the input's form: ints as ints, decimals with the column's scale."""
     col = ctx.column
     if col is not None and col.check_range is not None:
         lo, hi = col.check_range
         x = np.clip(x, lo if lo is not None else -np.inf, hi if hi is not None else np.inf)
-    if col is not None and col.kind == "decimal" and col.precision:
+    decimal_type = _arrow_decimal(values.dtype) if shape == "decimal" else None
+    if col is not None and col.kind == "decimal" and col.precision and decimal_type is None:
         digits = col.scale or 0
         x = np.round(x, digits)
         bound = 10.0 ** (col.precision - digits) - 10.0 ** (-digits)
@@ -68,8 +135,21 @@ def _restore(x: np.ndarray, shape: str, values: pd.Series, ctx: ColumnContext) -
         if pd.api.types.is_integer_dtype(values.dtype):
             return pd.Series(out, index=values.index).astype(values.dtype)
         return pd.Series(out, index=values.index)
+    if decimal_type is not None:
+        # Arrow decimals stay Arrow decimals of the same type: rounded to the scale and clipped to the
+        # precision in float64, then built from the scaled integers (exact, no Decimal objects)
+        precision = decimal_type.precision
+        if col is not None and col.kind == "decimal" and col.precision:
+            precision = min(precision, col.precision)
+        built = _scaled_decimals(x, precision, decimal_type.scale).cast(decimal_type)
+        return pd.Series(pd.array(built, dtype=values.dtype), index=values.index)
     if shape == "decimal":
         scale: int | None = col.scale if col is not None and col.scale is not None else None
+        if scale is not None and col is not None and col.precision:
+            # Decimal objects in, Decimal objects out: built by Arrow from the scaled integers
+            digits = min(col.precision, _MAX_DECIMAL128_DIGITS)
+            built = _scaled_decimals(x, max(digits, scale, 1), scale)
+            return pd.Series(built.to_pandas(), index=values.index, dtype=object)
         fmt = (
             (lambda v: decimal.Decimal(f"{v:.{scale}f}"))
             if scale is not None

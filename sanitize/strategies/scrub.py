@@ -79,7 +79,10 @@ class ScrubParams(Params):
         "domain that say unique: true (a unique e-mail fake carries a keyed token).",
     )
     min_score: float = Field(
-        default=0.4, ge=0.0, le=1.0, description="Detector confidence needed to replace."
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Detector confidence needed to replace; the default also takes phone-shaped digit runs.",
     )
     spacy_model: str | None = Field(
         default=None,
@@ -157,13 +160,7 @@ def _scrub(values: pd.Series, params: ScrubParams, ctx: ColumnContext) -> pd.Ser
         if kind is None:
             fakes = _shape_keep(originals, ctx.key, domain)
         else:
-            sub_ctx = ColumnContext(
-                key=ctx.key,
-                domain=domain,
-                table=ctx.table,
-                locale=ctx.locale,
-                unique=entity_of[(kind, domain)],
-            )
+            sub_ctx = ctx.for_domain(domain, unique=entity_of[(kind, domain)])
             result = apply_strategy(
                 pd.Series(originals, dtype="str"), fake, fake.validate_params({"kind": kind}), sub_ctx
             )
