@@ -45,9 +45,10 @@ def build_pg(rows: int) -> tuple[str, str]:
     with psycopg.connect(pg_url("sanitize_bench_src"), autocommit=True) as c:
         c.execute(f"CREATE TABLE customers ({COLUMNS})")  # type: ignore[arg-type]
         c.execute(  # type: ignore[arg-type]
-            "INSERT INTO customers SELECT g, g % 100000, (g % 100000) / 100.0, g / 7.0, 'user' || g || "
-            "'@example.com', 'Name ' || g, 'City ' || (g % 1000), '+1 555 ' || lpad((g % 10000000)::text, 7, "
-            f"'0'), timestamp '2020-01-01' + g * interval '1 second', g % 2 = 0 FROM generate_series(1, {rows}) g"
+            "INSERT INTO customers SELECT g, g % 100000, (g % 100000) / 100.0, g / 7.0, "
+            "'user' || g || '@example.com', 'Name ' || g, 'City ' || (g % 1000), "
+            "'+1 555 ' || lpad((g % 10000000)::text, 7, '0'), "
+            f"timestamp '2020-01-01' + g * interval '1 second', g % 2 = 0 FROM generate_series(1, {rows}) g"
         )
         c.execute("VACUUM ANALYZE customers")
     with psycopg.connect(pg_url("sanitize_bench_base"), autocommit=True) as c:
@@ -63,12 +64,12 @@ def build_mariadb(rows: int) -> tuple[str, str]:
             cur.execute(f"DROP DATABASE IF EXISTS {db}")
             cur.execute(f"CREATE DATABASE {db} CHARACTER SET utf8mb4")
         cur.execute("USE sanitize_bench_src")
-        cur.execute(f"CREATE TABLE sanitize_bench_src.customers ({COLUMNS.replace('double precision', 'double')})")
+        cur.execute(f"CREATE TABLE customers ({COLUMNS.replace('double precision', 'double')})")
         cur.execute(
-            "INSERT INTO sanitize_bench_src.customers SELECT seq, seq % 100000, (seq % 100000) / 100.0, seq / 7.0, "
+            "INSERT INTO customers SELECT seq, seq % 100000, (seq % 100000) / 100.0, seq / 7.0, "
             "CONCAT('user', seq, '@example.com'), CONCAT('Name ', seq), CONCAT('City ', seq % 1000), "
-            "CONCAT('+1 555 ', LPAD(seq % 10000000, 7, '0')), TIMESTAMP '2020-01-01 00:00:00' + INTERVAL seq SECOND, "
-            f"seq % 2 = 0 FROM seq_1_to_{rows}"
+            "CONCAT('+1 555 ', LPAD(seq % 10000000, 7, '0')), "
+            f"TIMESTAMP '2020-01-01 00:00:00' + INTERVAL seq SECOND, seq % 2 = 0 FROM seq_1_to_{rows}"
         )
     base = f"mysql+pymysql://root@{MY_HOST}:3306/"
     return base + "sanitize_bench_src", base + "sanitize_bench_dst"
@@ -83,11 +84,29 @@ def build_sqlite(rows: int, directory: Path) -> tuple[str, str]:
         c.execute(
             "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?) "
             "INSERT INTO customers SELECT n, n % 100000, (n % 100000) / 100.0, n / 7.0, 'user' || n || "
-            "'@example.com', 'Name ' || n, 'City ' || (n % 1000), '+1 555 ' || substr('0000000' || (n % 10000000), "
-            "-7), datetime('2020-01-01', '+' || n || ' seconds'), n % 2 FROM g",
+            "'@example.com', 'Name ' || n, 'City ' || (n % 1000), "
+            "'+1 555 ' || substr('0000000' || (n % 10000000), -7), "
+            "datetime('2020-01-01', '+' || n || ' seconds'), n % 2 FROM g",
             (rows,),
         )
     return str(src), str(directory / "dst.db")
+
+
+def drop_databases(engine: str) -> None:
+    """Remove what the benchmark built on the servers."""
+    names = ("sanitize_bench_src", "sanitize_bench_dst", "sanitize_bench_base")
+    if engine == "postgresql":
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+            for db in names:
+                c.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")  # type: ignore[arg-type]
+    elif engine == "mariadb":
+        import pymysql
+
+        with pymysql.connect(host=MY_HOST, user="root", autocommit=True) as c, c.cursor() as cur:
+            for db in names:
+                cur.execute(f"DROP DATABASE IF EXISTS {db}")
 
 
 def copy_once(src_spec: str, dst_spec: str) -> dict[str, float]:
@@ -95,6 +114,7 @@ def copy_once(src_spec: str, dst_spec: str) -> dict[str, float]:
     from sanitize.db import open_source, open_target, resolve
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     rows = 0
     with open_source(resolve(src_spec)) as src, open_target(resolve(dst_spec)).begin_load(src.schema) as load:
         t_read = 0.0
@@ -113,9 +133,18 @@ def copy_once(src_spec: str, dst_spec: str) -> dict[str, float]:
         t_finish = time.perf_counter() - t_load
         load.publish()
     total = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"rows": rows, "seconds": round(total, 2), "rows_per_s": round(rows / total),
-            "read_seconds": round(t_read, 2), "finish_seconds": round(t_finish, 2), "peak_rss_mb": round(peak_mb)}
+    return {
+        "rows": rows,
+        "seconds": round(total, 2),
+        "rows_per_s": round(rows / total),
+        "cpu_seconds": round(cpu, 2),
+        "rows_per_cpu_s": round(rows / cpu),
+        "read_seconds": round(t_read, 2),
+        "finish_seconds": round(t_finish, 2),
+        "peak_rss_mb": round(peak_mb),
+    }
 
 
 def pg_baseline(src_url: str, dst_url: str) -> dict[str, float]:
@@ -124,7 +153,10 @@ def pg_baseline(src_url: str, dst_url: str) -> dict[str, float]:
 
     t0 = time.perf_counter()
     with psycopg.connect(src_url) as a, psycopg.connect(dst_url) as b:
-        with a.cursor().copy("COPY customers TO STDOUT") as out, b.cursor().copy("COPY customers FROM STDIN") as inp:
+        with (
+            a.cursor().copy("COPY customers TO STDOUT") as out,
+            b.cursor().copy("COPY customers FROM STDIN") as inp,
+        ):
             for chunk in out:
                 inp.write(chunk)
         b.commit()
@@ -168,6 +200,7 @@ def main() -> None:
                 results["postgresql_bare_copy"] = base
                 results[engine]["ratio_to_bare_copy"] = round(results[engine]["seconds"] / base["seconds"], 2)
             print(f"{engine}: {results[engine]}", file=sys.stderr)
+            drop_databases(engine)
     print(json.dumps({"rows": a.rows, "columns": 10, "results": results}, indent=2))
 
 

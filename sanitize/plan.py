@@ -252,4 +252,4 @@ def _target_schema(schema: Schema, skipped: list[str]) -> Schema:
             continue
         fks: tuple[ForeignKey, ...] = tuple(fk for fk in t.foreign_keys if fk.ref_table not in gone)
         tables[k] = replace(t, foreign_keys=fks) if fks != t.foreign_keys else t
-    return Schema(tables)
+    return replace(schema, tables=tables)

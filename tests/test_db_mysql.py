@@ -221,7 +221,7 @@ def test_when_read_then_pyarrow_dtypes(shop: str) -> None:
         assert src.count("order_lines") == 3 and len(src.sample("customers", 3)) == 3
         first = src.read_batches("customers", batch_size=2)
         assert len(next(first)) == 2
-        first.close()  # a preview stops early: the query is stopped, the session goes on
+        first.close()  # type: ignore[attr-defined] # a preview stops early: the query is stopped, the session goes on
         assert src.count("customers") == len(ODD)
         assert list(src.read_batches("empty_one")) == []
 

@@ -218,7 +218,7 @@ def test_when_read_then_arrow_types_and_exact_values(shop: str) -> None:
         assert src.count("Sales.Line Items") == 3
         first = src.read_batches("customers", batch_size=1)
         assert len(next(first)) == 1
-        first.close()  # a preview stops early; the snapshot transaction goes on
+        first.close()  # type: ignore[attr-defined] # a preview stops early; the snapshot transaction goes on
         assert src.count("customers") == 2
         assert len(src.sample("Sales.Line Items", 2)) == 2
         assert list(src.read_batches("empty_one")) == []

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,11 @@ class Job:
         return mix(self.h, salt)
 
     def token(self) -> pa.LargeStringArray:
+        """The uniqueness token of each value (computed once per job: two keyed hashes)."""
+        return self._token
+
+    @cached_property
+    def _token(self) -> pa.LargeStringArray:
         return token(hash128(self.text, self.ctx.key, self.ctx.domain, "fake:unique"))
 
 
@@ -184,16 +189,15 @@ def _phone(job: Job) -> pa.Array:
         part = arr.slice(start, CHUNK_ROWS)
         h = job.h[start : start + CHUNK_ROWS]
         offsets, data = string_bytes(part)
-        digits = locate(offsets, _is_digit(data))
-        few = digits.counts < 4
+        few = fn.digit_counts(offsets, data) < 4
         if few.any():
             part = pc.if_else(pa.array(few), pool.pick(mix(h, 11)), part)
             offsets, data = string_bytes(part)
-            digits = locate(offsets, _is_digit(data))
         fast = fn.phone_digits_matrix(offsets, data, h)
         if fast is not None:
             chunks.append(from_bytes(offsets, fast))
             continue
+        digits = locate(offsets, _is_digit(data))
         keep = fn.phone_prefix_digits(offsets, data, digits)
         chunks.append(
             from_bytes(offsets, replace_digit_bytes(data, h, digits, keep=keep, nonzero_first=True))

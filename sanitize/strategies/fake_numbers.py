@@ -193,17 +193,17 @@ def _calling_code_table() -> np.ndarray:
 
 def _keep_from_lead(first_byte: np.ndarray, lead: np.ndarray) -> np.ndarray:
     """Digits to keep per row from its first byte and first five digits (-1 where missing)."""
-    n = len(first_byte)
+    lead = lead.astype(np.int64, copy=False)
     plus = first_byte == ord("+")
     double_zero = (~plus) & (lead[:, 0] == 0) & (lead[:, 1] == 0)
     base = np.where(double_zero, 2, 0)
     is_code = _calling_code_table()
-    rows = np.arange(n)
-    cc_len = np.zeros(n, dtype=np.int64)
-    value = np.zeros(n, dtype=np.int64)
-    valid = np.ones(n, dtype=bool)
+    cc_len = np.zeros(len(first_byte), dtype=np.int64)
+    value = np.zeros(len(first_byte), dtype=np.int64)
+    valid = np.ones(len(first_byte), dtype=bool)
     for width in (1, 2, 3):  # calling codes are prefix-free: at most one width matches
-        c = lead[rows, np.minimum(base + width - 1, 4)]
+        # the digit at base + width - 1 (base is 0 or 2, so at most index 4)
+        c = np.where(double_zero, lead[:, min(width + 1, 4)], lead[:, width - 1])
         valid &= c >= 0
         value = value * 10 + np.maximum(c, 0)
         hit = valid & is_code[value] & (cc_len == 0)
@@ -211,17 +211,29 @@ def _keep_from_lead(first_byte: np.ndarray, lead: np.ndarray) -> np.ndarray:
     international = plus | double_zero
     keep = np.where(international, base + cc_len, 0)
     # a trunk '0' after the country code, as in +49 (0) 30..., or at the start of a national number
-    trunk = lead[rows, np.minimum(keep, 4)] == 0
+    trunk = np.take_along_axis(lead, np.minimum(keep, 4)[:, None], axis=1)[:, 0] == 0
     return np.where(trunk & (keep < 5), keep + 1, keep)
 
 
 MATRIX_WIDTH = 32  # rows up to this many bytes are rewritten as an (n, width) byte matrix
 
 
+def digit_counts(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """ASCII digits per row (int64)."""
+    out = np.zeros(len(offsets) - 1, dtype=np.int64)
+    nonempty = np.flatnonzero(np.diff(offsets) > 0)
+    if len(nonempty):  # each sum runs to the next non-empty row's start: the end of its own bytes
+        digits = ((data - np.uint8(_ZERO)) < 10).view(np.uint8)
+        out[nonempty] = np.add.reduceat(digits, offsets[nonempty], dtype=np.int64)
+    return out
+
+
 def phone_digits_matrix(offsets: np.ndarray, data: np.ndarray, h: np.ndarray) -> np.ndarray | None:
     """New bytes for short phone strings, digits replaced with the prefix kept; None if a row is long.
 
     Works on an (n, width) byte matrix: every step is a plain elementwise pass, no per-digit indexing.
+    Rows are contiguous in `data`, so the matrix is a gather of whole rows and the new bytes are its
+    valid cells in row order.
     """
     n = len(offsets) - 1
     lengths = np.diff(offsets)
@@ -230,26 +242,24 @@ def phone_digits_matrix(offsets: np.ndarray, data: np.ndarray, h: np.ndarray) ->
         return data.copy()
     if width > MATRIX_WIDTH:
         return None
-    cols = np.arange(width)
-    idx = offsets[:-1, None] + cols[None, :]
-    valid = cols[None, :] < lengths[:, None]
-    mat = data[np.minimum(idx, len(data) - 1)]
-    isd = valid & (mat >= ord("0")) & (mat <= ord("9"))
-    ordinal = np.cumsum(isd, axis=1, dtype=np.int16) - 1
+    padded = np.zeros(len(data) + width, dtype=np.uint8)
+    padded[: len(data)] = data
+    rows = np.lib.stride_tricks.as_strided(padded, shape=(len(data) + 1, width), strides=(1, 1))
+    mat = rows[offsets[:-1]]  # (n, width): each row's bytes, then whatever follows (masked below)
+    valid = np.arange(width, dtype=np.int64)[None, :] < lengths[:, None]
+    isd = valid & ((mat - np.uint8(48)) < 10)
+    ordinal = np.cumsum(isd, axis=1, dtype=np.int8)
+    ordinal -= 1
     first_byte = np.where(lengths > 0, mat[:, 0], 0).astype(np.uint8)
-    # the first five digits: the j-th digit sits where the running digit count first reaches j
-    counts = ordinal[:, -1].astype(np.int64) + 1
-    at = np.stack([(ordinal >= j).argmax(axis=1) for j in range(5)], axis=1)
-    lead = np.where(
-        np.arange(5)[None, :] < counts[:, None],
-        np.take_along_axis(mat, at, axis=1).astype(np.int64) - _ZERO,
-        -1,
-    )
+    # the first five digits of each row (-1 where missing), scattered by their ordinal
+    r, c = np.nonzero(isd & (ordinal < 5))
+    lead = np.full((n, 5), -1, dtype=np.int64)
+    lead[r, ordinal[r, c]] = mat[r, c].astype(np.int64) - _ZERO
     keep = _keep_from_lead(first_byte, lead)
     digit = digit_table(h, width)  # by byte position in the row, as replace_digit_bytes does
-    first = ordinal == keep[:, None]
+    keep8 = keep.astype(np.int8)[:, None]
+    first = ordinal == keep8
     digit = np.where(first, 1 + (digit.astype(np.uint16) * 9) // 10, digit).astype(np.uint8)
-    replace = isd & (ordinal >= keep[:, None])
-    out = data.copy()
-    out[idx[replace]] = digit[replace] + np.uint8(_ZERO)
-    return out
+    replace = isd & (ordinal >= keep8)
+    out = np.where(replace, digit + np.uint8(_ZERO), mat)
+    return out[valid]

@@ -6,7 +6,9 @@ hash arrays. No function loops over values in Python.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -97,29 +99,66 @@ def from_matrix(mat: np.ndarray) -> pa.LargeStringArray:
     return from_bytes(offsets, mat.reshape(-1))
 
 
+def _words(words: np.ndarray, count: int) -> np.ndarray:
+    """(n, count) uint64: the given words, then further words derived with `mix` as needed."""
+    from sanitize.keys import mix
+
+    w = words.reshape(len(words), -1).astype(np.uint64, copy=False)
+    if w.shape[1] >= count:
+        return np.ascontiguousarray(w[:, :count])
+    out = np.empty((len(w), count), dtype=np.uint64)
+    out[:, : w.shape[1]] = w
+    for i in range(w.shape[1], count):
+        out[:, i] = mix(w[:, i % w.shape[1]], 1000 + i)
+    return out
+
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+@lru_cache(maxsize=16)
+def _char_pairs(alphabet: bytes, bits: int) -> np.ndarray:
+    """(2**(2*bits),) uint16: a 2*bits-bit group -> the characters of its low then its high bits,
+    as two bytes in memory (little-endian)."""
+    a = np.frombuffer(alphabet, dtype=np.uint8).astype(np.uint16)
+    g = np.arange(1 << (2 * bits))
+    mask = (1 << bits) - 1
+    return (a[g & mask] | (a[(g >> bits) & mask] << 8)).astype(np.uint16)
+
+
 def bit_chars(words: np.ndarray, nchars: int, bits: int, alphabet: np.ndarray) -> np.ndarray:
     """(n, nchars) uint8 matrix of `alphabet` characters, `bits` bits each, read from uint64 words.
 
-    `words` is uint64 of shape (n,) or (n, k); each word gives 64 // bits characters. When more
-    characters are asked for than the words hold, further words are derived with `mix`.
+    `words` is uint64 of shape (n,) or (n, k); each word gives 64 // bits characters, lowest bits
+    first. When more characters are asked for than the words hold, further words are derived with
+    `mix`.
     """
-    from sanitize.keys import mix
-
     if len(words) == 0:
         return np.zeros((0, nchars), dtype=np.uint8)
-    w = words.reshape(len(words), -1).astype(np.uint64, copy=False)
     per_word = 64 // bits
-    out = np.empty((len(w), nchars), dtype=np.uint8)
+    w = _words(words, -(-nchars // per_word))
+    lookup = np.ascontiguousarray(alphabet, dtype=np.uint8)
+    if _LITTLE_ENDIAN and bits <= 6 and per_word % 2 == 0 and len(lookup) >= 1 << bits:
+        pairs = _char_pairs(lookup[: 1 << bits].tobytes(), bits)
+        if bits == 4:  # a pair of hex digits is a byte: one lookup per byte of the words
+            chars = pairs[w.view(np.uint8)].view(np.uint8)
+            return np.ascontiguousarray(chars[:, :nchars])
+        # one lookup per pair of characters, written pair-major (contiguous), transposed once
+        npairs = -(-nchars // 2)
+        per_pair_word = per_word // 2
+        out = np.empty((npairs, len(w)), dtype=np.uint16)
+        signed = w.view(np.int64)  # arithmetic shifts are fine: the mask drops the sign bits
+        group = (1 << (2 * bits)) - 1
+        for p in range(npairs):
+            i, k = divmod(p, per_pair_word)
+            np.take(pairs, (signed[:, i] >> (2 * bits * k)) & group, out=out[p])
+        return np.ascontiguousarray(np.ascontiguousarray(out.T).view(np.uint8)[:, :nchars])
+    out8 = np.empty((len(w), nchars), dtype=np.uint8)
     mask = np.uint64((1 << bits) - 1)
-    col = 0
-    i = 0
-    while col < nchars:
-        word = w[:, i] if i < w.shape[1] else mix(w[:, i % w.shape[1]], 1000 + i)
-        i += 1
-        for j in range(min(per_word, nchars - col)):
-            out[:, col] = alphabet[((word >> np.uint64(j * bits)) & mask).astype(np.intp)]
-            col += 1
-    return out
+    for col in range(nchars):
+        i, j = divmod(col, per_word)
+        out8[:, col] = lookup[((w[:, i] >> np.uint64(j * bits)) & mask).astype(np.intp)]
+    return out8
 
 
 def token(words: np.ndarray, nchars: int = TOKEN_CHARS) -> pa.LargeStringArray:
@@ -165,24 +204,24 @@ def digit_table(h: np.ndarray, width: int) -> np.ndarray:
     from sanitize.keys import mix
 
     n = len(h)
-    out = np.empty((n, width), dtype=np.uint8)
+    out = np.empty((width, n), dtype=np.uint8)  # column-major while building: contiguous writes
     low32 = np.uint64(0xFFFFFFFF)
     ten = np.uint64(10)
+    shift = np.uint64(32)
     col = 0
     salt = 0
     while col < width:
         word = mix(h, 50 + salt)
         salt += 1
-        for half in (word & low32, word >> np.uint64(32)):
-            frac = half
+        for frac in (word & low32, word >> shift):
             for _ in range(5):
                 if col >= width:
                     break
-                frac = frac * ten
-                out[:, col] = (frac >> np.uint64(32)).astype(np.uint8)
-                frac = frac & low32
+                frac *= ten
+                out[col] = frac >> shift
+                frac &= low32
                 col += 1
-    return out
+    return np.ascontiguousarray(out.T)
 
 
 MAX_DIGIT_TABLE = 48  # bytes further into a row than this reuse the table cyclically

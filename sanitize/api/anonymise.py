@@ -1,0 +1,112 @@
+"""`sanitize.apply` and `sanitize.preview`: rules applied to a DataFrame or to a source's first rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from sanitize.api.arguments import RulesLike, as_rules, opened
+from sanitize.api.connection import Connection
+from sanitize.api.frames import table_from_frame
+from sanitize.display import PreviewFrame
+from sanitize.errors import BadInputError, CoverageError, TargetRefusedError
+from sanitize.keys import SecretKey, load_key
+from sanitize.plan import build_plan
+from sanitize.rules import RulesFile, TableRules
+from sanitize.schema import Schema
+from sanitize.transform import transform_batch
+
+
+def _rules_for_frame(rules: RulesFile, table: str, columns: list[str]) -> RulesFile:
+    """The rules of one table, without rules for columns the DataFrame does not have (a column subset)."""
+    t = rules.table(table)
+    if not isinstance(t, TableRules):
+        return rules.model_copy(update={"tables": {table: t} if t is not None else {}})
+    kept = {c: r for c, r in t.columns.items() if c in columns}
+    return rules.model_copy(update={"tables": {table: TableRules(columns=kept)}})
+
+
+def apply(
+    df: pd.DataFrame,
+    rules: RulesLike,
+    table: str,
+    *,
+    key: SecretKey | None = None,
+    schema: Schema | Connection | None = None,
+) -> pd.DataFrame:
+    """Anonymise a DataFrame with the rules of `table`: a new DataFrame, `df` is left untouched.
+
+    Pure and deterministic: for the same key (default `SANITIZE_KEY`) every value becomes what the
+    pipeline writes for it. Without `schema`, the table is derived from the DataFrame's dtypes, so
+    nothing needs a database; rules naming columns the DataFrame lacks are ignored (a column subset),
+    and a DataFrame column no rule covers fails as in the pipeline (unless `unknown_columns: keep`).
+    Pass `schema=` (a `Schema` or a `Connection`) to plan against the real source schema as the
+    pipeline does: foreign-key columns then inherit their parent's rule and length limits apply.
+
+    >>> clean = sanitize.apply(customers_df, rules, table="customers")
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise BadInputError(f"apply expects a pandas DataFrame, found {type(df).__name__}")
+    r = as_rules(rules)
+    k = key or load_key()
+    if r.is_skipped(table):
+        raise TargetRefusedError(
+            f"table {table!r} is skipped by the rules (`{table}: skip`), so the pipeline never copies it; "
+            "give it column rules to anonymise it"
+        )
+    if schema is None:
+        columns = [str(c) for c in df.columns]
+        try:
+            plan = build_plan(
+                _rules_for_frame(r, table, columns), Schema({table: table_from_frame(df, table)})
+            )
+        except CoverageError as exc:
+            raise CoverageError(
+                f"{exc.message}. A bare DataFrame has no foreign keys, so no column inherits a parent's "
+                "rule: name these columns in the rules, or pass schema= (a Connection or Schema) to plan "
+                "against the source schema as the pipeline does",
+                problems=exc.problems,
+            ) from None
+    else:
+        full = schema.schema if isinstance(schema, Connection) else schema
+        if table not in full:
+            raise BadInputError(
+                f"table {table!r} is not in the schema; tables: {', '.join(full.tables) or 'none'}"
+            )
+        extra = [str(c) for c in df.columns if c not in full[table].column_names]
+        if extra:
+            raise BadInputError(
+                f"the DataFrame has column(s) {extra} that {table} does not have in the schema; "
+                "drop them, or apply without schema= to derive the table from the DataFrame"
+            )
+        plan = build_plan(r, full)
+    return transform_batch(df, plan.tables[table], k, r.locale)
+
+
+def preview(
+    source: Any,
+    rules: RulesLike,
+    table: str,
+    rows: int = 20,
+    *,
+    key: SecretKey | None = None,
+) -> PreviewFrame:
+    """Before/after for the first `rows` rows of `table`; writes nothing.
+
+    `source` is a `Connection`, a database URL / SQLite file / environment name, or a DataFrame
+    (then the rows come from it and `apply` does the work). The result is a DataFrame with columns
+    `(column, "before" | "after")`, `.before`, `.after` and `.changed`; a notebook highlights changed cells.
+
+    >>> sanitize.preview(db, rules, "customers", rows=10)
+    """
+    if rows < 1:
+        raise BadInputError(f"rows must be at least 1, found {rows}")
+    if isinstance(source, pd.DataFrame):
+        before = source.head(rows)
+        return PreviewFrame.from_pair(before, apply(before, rules, table, key=key), table)
+    from sanitize.pipeline import preview as run_preview
+
+    with opened(source) as src:
+        before, after = run_preview(as_rules(rules), src, table, rows, key)
+    return PreviewFrame.from_pair(before, after, table)

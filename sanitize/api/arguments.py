@@ -1,0 +1,49 @@
+"""What the API functions accept, turned into what the library takes.
+
+Rules are a `sanitize.Rules` or the path of a rules file; sources are a `Connection`, an open
+source object, or a spec to open (a URL, SQLite file, dump file or environment name).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sanitize.api.connection import Connection
+from sanitize.errors import BadInputError
+from sanitize.rules import RulesFile
+from sanitize.rules import load_rules as _load_rules
+
+RulesLike = RulesFile | str | Path
+
+
+def as_rules(rules: RulesLike) -> RulesFile:
+    if isinstance(rules, RulesFile):
+        return rules
+    if isinstance(rules, str | Path):
+        return _load_rules(rules)
+    raise BadInputError(
+        f"expected rules (a sanitize.Rules or the path of a rules file), found {type(rules).__name__}; "
+        "load them with sanitize.load_rules(path) or sanitize.Rules.from_dict({...})"
+    )
+
+
+@contextlib.contextmanager
+def opened(source: Any) -> Iterator[Any]:
+    """An open source for `source`: a Connection, an open source object, or a spec to open (and close)."""
+    if isinstance(source, Connection):
+        yield source.source
+        return
+    from sanitize.pipeline import open_source
+
+    with open_source(source if not isinstance(source, Path) else str(source)) as src:
+        yield src
+
+
+def describe_source(source: Any) -> str:
+    if isinstance(source, Connection):
+        return source.display
+    ref = getattr(source, "ref", None)
+    return str(getattr(ref, "display", None) or source)

@@ -1,0 +1,74 @@
+"""`sanitize.check`: coverage and drift of rules against a source, as `sanitize check` reports them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from sanitize.api.arguments import RulesLike, as_rules, describe_source, opened
+from sanitize.display import CheckResult
+
+_FIXES = {
+    "uncovered": "add a rule for it (or `keep` it explicitly)",
+    "stale": "remove or rename the rule",
+    "defaulted": "name it in the rules to decide explicitly",
+}
+
+
+def _split_location(loc: str) -> tuple[str, str]:
+    """'customers.email' or 'tables.customers.columns.email' -> ('customers', 'email')."""
+    if loc.startswith("tables."):
+        rest = loc[len("tables.") :]
+        table, sep, col = rest.partition(".columns.")
+        return table, col if sep else ""
+    table, _, col = loc.rpartition(".")
+    return table, col
+
+
+def check(rules: RulesLike, source: Any, *, pii: bool = True, sample: int = 1000) -> CheckResult:
+    """Coverage and drift of `rules` against `source`, as `sanitize check` reports them.
+
+    Coverage reads only the schema: columns no rule covers (`uncovered`) and rules naming what no
+    longer exists (`stale`). With `pii` (the default), columns the rules `keep` are also sampled
+    (`sample` rows) and flagged `looks_like_pii` when their values now look like PII, with the evidence
+    and the rule line that would fix it. Returns a `CheckResult`: `.ok`, `.findings` (a DataFrame:
+    table, column, problem, detail, fix) and `.problems()`.
+
+    >>> result = sanitize.check(rules, db)
+    >>> result.ok
+    True
+    """
+    r = as_rules(rules)
+    from sanitize.plan import check_coverage
+
+    rows: list[dict[str, str]] = []
+    with opened(source) as src:
+        cov = check_coverage(r, src.schema)
+        drift: list[Any] = []
+        if pii:
+            from sanitize.detect.drift import find_pii_in_kept_columns, suggest_rule
+
+            drift = [(f, suggest_rule(f)) for f in find_pii_in_kept_columns(src, r, sample)]
+    for problem, locs, detail in (
+        ("uncovered", cov.uncovered, "no rule covers this column"),
+        ("stale", cov.stale, "the rules name this but the source has no such table/column"),
+        ("defaulted", cov.defaulted, "kept unchanged because no rule names it (unknown_columns: keep)"),
+    ):
+        for loc in locs:
+            t, c = _split_location(loc)
+            rows.append(
+                {"table": t, "column": c, "problem": problem, "detail": detail, "fix": _FIXES[problem]}
+            )
+    for finding, suggestion in drift:
+        rows.append(
+            {
+                "table": finding.table,
+                "column": finding.column,
+                "problem": "looks_like_pii",
+                "detail": f"kept unchanged but looks like {finding.kind} ({finding.evidence})",
+                "fix": f"use a rule such as `{suggestion.split('  #')[0]}`",
+            }
+        )
+    findings = pd.DataFrame(rows, columns=["table", "column", "problem", "detail", "fix"])
+    return CheckResult(findings, source=describe_source(source), rules=r.path or "<in memory>")

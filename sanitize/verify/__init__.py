@@ -1,0 +1,62 @@
+"""The leak check: prove that no sensitive source value reached the target, plus integrity.
+
+Pass 1 (`collect`) reads the source's sensitive columns (every column a rule transforms) in
+batches and keeps keyed 64-bit fingerprints in sorted uint64 arrays (`fingerprints`), never a value:
+
+- per kind: emails, card numbers (Luhn-valid), IBANs (mod-97-valid), phone-like numbers (9-15
+  digits, matched on their last 9) and other values of 6+ characters, from whole cells and from
+  inside free text and JSON (`tokens`). A generic value shared by `common_rows` source rows
+  identifies nobody;
+- row-aligned fingerprints (row key from the kept columns, column, value), so that a column the
+  rules transform but which reached the target unchanged (a rule removed, a no-op strategy), or a
+  phone number a scrub left in its row's text, is caught without flagging chance collisions.
+
+Pass 2 (`leaks`) scans every target table once, reading only the columns it checks, and reports
+each leak with table, column, row key and kind. Integrity rides along (`integrity`): row counts,
+foreign keys and uniqueness against the source's constraints.
+
+Memory grows with the source, not with the batch count: about 12 bytes per distinct sensitive source
+value and 11 per sensitive cell of tables whose rows can be aligned, plus 8 bytes per target row per
+unique constraint, foreign key and referenced key; everything else is per batch (`batch_size` rows).
+"""
+
+from __future__ import annotations
+
+from sanitize.verify.check import PARTIAL_STRATEGIES, treatments_from_plan, verify, verify_databases
+from sanitize.verify.fingerprints import EMPTY, KIND_SALT, HashSet, hash_strings
+from sanitize.verify.leaks import MARKER_TABLES, TEXT_KINDS
+from sanitize.verify.reading import Readable
+from sanitize.verify.results import Check, Leak, Treatment, VerifyOptions, VerifyResult
+from sanitize.verify.tokens import (
+    EXACT_KINDS,
+    KINDS,
+    extract_tokens,
+    fingerprint_cells,
+    iban_valid,
+    luhn_valid,
+)
+
+__all__ = [
+    "EMPTY",
+    "EXACT_KINDS",
+    "KINDS",
+    "KIND_SALT",
+    "MARKER_TABLES",
+    "PARTIAL_STRATEGIES",
+    "TEXT_KINDS",
+    "Check",
+    "HashSet",
+    "Leak",
+    "Readable",
+    "Treatment",
+    "VerifyOptions",
+    "VerifyResult",
+    "extract_tokens",
+    "fingerprint_cells",
+    "hash_strings",
+    "iban_valid",
+    "luhn_valid",
+    "treatments_from_plan",
+    "verify",
+    "verify_databases",
+]

@@ -1,0 +1,100 @@
+"""`verify`: the leak check of a target against its source, plus integrity; and its entry from rules."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sanitize.keys import SecretKey
+from sanitize.verify.collect import collect_fingerprints
+from sanitize.verify.integrity import row_count_check
+from sanitize.verify.leaks import MARKER_TABLES, TargetScan, run_detector
+from sanitize.verify.reading import Readable
+from sanitize.verify.results import Check, Treatment, VerifyOptions, VerifyResult
+
+log = logging.getLogger("sanitize")
+
+PARTIAL_STRATEGIES = frozenset({"scrub", "json"})
+
+
+def verify(
+    source: Readable,
+    target: Readable,
+    treatments: Mapping[str, Mapping[str, Treatment]],
+    key: SecretKey,
+    options: VerifyOptions = VerifyOptions(),
+) -> VerifyResult:
+    """Leak check and integrity of `target` against `source`; `treatments`: table -> column -> treatment.
+
+    Tables of the target not in `treatments` are scanned as all-kept. Reads both sides in batches.
+    """
+    started = time.perf_counter()
+    result = VerifyResult()
+    fps, aligned = collect_fingerprints(source, treatments, key, options)
+    result.fingerprint_bytes = fps.nbytes + sum(s.nbytes for t in aligned.values() for s in t.values())
+    scanner = TargetScan(target, treatments, key, options, fps, aligned, result, source.schema)
+    for tkey in target.schema.load_order():
+        if tkey.split(".")[-1] in MARKER_TABLES:
+            continue
+        scanner.scan_table(tkey)
+        if options.compare_counts and tkey in treatments and tkey in source.schema:
+            result.checks.append(row_count_check(tkey, source.count(tkey), result.rows.get(tkey, 0)))
+    for tkey in treatments:
+        if tkey not in target.schema:
+            result.checks.append(Check("table present", False, "the table is missing from the target", tkey))
+    scanner.finish()
+    run_detector(target, treatments, options, result)
+    result.seconds = time.perf_counter() - started
+    log.info(
+        "verify: %d rows scanned, %d leak(s), %.2fs",
+        sum(result.rows.values()),
+        result.leak_total,
+        result.seconds,
+    )
+    return result
+
+
+def treatments_from_plan(plan: Any) -> dict[str, dict[str, Treatment]]:
+    """table -> column -> treatment, from a `sanitize.plan.Plan`."""
+    out: dict[str, dict[str, Treatment]] = {}
+    for tkey, tplan in plan.tables.items():
+        cols: dict[str, Treatment] = {}
+        for cname, cplan in tplan.columns.items():
+            if not cplan.transforms:
+                cols[cname] = "keep"
+            elif cplan.spec.name in PARTIAL_STRATEGIES or getattr(cplan.spec, "partial", False):
+                cols[cname] = "partial"
+            else:
+                cols[cname] = "transform"
+        out[tkey] = cols
+    return out
+
+
+def verify_databases(
+    rules: Any,
+    source: Any,
+    target: Any,
+    *,
+    key: SecretKey | None = None,
+    environments: Mapping[str, str] | None = None,
+    options: VerifyOptions = VerifyOptions(),
+) -> VerifyResult:
+    """`sanitize verify --rules R SOURCE TARGET`: the leak check of a loaded target, both opened read-only.
+
+    `rules` is a path or a RulesFile; `source`/`target` a URL, SQLite path, environment name or DatabaseRef.
+    """
+    from sanitize.db import DatabaseRef, open_source, resolve
+    from sanitize.keys import load_key
+    from sanitize.plan import build_plan
+    from sanitize.rules import RulesFile, load_rules
+
+    r = rules if isinstance(rules, RulesFile) else load_rules(rules)
+    k = key or load_key()
+    envs = dict(environments) if environments else None
+    sref = source if isinstance(source, DatabaseRef) else resolve(str(source), environments=envs)
+    tref = target if isinstance(target, DatabaseRef) else resolve(str(target), environments=envs)
+    with open_source(sref) as src, open_source(tref) as tgt:
+        plan = build_plan(r, src.schema)
+        return verify(src, tgt, treatments_from_plan(plan), k, options)

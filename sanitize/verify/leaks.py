@@ -1,0 +1,314 @@
+"""Pass 2 of the leak check: every text-like cell of the target against the source's fingerprints.
+
+Kept text columns are checked against every kind (and for card numbers, IBANs and emails by
+pattern); scrub/json columns for source emails, card numbers and IBANs anywhere and for identifiers
+still in their own row; transformed columns for unchanged values and for another row's email, card
+number or IBAN. (A fake name or phone may equal a real one by chance; a fake email, card or IBAN does
+not.) Integrity rides along (`integrity.IntegrityScan`). Each leak names table, column, row key and
+kind, never the value. Also: the PII detector re-run over the kept columns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sanitize.keys import SecretKey
+from sanitize.schema import Schema
+from sanitize.verify.collect import Aligned
+from sanitize.verify.fingerprints import EMPTY, HashSet, SourceFingerprints, hash_strings, pairs, sorted_unique
+from sanitize.verify.integrity import IntegrityScan, alignment_columns, row_keys, safe_row_key
+from sanitize.verify.reading import Batch, Readable, read_batches
+from sanitize.verify.results import Check, Leak, Treatment, VerifyOptions, VerifyResult
+from sanitize.verify.tokens import EXACT_KINDS, KINDS, CellFingerprints, CellText, column_text, fingerprint_cells
+
+log = logging.getLogger("sanitize")
+
+TEXT_KINDS = frozenset({"text", "json", "other"})
+MARKER_TABLES = frozenset({"sanitize_environment"})
+
+Where = Callable[[np.ndarray], list[str]]  # batch positions -> row keys to report
+
+
+@dataclass
+class _Unchanged:
+    """Per transformed column: values identical to the source row's, and identifiers among them."""
+
+    nonnull: int = 0
+    same: int = 0
+    same_rows: list[str] = field(default_factory=list)
+    struct: int = 0
+    struct_rows: list[str] = field(default_factory=list)
+
+
+def _article(kind: str) -> str:
+    return "an" if kind[0] in "aeiou" else "a"
+
+
+class TargetScan:
+    """Scans target tables one at a time; leaks and checks go into `result`."""
+
+    def __init__(
+        self,
+        target: Readable,
+        treatments: Mapping[str, Mapping[str, Treatment]],
+        key: SecretKey,
+        options: VerifyOptions,
+        fps: SourceFingerprints,
+        aligned: Aligned,
+        result: VerifyResult,
+        constraints: Schema,
+    ) -> None:
+        self.target, self.treatments, self.key, self.options = target, treatments, key, options
+        self.fps, self.aligned, self.result = fps, aligned, result
+        self.integrity = IntegrityScan(target.schema, constraints)
+
+    def _leak(self, table: str, column: str, kind: str, rows: list[str], count: int, detail: str) -> None:
+        self.result.add_leak(table, column, kind, rows, count, detail, self.options.max_reported)
+
+    def _where(self, batch: Batch, safe: list[str] | None, offset: int) -> Where:
+        cap = self.options.max_reported
+
+        def where(positions: np.ndarray) -> list[str]:
+            shown = positions[:cap]
+            if safe is None:
+                return [f"row {offset + int(p) + 1}" for p in shown]
+            return [", ".join(f"{c}={batch.value(c, int(p))}" for c in safe) for p in shown]
+
+        return where
+
+    def scan_table(self, tkey: str) -> None:
+        table = self.target.schema[tkey]
+        present = set(table.column_names)
+        treatment = self.treatments.get(tkey, {})
+        text_cols = [c.name for c in table.columns if c.kind in TEXT_KINDS]
+        sensitive = [c for c in table.column_names if treatment.get(c, "keep") != "keep"]
+        align = [c for c in alignment_columns(table, treatment) if c in present] if sensitive else []
+        refs = self.aligned.get(tkey, {})
+        safe = safe_row_key(table)
+        scanned = [
+            c
+            for c in dict.fromkeys(text_cols + sensitive)
+            if c in text_cols or (treatment.get(c) == "transform" and align)
+        ]
+        wanted = set(scanned) | set(align) | set(safe or ()) | set(self.integrity.begin_table(tkey))
+        columns = [c for c in table.column_names if c in wanted] or list(table.column_names[:1])
+        unchanged: dict[str, _Unchanged] = {}
+        offset = 0
+        for batch in read_batches(self.target, tkey, self.options.batch_size, columns):
+            rowkey = row_keys(batch, align) if align else None
+            where = self._where(batch, safe, offset)
+            for c in scanned:
+                cells = column_text(batch.column(c), self.options.dictionary)
+                if len(cells) == 0:
+                    continue
+                ci = table.column_names.index(c)
+                rk = rowkey[cells.rows] if rowkey is not None else None
+                ref = refs.get(c, EMPTY)
+                if treatment.get(c, "keep") == "transform":
+                    totals = unchanged.setdefault(c, _Unchanged())
+                    self._scan_transformed(tkey, ci, c, cells, c in text_cols, rk, ref, where, totals)
+                else:
+                    found = fingerprint_cells(cells, self.key, self.options.min_value_length)
+                    self._scan_text(tkey, ci, c, treatment.get(c, "keep"), found, rk, ref, where)
+            self.integrity.add_batch(batch)
+            offset += len(batch)
+        self.result.rows[tkey] = offset
+        self._report_unchanged(tkey, unchanged)
+        if sensitive and not align:
+            self.result.checks.append(
+                Check(
+                    "row alignment",
+                    True,
+                    "no kept column identifies a row: unchanged values were not checked row by row",
+                    tkey,
+                )
+            )
+        self.integrity.finish_table(tkey, self.result)
+
+    def _report_unchanged(self, tkey: str, unchanged: dict[str, _Unchanged]) -> None:
+        for c, u in unchanged.items():
+            if u.nonnull and u.same / u.nonnull >= self.options.unchanged_ratio:
+                self._leak(
+                    tkey,
+                    c,
+                    "unchanged",
+                    u.same_rows,
+                    u.same,
+                    f"{u.same} of {u.nonnull} values are identical to the source row's value although the "
+                    "rules transform this column (is its rule missing, or a no-op?)",
+                )
+            elif u.struct:
+                self._leak(
+                    tkey,
+                    c,
+                    "unchanged",
+                    u.struct_rows,
+                    u.struct,
+                    "an email, phone number, card number or IBAN identical to the source row's value "
+                    "although the rules transform this column",
+                )
+
+    def _scan_transformed(
+        self,
+        tkey: str,
+        ci: int,
+        col: str,
+        cells: CellText,
+        is_text: bool,
+        rk: np.ndarray | None,
+        ref: HashSet,
+        where: Where,
+        totals: _Unchanged,
+    ) -> None:
+        """A column the rules transform: unchanged values (row by row) and source emails anywhere."""
+        item_hash = hash_strings(cells.items, self.key)
+        cap = self.options.max_reported
+        if rk is not None:
+            hit = ref.contains(pairs(rk, cells.per_cell(item_hash), ci, "cell"))
+            totals.nonnull += len(cells)
+            totals.same += int(hit.sum())
+            if hit.any():
+                hit_cells = np.flatnonzero(hit)
+                if len(totals.same_rows) < cap:
+                    totals.same_rows += where(cells.rows[hit_cells])
+                # identical values that identify someone are leaks however few they are
+                found = fingerprint_cells(cells.texts(hit_cells), self.key, self.options.min_value_length)
+                struct = sorted_unique(np.concatenate([found.get(k)[0] for k in KINDS if k != "value"]))
+                if len(struct):
+                    totals.struct += len(struct)
+                    if len(totals.struct_rows) < cap:
+                        totals.struct_rows += where(cells.rows[hit_cells[struct]])
+        if is_text:  # another row's email, card number or IBAN: a fake never equals a real one by chance
+            for kind in EXACT_KINDS:
+                origin = self.fps.lookup(kind, item_hash, exact=True)
+                if not (origin >= 0).any():
+                    continue
+                origin = cells.per_cell(origin)
+                found_at = np.flatnonzero(origin >= 0)
+                srcs = sorted({self.fps.columns[i] for i in np.unique(origin[found_at])})
+                self._leak(
+                    tkey,
+                    col,
+                    kind,
+                    where(cells.rows[found_at]),
+                    len(found_at),
+                    f"a value equal to a source {kind} of {', '.join(srcs[:3])}",
+                )
+
+    def _scan_text(
+        self,
+        tkey: str,
+        ci: int,
+        col: str,
+        how: str,
+        found: CellFingerprints,
+        rk: np.ndarray | None,
+        ref: HashSet,
+        where: Where,
+    ) -> None:
+        kept = how == "keep"  # else partial: scrub/json, whose untouched parts stay as they were
+        cells = found.cells
+        for kind in KINDS:
+            pos, h, is_token = found.get(kind)
+            if len(pos) == 0 or (kind == "value" and not kept):
+                continue
+            hit = np.zeros(len(pos), dtype=bool)
+            srcs: set[str] = set()
+            if kept or kind in EXACT_KINDS:  # phones and plain values collide by chance
+                origin = self.fps.lookup(kind, h)
+                hit = origin >= 0
+                srcs = {self.fps.columns[i] for i in np.unique(origin[hit])}
+            if not kept and rk is not None and kind != "value":  # the same row still holds it
+                entry, cell = cells.expand(pos, distinct=not is_token.any())
+                same_row = ref.contains(pairs(rk[cell], h[entry], ci, kind))
+                if (same_row & ~hit[entry]).any():
+                    srcs.add(f"{tkey}.{col} of the same row")
+                found_in = hit[entry] | same_row
+                hit_cells = sorted_unique(cell[found_in])
+                inside = bool(is_token[entry][found_in].all())
+            else:
+                hit_cells = cells.cells_of(pos[hit])
+                inside = bool(is_token[hit].all())
+            if len(hit_cells):
+                what = f"{_article(kind)} {kind} inside the text" if inside else "a value"
+                self._leak(
+                    tkey,
+                    col,
+                    kind,
+                    where(cells.rows[hit_cells]),
+                    len(hit_cells),
+                    f"{what} equal to a source value of {', '.join(sorted(srcs)[:3])}",
+                )
+            if kept and self.options.detect_patterns and kind in EXACT_KINDS:
+                new = np.setdiff1d(cells.cells_of(pos[~hit]), hit_cells)
+                if len(new):
+                    check = " that passes its checksum" if kind != "email" else ""
+                    self._leak(
+                        tkey,
+                        col,
+                        f"{kind} pattern",
+                        where(cells.rows[new]),
+                        len(new),
+                        f"a kept column holds {_article(kind)} {kind}{check}; transform the column "
+                        "(fake, scrub or redact) or remove the value",
+                    )
+
+    def finish(self) -> None:
+        self.integrity.finish(self.result)
+
+
+def run_detector(
+    target: Readable,
+    treatments: Mapping[str, Mapping[str, Treatment]],
+    options: VerifyOptions,
+    result: VerifyResult,
+) -> None:
+    """Re-run the PII detector (`sanitize.detect`, when present) over the target's kept text columns."""
+    if not options.detector or not hasattr(target, "sample"):
+        return
+    try:
+        from sanitize.detect.drift import find_pii_in_kept_columns
+    except ImportError:
+        return
+    from types import SimpleNamespace
+
+    tables = {}
+    for t in target.schema.tables.values():
+        kept = [
+            c.name
+            for c in t.columns
+            if c.kind in TEXT_KINDS and treatments.get(t.key, {}).get(c.name, "keep") == "keep"
+        ]
+        if kept and t.name not in MARKER_TABLES:
+            tables[t.key] = SimpleNamespace(columns=dict.fromkeys(kept, "keep"))
+    try:
+        findings = find_pii_in_kept_columns(
+            target,  # type: ignore[arg-type]  # checked above: it has sample()
+            SimpleNamespace(tables=tables),
+            options.detector_sample,
+        )
+    except Exception as exc:  # advisory: the fingerprint checks above already ran
+        log.warning("verify: the PII detector failed on the kept columns (%s)", type(exc).__name__)
+        result.checks.append(Check("detector on kept columns", True, f"not run ({type(exc).__name__})"))
+        return
+    for f in findings:
+        k = (f.table, f.column, f"detected {f.kind}")
+        if k in result.leak_counts:
+            continue
+        result.leak_counts[k] = 1
+        result.leaks.append(
+            Leak(
+                f.table,
+                f.column,
+                "sampled rows",
+                f"detected {f.kind}",
+                f"the PII detector finds {f.kind} in this kept column ({f.evidence})",
+            )
+        )
+    result.checks.append(
+        Check("detector on kept columns", not findings, f"{len(findings)} kept column(s) look like PII")
+    )
