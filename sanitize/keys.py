@@ -154,8 +154,11 @@ def _datetime_text(arr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _arrow_text(values: pd.Series) -> np.ndarray | None:
-    """Vectorised `_canonical_scalar` for Arrow decimals, dates, naive timestamps and booleans."""
+def _arrow_text(values: pd.Series, binary: bool = False) -> np.ndarray | None:
+    """Vectorised `_canonical_scalar` for Arrow decimals, dates, naive timestamps and booleans.
+
+    With `binary`, decimals, dates and booleans come as UTF-8 `bytes` objects (see `canonical_bytes`).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -165,13 +168,20 @@ def _arrow_text(values: pd.Series) -> np.ndarray | None:
     arr = pa.array(values.array)
     if pa.types.is_decimal(t):
         text = pc.cast(arr, pa.string())
-        if t.scale > 0:  # Decimal('42.50') -> '42.5', Decimal('42.00') -> '42', as normalize() gives
+        if 0 < t.scale <= 6:  # always 'digits.digits' (no exponent): trimming is the regexes below, faster
+            text = pc.ascii_rtrim(pc.ascii_rtrim(text, characters="0"), characters=".")
+            text = pc.if_else(pc.equal(text, "-0"), "0", text)
+        elif t.scale > 0:  # Decimal('42.50') -> '42.5', Decimal('42.00') -> '42', as normalize() gives
             text = pc.replace_substring_regex(text, r"(\.[0-9]*?)0+$", r"\1")
             text = pc.replace_substring_regex(text, r"\.$", "")
             text = pc.replace_substring_regex(text, r"^-0$", "0")
-        return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
-    if pa.types.is_date(t) or pa.types.is_boolean(t):
-        return np.asarray(pc.cast(arr, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    elif pa.types.is_date(t) or pa.types.is_boolean(t):
+        text = pc.cast(arr, pa.string())
+    else:
+        text = None
+    if text is not None:
+        out = text.cast(pa.large_binary()) if binary else text
+        return np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
     if pa.types.is_timestamp(t) and t.tz is None:
         return _datetime_text(arr.to_numpy(zero_copy_only=False))
     return None
@@ -200,9 +210,37 @@ def canonical_text(values: pd.Series) -> np.ndarray:
     )
 
 
+def canonical_bytes(values: pd.Series) -> np.ndarray:
+    """`canonical_text` as UTF-8 `bytes` objects for pyarrow-backed text, decimals and dates (object ndarray).
+
+    Hashing reads bytes without encoding each value (2-3x faster) and gives the same hashes as for
+    the text; other dtypes (and text with NULLs) come back as `canonical_text` gives them.
+    """
+    import pyarrow as pa
+
+    dtype = values.dtype
+    arrow_text = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+        isinstance(dtype, pd.ArrowDtype)
+        and (pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype))
+    )
+    if arrow_text:
+        arr = pa.array(values.array)
+        if arr.null_count == 0:
+            binary = arr.cast(pa.large_binary())
+            return np.asarray(binary.to_numpy(zero_copy_only=False), dtype=object)
+    elif isinstance(dtype, pd.ArrowDtype):
+        text = _arrow_text(values, binary=True)
+        if text is not None:
+            return text
+    return canonical_text(values)
+
+
 def hash64(values: pd.Series | np.ndarray, key: SecretKey, domain: str, purpose: str = "") -> np.ndarray:
-    """Keyed 64-bit hash of each value (uint64 ndarray). Same (key, domain, purpose, value) -> same hash."""
-    text = values if isinstance(values, np.ndarray) else canonical_text(values)
+    """Keyed 64-bit hash of each value (uint64 ndarray). Same (key, domain, purpose, value) -> same hash.
+
+    An ndarray is taken as canonical text already (`str` or UTF-8 `bytes` objects: both hash alike).
+    """
+    text = values if isinstance(values, np.ndarray) else canonical_bytes(values)
     if len(text) == 0:
         return np.zeros(0, dtype=np.uint64)
     return hash_array(text, hash_key=_siphash_key(key, domain, purpose), categorize=False)
@@ -210,7 +248,7 @@ def hash64(values: pd.Series | np.ndarray, key: SecretKey, domain: str, purpose:
 
 def hash128(values: pd.Series | np.ndarray, key: SecretKey, domain: str, purpose: str = "") -> np.ndarray:
     """Keyed 128-bit hash as an (n, 2) uint64 array: two independently keyed SipHashes."""
-    text = values if isinstance(values, np.ndarray) else canonical_text(values)
+    text = values if isinstance(values, np.ndarray) else canonical_bytes(values)
     lo = hash64(text, key, domain, purpose + "\x00lo")
     hi = hash64(text, key, domain, purpose + "\x00hi")
     return np.stack([lo, hi], axis=1) if len(text) else np.zeros((0, 2), dtype=np.uint64)

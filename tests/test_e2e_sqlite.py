@@ -276,42 +276,55 @@ def test_when_the_source_path_does_not_exist_then_exit_2(tmp_path: Path) -> None
     assert res.returncode == 2 and "missing.db" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_when_a_run_is_killed_mid_load_then_the_previous_target_is_intact(tmp_path: Path) -> None:
-    prod = build_demo_database(
-        tmp_path / "prod.db", DemoSize(customers=20_000, orders=60_000, page_views=80_000)
+KILL_RULES = """version: 1
+tables:
+  people:
+    columns:
+      id: keep
+      email: {strategy: fake, kind: email, unique: true}
+      note: hash
+"""
+
+
+def _big_database(path: Path, rows: int) -> Path:
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, note TEXT)")
+    con.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "INSERT INTO people SELECT i, 'person' || i || '@corp.example', hex(randomblob(16)) FROM n",
+        (rows,),
     )
+    con.commit()
+    con.close()
+    return path
+
+
+def test_when_a_run_is_killed_mid_load_then_the_previous_target_is_intact(tmp_path: Path) -> None:
+    prod = _big_database(tmp_path / "prod.db", 300_000)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(KILL_RULES)
     target = tmp_path / "dev.db"
-    res = cli("anonymize", "--rules", str(demo_rules_path()), str(prod), str(target), "--batch-size", "2000")
+    args = ["anonymize", "--rules", str(rules), str(prod), str(target), "--batch-size", "5000"]
+    res = cli(*args)
     assert res.returncode == 0, res.stderr
-    previous = dump(target)
+    previous = rows(target, "people")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sanitize.cli",
-            "anonymize",
-            "--rules",
-            str(demo_rules_path()),
-            str(prod),
-            str(target),
-            "--batch-size",
-            "2000",
-        ],
+        [sys.executable, "-m", "sanitize.cli", *args],
         env=dict(os.environ, SANITIZE_KEY="a-different-key-so-a-new-generation-differs-0000"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 120
     while time.time() < deadline and not list(tmp_path.glob(".dev.db.sanitize-shadow-*")):
-        time.sleep(0.05)
-    time.sleep(0.3)  # well into the load
+        time.sleep(0.02)
+    time.sleep(0.3)  # into the load
     assert proc.poll() is None, "the run finished before it could be killed; make the data bigger"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert list(tmp_path.glob(".dev.db.sanitize-shadow-*")), "killed before the load began"
-    assert dump(target) == previous
+    assert rows(target, "people") == previous
     # the next run cleans up and succeeds
-    res = cli("anonymize", "--rules", str(demo_rules_path()), str(prod), str(target), "--batch-size", "2000")
+    res = cli(*args)
     assert res.returncode == 0, res.stderr
     assert not list(tmp_path.glob("*shadow*")), "the stale shadow was not cleaned up"
 

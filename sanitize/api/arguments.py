@@ -17,9 +17,11 @@ from sanitize.rules import RulesFile
 from sanitize.rules import load_rules as _load_rules
 
 RulesLike = RulesFile | str | Path
+"""Rules as the API takes them: a `sanitize.Rules`, or the path of a rules file."""
 
 
 def as_rules(rules: RulesLike) -> RulesFile:
+    """The rules object for `rules` (a path is loaded and validated); BadInputError for anything else."""
     if isinstance(rules, RulesFile):
         return rules
     if isinstance(rules, str | Path):
@@ -43,6 +45,7 @@ def opened(source: Any) -> Iterator[Any]:
 
 
 def describe_source(source: Any) -> str:
+    """Where `source` is, for messages: a Connection's or open source's display name, else the spec itself."""
     if isinstance(source, Connection):
         return source.display
     ref = getattr(source, "ref", None)

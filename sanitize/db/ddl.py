@@ -181,10 +181,13 @@ def build_tables(
     *,
     physical_schema: Callable[[Table], str | None],
     inline_constraints: bool,
+    inline_uniques: bool = True,
 ) -> TargetTables:
     """sa.Table objects (columns, types, PK, NOT NULL, defaults) for `keys` of `schema` on `dialect`.
 
-    With `inline_constraints` (SQLite) unique constraints and foreign keys are part of CREATE TABLE.
+    With `inline_constraints` (SQLite) foreign keys, and unique constraints unless `inline_uniques`
+    is False, are part of CREATE TABLE (SQLite then adds the unique constraints with `unique_constraints`
+    after the data: an index sorted once is much faster than one grown row by row).
     """
     md = sa.MetaData()
     keys = list(keys)
@@ -218,11 +221,16 @@ def build_tables(
     built = TargetTables(md, out, schema, keys, dialect, source_dialect)
     if inline_constraints:
         for key in keys:
-            for uc in _uniques(built, key):
+            for uc in _uniques(built, key) if inline_uniques else []:
                 out[key].append_constraint(uc)
             for fk in _foreign_keys(built, key):
                 out[key].append_constraint(fk)
     return built
+
+
+def unique_constraints(built: TargetTables, key: str) -> list[sa.UniqueConstraint]:
+    """The unique constraints of table `key`, named for the target (not attached to the table)."""
+    return _uniques(built, key)
 
 
 def _uniques(built: TargetTables, key: str) -> list[sa.UniqueConstraint]:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -197,19 +198,86 @@ def _drop_zero_micros(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunked
     return pc.if_else(pc.ends_with(text, ".000000"), pc.utf8_slice_codeunits(text, 0, -7), text)
 
 
+_US_PER_DAY = 86_400_000_000
+
+
+def _digits(out: np.ndarray, at: int, values: np.ndarray, width: int) -> None:
+    """Write `values` as zero-padded decimal digits into columns at..at+width-1 of `out`."""
+    for i in range(width - 1, -1, -1):
+        values, digit = np.divmod(values, 10)
+        out[:, at + i] = digit + 48
+
+
+def datetime_text(arr: pa.Array | pa.ChunkedArray, *, date: bool = True) -> pa.Array:
+    """timestamp[us] (or time64[us] with `date=False`) -> 'YYYY-MM-DD HH:MM:SS' text, with '.ffffff'
+    only when the fraction is not zero; the text Python's isoformat(' ') and SQLAlchemy's SQLite
+    types read back. Vectorised in numpy (Arrow's own formatting is several times slower); years
+    outside 1..9999 go through Arrow's cast."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    us = np.asarray(arr.cast(pa.int64()).fill_null(0), dtype=np.int64)
+    days, rem = np.divmod(us, _US_PER_DAY)
+    secs, micros = np.divmod(rem, 1_000_000)
+    if date:
+        z = days + 719_468  # days since 0000-03-01 (H. Hinnant's civil_from_days)
+        era = z // 146_097
+        doe = z - era * 146_097
+        yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+        mp = (5 * doy + 2) // 153
+        day = doy - (153 * mp + 2) // 5 + 1
+        month = np.where(mp < 10, mp + 3, mp - 9)
+        year = yoe + era * 400 + (month <= 2)
+        if n and (year.min() < 1 or year.max() > 9999):
+            text = arr.cast(pa.timestamp("us")).cast(pa.large_string())
+            return _drop_zero_micros(text).cast(pa.large_string())  # type: ignore[no-any-return]
+    head = 11 if date else 0
+    buf = np.empty((n, head + 15), dtype=np.uint8)
+    if date:
+        _digits(buf, 0, year, 4)
+        _digits(buf, 5, month, 2)
+        _digits(buf, 8, day, 2)
+        buf[:, 4] = buf[:, 7] = ord("-")
+        buf[:, 10] = ord(" ")
+    _digits(buf, head, secs // 3600, 2)
+    _digits(buf, head + 3, secs // 60 % 60, 2)
+    _digits(buf, head + 6, secs % 60, 2)
+    buf[:, head + 2] = buf[:, head + 5] = ord(":")
+    buf[:, head + 8] = ord(".")
+    _digits(buf, head + 9, micros, 6)
+    fraction = micros != 0
+    if fraction.all():
+        lengths, data = np.full(n, head + 15, np.int64), buf.reshape(-1)
+    elif not fraction.any():
+        lengths, data = np.full(n, head + 8, np.int64), np.ascontiguousarray(buf[:, : head + 8]).reshape(-1)
+    else:
+        keep = np.ones(buf.shape, dtype=bool)
+        keep[~fraction, head + 8 :] = False
+        lengths, data = np.where(fraction, head + 15, head + 8), buf[keep]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    validity = None
+    if arr.null_count:
+        validity = pa.py_buffer(np.packbits(np.asarray(arr.is_valid()), bitorder="little"))
+    return pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(data), validity, arr.null_count
+    )
+
+
 def sqlite_ready(data: pa.Table) -> pa.Table:
     """Arrow types ADBC's SQLite ingest cannot write (or writes oddly) -> SQLite's text forms."""
     cols = []
     for col in data.columns:
         t = col.type
         if pa.types.is_timestamp(t):
-            text = _drop_zero_micros(col.cast(pa.timestamp("us")).cast(pa.large_string()))
+            text = datetime_text(col.cast(pa.timestamp("us", tz=t.tz)).cast(pa.timestamp("us")))
             if t.tz is not None:
                 ls = pa.large_string()
                 text = pc.binary_join_element_wise(text, pa.scalar("+00:00", ls), pa.scalar("", ls))
             col = text
         elif pa.types.is_time(t):
-            col = _drop_zero_micros(col.cast(pa.large_string()))
+            col = datetime_text(col.cast(pa.time64("us")).cast(pa.int64()), date=False)
         elif pa.types.is_decimal(t):
             col = col.cast(pa.string())
         cols.append(col)

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
-from sanitize.keys import canonical_text, hash64, hash128, mix
+from sanitize.keys import canonical_bytes, canonical_text, hash64, hash128, mix
 from sanitize.strategies import fake_data as fd
 from sanitize.strategies import fake_numbers as fn
 from sanitize.strategies.registry import ColumnContext, Params, StrategySpec, register
@@ -58,7 +58,7 @@ class Job:
     """What a kind builder gets: the input, its keyed hash, and the context."""
 
     values: pd.Series
-    text: np.ndarray  # canonical text of the values (object ndarray)
+    text: np.ndarray  # canonical text of the values (object ndarray of str or UTF-8 bytes)
     h: np.ndarray  # keyed uint64 hash per value
     ctx: ColumnContext
 
@@ -421,9 +421,9 @@ def _fake(values: pd.Series, params: FakeParams, ctx: ColumnContext) -> pd.Serie
     kind = params.kind
     spec = KINDS.get(kind)
     _check(kind, spec, ctx)
-    text = canonical_text(values)
     if spec is None:
-        return _per_value(values, text, kind, ctx)
+        return _per_value(values, canonical_text(values), kind, ctx)
+    text = canonical_bytes(values)  # hashed three times at most: bytes hash fastest
     job = Job(values, text, hash64(text, ctx.key, ctx.domain, f"fake:{kind}"), ctx)
     if len(values) == 0:
         arr: pa.Array = pa.array([], type=pa.large_string())

@@ -20,6 +20,7 @@ from sanitize.strategies.vector import (
     HEX_ALPHABET,
     Targets,
     bit_chars,
+    digit_columns,
     digit_table,
     from_matrix,
     uniform_index,
@@ -192,26 +193,31 @@ def _calling_code_table() -> np.ndarray:
 
 
 def _keep_from_lead(first_byte: np.ndarray, lead: np.ndarray) -> np.ndarray:
-    """Digits to keep per row from its first byte and first five digits (-1 where missing)."""
-    lead = lead.astype(np.int64, copy=False)
+    """Digits to keep per row from its first byte and first five digits (-1 where missing).
+
+    `lead` is (n, 5); a transposed view of a (5, n) array is fine (each digit is then contiguous).
+    """
     plus = first_byte == ord("+")
-    double_zero = (~plus) & (lead[:, 0] == 0) & (lead[:, 1] == 0)
-    base = np.where(double_zero, 2, 0)
+    d = [lead[:, j].astype(np.int16) for j in range(5)]
+    double_zero = (~plus) & (d[0] == 0) & (d[1] == 0)
     is_code = _calling_code_table()
-    cc_len = np.zeros(len(first_byte), dtype=np.int64)
-    value = np.zeros(len(first_byte), dtype=np.int64)
+    cc_len = np.zeros(len(first_byte), dtype=np.int16)
+    value = np.zeros(len(first_byte), dtype=np.int16)
     valid = np.ones(len(first_byte), dtype=bool)
     for width in (1, 2, 3):  # calling codes are prefix-free: at most one width matches
-        # the digit at base + width - 1 (base is 0 or 2, so at most index 4)
-        c = np.where(double_zero, lead[:, min(width + 1, 4)], lead[:, width - 1])
+        # the digit at base + width - 1, where base is 2 after a leading 00 and 0 otherwise
+        c = np.where(double_zero, d[min(width + 1, 4)], d[width - 1])
         valid &= c >= 0
         value = value * 10 + np.maximum(c, 0)
         hit = valid & is_code[value] & (cc_len == 0)
-        cc_len = np.where(hit, width, cc_len)
+        cc_len[hit] = width
     international = plus | double_zero
-    keep = np.where(international, base + cc_len, 0)
+    keep = np.where(international, np.where(double_zero, 2, 0) + cc_len, 0).astype(np.int64)
     # a trunk '0' after the country code, as in +49 (0) 30..., or at the start of a national number
-    trunk = np.take_along_axis(lead, np.minimum(keep, 4)[:, None], axis=1)[:, 0] == 0
+    at = np.minimum(keep, 4)
+    trunk = np.zeros(len(first_byte), dtype=bool)
+    for j in range(5):
+        trunk |= (at == j) & (d[j] == 0)
     return np.where(trunk & (keep < 5), keep + 1, keep)
 
 
@@ -231,9 +237,9 @@ def digit_counts(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
 def phone_digits_matrix(offsets: np.ndarray, data: np.ndarray, h: np.ndarray) -> np.ndarray | None:
     """New bytes for short phone strings, digits replaced with the prefix kept; None if a row is long.
 
-    Works on an (n, width) byte matrix: every step is a plain elementwise pass, no per-digit indexing.
-    Rows are contiguous in `data`, so the matrix is a gather of whole rows and the new bytes are its
-    valid cells in row order.
+    Works on a (width, n) byte matrix, column by column: every step is a plain pass over contiguous
+    memory, no per-digit indexing. Rows are contiguous in `data`, so the matrix is a gather of whole
+    rows and the new bytes are its valid cells in row order.
     """
     n = len(offsets) - 1
     lengths = np.diff(offsets)
@@ -244,22 +250,38 @@ def phone_digits_matrix(offsets: np.ndarray, data: np.ndarray, h: np.ndarray) ->
         return None
     padded = np.zeros(len(data) + width, dtype=np.uint8)
     padded[: len(data)] = data
-    rows = np.lib.stride_tricks.as_strided(padded, shape=(len(data) + 1, width), strides=(1, 1))
-    mat = rows[offsets[:-1]]  # (n, width): each row's bytes, then whatever follows (masked below)
-    valid = np.arange(width, dtype=np.int64)[None, :] < lengths[:, None]
-    isd = valid & ((mat - np.uint8(48)) < 10)
-    ordinal = np.cumsum(isd, axis=1, dtype=np.int8)
-    ordinal -= 1
-    first_byte = np.where(lengths > 0, mat[:, 0], 0).astype(np.uint8)
-    # the first five digits of each row (-1 where missing), scattered by their ordinal
-    r, c = np.nonzero(isd & (ordinal < 5))
-    lead = np.full((n, 5), -1, dtype=np.int64)
-    lead[r, ordinal[r, c]] = mat[r, c].astype(np.int64) - _ZERO
-    keep = _keep_from_lead(first_byte, lead)
-    digit = digit_table(h, width)  # by byte position in the row, as replace_digit_bytes does
-    keep8 = keep.astype(np.int8)[:, None]
-    first = ordinal == keep8
-    digit = np.where(first, 1 + (digit.astype(np.uint16) * 9) // 10, digit).astype(np.uint8)
-    replace = isd & (ordinal >= keep8)
-    out = np.where(replace, digit + np.uint8(_ZERO), mat)
-    return out[valid]
+    windows = np.lib.stride_tricks.as_strided(padded, shape=(len(data) + 1, width), strides=(1, 1))
+    mat = np.ascontiguousarray(windows[offsets[:-1]].T)  # (width, n): byte c of every row in row c
+    short = lengths.astype(np.int16)
+    isd = (np.arange(width, dtype=np.int16)[:, None] < short[None, :]) & ((mat - np.uint8(_ZERO)) < 10)
+    # seen[c]: digits among the first c + 1 bytes of each row (so a digit's ordinal is seen - 1)
+    seen = np.empty((width, n), dtype=np.int8)
+    seen[0] = isd[0]
+    for c in range(1, width):
+        np.add(seen[c - 1], isd[c], out=seen[c], casting="unsafe")
+    # the first five digits of each row (-1 where missing): digit j sits in the first column where
+    # seen exceeds j; only the columns up to the last row's fifth digit are looked at
+    wanted = np.minimum(seen[-1], 5)
+    last = 0
+    while last < width - 1 and not (seen[last] >= wanted).all():
+        last += 1
+    head = seen[: last + 1]
+    lead = np.empty((5, n), dtype=np.int8)
+    flat = mat.reshape(-1)
+    rows = np.arange(n)
+    for j in range(5):
+        at = np.minimum((head <= j).view(np.int8).sum(axis=0, dtype=np.int16), last).astype(np.intp)
+        digit = flat[at * n + rows].view(np.int8) - np.int8(_ZERO)
+        lead[j] = np.where(wanted > j, digit, np.int8(-1))
+    first_byte = np.where(lengths > 0, mat[0], 0)
+    keep = _keep_from_lead(first_byte, lead.T)
+    digits = digit_columns(h, width)  # by byte position in the row, as replace_digit_bytes does
+    start = (keep + 1).astype(np.int8)  # replace from the digit whose `seen` is this
+    out = np.empty((width, n), dtype=np.uint8)
+    for c in range(width):
+        digit = digits[c]
+        # the first replaced digit is 1-9, so a number never gains a leading zero
+        digit = np.where(seen[c] == start, 1 + (digit.astype(np.uint16) * 9) // 10, digit)
+        np.copyto(out[c], np.where(isd[c] & (seen[c] >= start), digit + _ZERO, mat[c]), casting="unsafe")
+    valid = np.arange(width, dtype=np.int16)[None, :] < short[:, None]
+    return np.ascontiguousarray(out.T)[valid]

@@ -201,6 +201,11 @@ def locate(offsets: np.ndarray, targets: np.ndarray) -> Targets:
 
 def digit_table(h: np.ndarray, width: int) -> np.ndarray:
     """(n, width) uint8 keyed digits 0-9 per row: five digits from each 32-bit half of mixed hashes."""
+    return np.ascontiguousarray(digit_columns(h, width).T)
+
+
+def digit_columns(h: np.ndarray, width: int) -> np.ndarray:
+    """`digit_table` transposed: (width, n), the digits for byte position c of every row in row c."""
     from sanitize.keys import mix
 
     n = len(h)
@@ -221,7 +226,7 @@ def digit_table(h: np.ndarray, width: int) -> np.ndarray:
                 out[col] = frac >> shift
                 frac &= low32
                 col += 1
-    return np.ascontiguousarray(out.T)
+    return out
 
 
 MAX_DIGIT_TABLE = 48  # bytes further into a row than this reuse the table cyclically

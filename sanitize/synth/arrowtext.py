@@ -42,6 +42,7 @@ def base36_width(total: int) -> int:
 
 
 def join_text(*parts: pa.Array | str, sep: str = "") -> pa.Array:
+    """Element-wise concatenation of arrays and literal strings, `sep` between parts."""
     return pc.binary_join_element_wise(*parts, sep)
 
 

@@ -110,6 +110,7 @@ def fit_numbers(x: np.ndarray, col: Column) -> pa.Array:
 
 
 def clip_low(x: np.ndarray, col: Column, floor: float) -> np.ndarray:
+    """`x` clipped to the column's range, and to at least `floor` where the range allows it."""
     lo, hi = number_bounds(col)
     return np.clip(x, max(lo, min(floor, hi)), hi)
 

@@ -14,6 +14,7 @@ from sanitize.synth.meaning import RARE_NULL, ValueGenerator, ValueSpec
 
 
 def inverse_cdf(quantiles: tuple[float, ...], u: np.ndarray) -> np.ndarray:
+    """Values at probabilities `u` from evenly spaced quantiles (linear between them)."""
     q = np.asarray(quantiles, dtype=float)
     levels = np.linspace(0.0, 1.0, len(q))
     return np.interp(u, levels, q)
@@ -44,6 +45,7 @@ def _longitude(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
 
 
 def booleans(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
+    """Mostly true; mostly false for end markers (`deleted`, `archived`...)."""
     rare = RARE_NULL.search(spec.column.name.lower()) is not None
     return pa.array(rng.random(n) < (0.05 if rare else 0.6))
 

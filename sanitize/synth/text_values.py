@@ -32,6 +32,7 @@ def _name(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
 
 
 def email_local(first: pa.Array, last: pa.Array) -> pa.Array:
+    """The part before `@` from first and last names: `first.last`, lower-case ASCII letters and digits."""
     local = join_text(first, last, sep=".")
     return pc.replace_substring_regex(pc.utf8_lower(local), r"[^a-z0-9.]", "")
 
@@ -104,11 +105,13 @@ def _url(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
 
 
 def random_uuids(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
+    """Random version-4 UUIDs as text."""
     words = rng.integers(0, 2**63, (n, 2), dtype=np.int64).astype(np.uint64)
     return uuid_text(words[:, 0], words[:, 1])
 
 
 def uuid_text(hi: np.ndarray, lo: np.ndarray) -> pa.Array:
+    """Version-4 UUID text whose random bits are `hi` and `lo` (the version and variant bits are set)."""
     hi = (hi & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x4000)
     lo = (lo & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
     hs = radix_text(hi, 16, HEX)
@@ -160,6 +163,7 @@ def _category(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
 
 
 def lorem_text(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
+    """Prose: lorem words, lengths from the profile's length quantiles when it has them."""
     col = spec.column
     if spec.length_quantiles:
         target = np.maximum(1, np.rint(inverse_cdf(spec.length_quantiles, rng.random(n)))).astype(np.int64)
@@ -180,6 +184,7 @@ def _code(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
 
 
 def json_values(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
+    """Small JSON objects as text (`{"source": ..., "score": ...}`)."""
     source = pa.array(["web", "mobile", "api", "import"]).take(pa.array(rng.integers(0, 4, n)))
     score = pc.cast(pa.array(rng.integers(0, 100, n)), pa.string())
     return join_text('{"source": "', source, '", "score": ', score, "}", sep="")

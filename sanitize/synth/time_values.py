@@ -29,6 +29,7 @@ def _days(
 
 
 def random_timestamps(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
+    """Datetimes (or dates) in the fixed window, recent times more frequent."""
     # more recent times are more frequent (a growing business)
     u = rng.random(n) ** 0.7
     seconds = (DAY_LO + u * (DAY_HI - DAY_LO + 1)) * 86400.0
@@ -36,6 +37,7 @@ def random_timestamps(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.A
 
 
 def datetimes_from_seconds(seconds: np.ndarray, col: Column) -> pa.Array:
+    """Seconds since the epoch as the column's date or datetime type (whole seconds)."""
     if col.kind == "date":
         return pa.array((seconds // 86400).astype(np.int32), type=pa.date32())
     micros = (np.floor(seconds) * 1_000_000).astype(np.int64)
@@ -43,6 +45,7 @@ def datetimes_from_seconds(seconds: np.ndarray, col: Column) -> pa.Array:
 
 
 def random_dates(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
+    """Dates (or midnight datetimes) uniform in the fixed window."""
     return datetimes_from_seconds(_days(spec, rng, n).astype(float) * 86400.0, spec.column)
 
 

@@ -24,7 +24,7 @@ from sanitize.verify.fingerprints import (
 from sanitize.verify.integrity import alignment_columns, row_keys
 from sanitize.verify.reading import Readable, read_batches
 from sanitize.verify.results import Treatment, VerifyOptions
-from sanitize.verify.tokens import EXACT_KINDS, KINDS, column_text, fingerprint_cells
+from sanitize.verify.tokens import EXACT_KINDS, KINDS, ColumnReader, fingerprint_cells
 
 log = logging.getLogger("sanitize")
 
@@ -39,6 +39,7 @@ def collect_fingerprints(
 ) -> tuple[SourceFingerprints, Aligned]:
     """Fingerprints of the source's sensitive columns by kind, and row-aligned ones per column."""
     collector = FingerprintCollector()
+    reader = ColumnReader(options.dictionary)
     aligned: Aligned = {}
     for tkey, treatment in treatments.items():
         if tkey not in source.schema:
@@ -54,7 +55,7 @@ def collect_fingerprints(
         for batch in read_batches(source, tkey, options.batch_size, wanted):
             rowkey = row_keys(batch, align) if align else None
             for c in sensitive:
-                cells = column_text(batch.column(c), options.dictionary)
+                cells = reader.cells(f"{tkey}.{c}", batch.column(c))
                 if len(cells) == 0:
                     continue
                 found = fingerprint_cells(cells, key, options.min_value_length)

@@ -2,8 +2,8 @@
 
 A fingerprint is a keyed hash that only lives in memory during one check (never written, never
 logged). Strings are hashed straight from the Arrow buffers; digit strings (card and phone numbers)
-as integers. A `HashSet` is a sorted uint64 array plus a small bucket index and a bitmap filter, so a
-lookup is a few vectorised probes: 8 bytes per fingerprint plus about 3 for the index.
+as integers. A `HashSet` is a sorted uint64 array plus a bucket index and a bitmap filter, so a lookup
+is a few vectorised probes: 8 bytes per fingerprint plus about 4 for the index and filter.
 
 `FingerprintCollector` accumulates a source's fingerprints batch by batch (per kind and column,
 de-duplicated as it goes) and builds the `SourceFingerprints` the target is checked against.
@@ -124,7 +124,7 @@ class HashSet:
     """A set of uint64 fingerprints: the sorted array, bucket offsets on the top bits, a bitmap filter.
 
     Fingerprints are uniform, so a bucket holds about two and the bitmap (16 bits per fingerprint)
-    turns most absent queries away before any probe. Memory: about 11 bytes per fingerprint.
+    turns most absent queries away before any probe. Memory: about 12 bytes per fingerprint.
     """
 
     def __init__(self, sorted_hashes: np.ndarray) -> None:
@@ -135,15 +135,11 @@ class HashSet:
         top = (sorted_hashes >> self.shift).astype(np.intp)
         self.starts = np.zeros((1 << self.bits) + 1, dtype=np.int32 if n < 2**31 else np.int64)
         np.cumsum(np.bincount(top, minlength=1 << self.bits), out=self.starts[1:])
-        self.filter_bits = min(40, self.bits + 4)
+        self.filter_bits = min(36, self.bits + 4)  # 16-32 filter bits per fingerprint
         self.filter_shift = np.uint64(64 - self.filter_bits)
-        slot = sorted_hashes >> self.filter_shift
-        self.bitmap = np.zeros(max(1, (1 << self.filter_bits) >> 3), dtype=np.uint8)
-        if n:
-            byte = (slot >> np.uint64(3)).astype(np.intp)
-            bit = np.left_shift(np.uint8(1), (slot & np.uint64(7)).astype(np.uint8))
-            first = np.flatnonzero(np.concatenate([[True], byte[1:] != byte[:-1]]))
-            self.bitmap[byte[first]] = np.bitwise_or.reduceat(bit, first)
+        seen = np.zeros(1 << self.filter_bits, dtype=bool)
+        seen[(sorted_hashes >> self.filter_shift).astype(np.intp)] = True
+        self.bitmap = np.packbits(seen, bitorder="little")
 
     def __len__(self) -> int:
         return len(self.h)
@@ -154,9 +150,8 @@ class HashSet:
 
     def _maybe(self, q: np.ndarray) -> np.ndarray:
         """Indices of the queries the bitmap does not rule out."""
-        slot = q >> self.filter_shift
-        byte = self.bitmap[(slot >> np.uint64(3)).astype(np.intp)]
-        return np.flatnonzero((byte >> (slot & np.uint64(7)).astype(np.uint8)) & 1)
+        slot = (q >> self.filter_shift).astype(np.intp)
+        return np.flatnonzero((self.bitmap[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1)
 
     def positions(self, q: np.ndarray) -> np.ndarray:
         """Index of each query in the sorted array; -1 when absent."""
@@ -233,22 +228,31 @@ _COMPACT_PARTS = 16  # merge a column's pending parts when this many have accumu
 
 @dataclass
 class _Parts:
-    """Pending fingerprints of one (kind, column): sorted distinct arrays, with counts when kept."""
+    """Pending fingerprints of one (kind, column); with how often each occurred when `counted`."""
 
+    counted: bool
     hashes: list[np.ndarray] = field(default_factory=list)
     counts: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, h: np.ndarray, counts: np.ndarray | None) -> None:
-        u, c = distinct_counts(h, counts)
-        self.hashes.append(u)
-        self.counts.append(c)
+    def add(self, h: np.ndarray, weights: np.ndarray | None) -> None:
+        if self.counted:
+            u, c = distinct_counts(h, weights)
+            self.hashes.append(u)
+            self.counts.append(c)
+        else:
+            self.hashes.append(h)
         if len(self.hashes) >= _COMPACT_PARTS:
             self.compact()
 
-    def compact(self) -> tuple[np.ndarray, np.ndarray]:
-        u, c = merge_counts(self.hashes, self.counts)
-        self.hashes, self.counts = [u], [c]
-        return u, c
+    def compact(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """One sorted distinct array (and its counts)."""
+        if self.counted:
+            u, c = merge_counts(self.hashes, self.counts)
+            self.hashes, self.counts = [u], [c]
+            return u, c
+        u = sorted_unique(np.concatenate(self.hashes)) if len(self.hashes) > 1 else sorted_unique(self.hashes[0])
+        self.hashes = [u]
+        return u, None
 
 
 def merge_counts(hashes: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -275,9 +279,12 @@ class FingerprintCollector:
         self.columns.append(name)
         return len(self.columns) - 1
 
-    def add(self, kind: str, column: int, h: np.ndarray, counts: np.ndarray | None, exact: bool = False) -> None:
+    def add(self, kind: str, column: int, h: np.ndarray, weights: np.ndarray | None, exact: bool = False) -> None:
+        """Fingerprints of one kind from one column; `weights`: cells each stands for (None: one)."""
         if len(h):
-            self._parts.setdefault((kind, exact), {}).setdefault(column, _Parts()).add(h, counts)
+            counted = kind == "value" and not exact
+            parts = self._parts.setdefault((kind, exact), {}).setdefault(column, _Parts(counted))
+            parts.add(h, weights)
 
     def build(self, kinds: tuple[str, ...], exact_kinds: tuple[str, ...], rare_below: int) -> SourceFingerprints:
         """The sets; a generic `value` held by `rare_below` or more source cells is dropped (identifies nobody)."""
@@ -290,16 +297,23 @@ class FingerprintCollector:
         return fps
 
     def _origin_set(self, key: tuple[str, bool], rare_below: int | None) -> OriginSet:
-        per_column = {c: p.compact() for c, p in sorted(self._parts.get(key, {}).items())}
+        per_column = {c: p.compact() for c, p in sorted(self._parts.pop(key, {}).items())}
         if not per_column:
             return OriginSet()
-        u, total = merge_counts([h for h, _ in per_column.values()], [c for _, c in per_column.values()])
-        origin = np.full(len(u), np.iinfo(np.uint32).max, dtype=np.uint32)
-        for column, (h, _) in per_column.items():  # ascending: the first column holding a value wins
-            pos = np.searchsorted(u, h)
-            pos = pos[origin[pos] == np.iinfo(np.uint32).max]
-            origin[pos] = column
-        if rare_below is not None:
+        none = np.iinfo(np.uint32).max
+        if len(per_column) == 1:
+            (column, (u, total)), = per_column.items()
+            origin = np.full(len(u), column, dtype=np.uint32)
+        else:
+            if rare_below is not None:
+                u, total = merge_counts([h for h, _ in per_column.values()], [c for _, c in per_column.values()])  # type: ignore[misc]
+            else:
+                u, total = sorted_unique(np.concatenate([h for h, _ in per_column.values()])), None
+            origin = np.full(len(u), none, dtype=np.uint32)
+            for column, (h, _) in per_column.items():  # ascending: the first column holding a value wins
+                pos = np.searchsorted(u, h)
+                origin[pos[origin[pos] == none]] = column
+        if rare_below is not None and total is not None:
             rare = total < rare_below
             u, origin = u[rare], origin[rare]
         return OriginSet(HashSet(u), origin)

@@ -29,11 +29,20 @@ def row_keys(batch: Batch, cols: Sequence[str]) -> np.ndarray:
 
     Equal values give equal keys whatever their dtype (nullable ints read as floats included).
     """
-    if len(cols) == 1 and isinstance(batch.data, pa.Table):
-        col = batch.data.column(cols[0])
-        if col.type in _SIGNED and col.null_count == 0:
-            return mix(col.to_numpy().astype(np.int64).view(np.uint64), 0)
+    if isinstance(batch.data, pa.Table):
+        arrays = [batch.data.column(c) for c in cols]
+        if len(cols) == 1 and arrays[0].type in _SIGNED and arrays[0].null_count == 0:
+            return mix(arrays[0].to_numpy().astype(np.int64).view(np.uint64), 0)
+        if all(pa.types.is_string(a.type) or pa.types.is_large_string(a.type) for a in arrays):
+            text = [pc.fill_null(a.cast(pa.large_string()), "\x00").combine_chunks() for a in arrays]
+            return _text_keys(text)
     return _frame_keys(batch.frame(cols), list(cols))
+
+
+def _text_keys(parts: list[pa.Array]) -> np.ndarray:
+    sep = pa.scalar("\x1f", pa.large_string())
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, sep)
+    return hash_strings(joined, _ROWKEY)
 
 
 def _frame_keys(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -52,9 +61,7 @@ def _frame_keys(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
         if (~isna).any():
             text[~isna] = canonical_text(s[~isna])
         parts.append(pa.array(text, type=pa.large_string()))
-    sep = pa.scalar("\x1f", pa.large_string())
-    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, sep)
-    return hash_strings(joined, _ROWKEY)
+    return _text_keys(parts)
 
 
 def alignment_columns(table: Table, treatment: Mapping[str, Treatment]) -> list[str]:

@@ -23,7 +23,7 @@ from sanitize.verify.fingerprints import EMPTY, HashSet, SourceFingerprints, has
 from sanitize.verify.integrity import IntegrityScan, alignment_columns, row_keys, safe_row_key
 from sanitize.verify.reading import Batch, Readable, read_batches
 from sanitize.verify.results import Check, Leak, Treatment, VerifyOptions, VerifyResult
-from sanitize.verify.tokens import EXACT_KINDS, KINDS, CellFingerprints, CellText, column_text, fingerprint_cells
+from sanitize.verify.tokens import EXACT_KINDS, KINDS, CellFingerprints, CellText, ColumnReader, fingerprint_cells
 
 log = logging.getLogger("sanitize")
 
@@ -65,6 +65,7 @@ class TargetScan:
         self.target, self.treatments, self.key, self.options = target, treatments, key, options
         self.fps, self.aligned, self.result = fps, aligned, result
         self.integrity = IntegrityScan(target.schema, constraints)
+        self.reader = ColumnReader(options.dictionary)
 
     def _leak(self, table: str, column: str, kind: str, rows: list[str], count: int, detail: str) -> None:
         self.result.add_leak(table, column, kind, rows, count, detail, self.options.max_reported)
@@ -102,7 +103,7 @@ class TargetScan:
             rowkey = row_keys(batch, align) if align else None
             where = self._where(batch, safe, offset)
             for c in scanned:
-                cells = column_text(batch.column(c), self.options.dictionary)
+                cells = self.reader.cells(f"{tkey}.{c}", batch.column(c))
                 if len(cells) == 0:
                     continue
                 ci = table.column_names.index(c)

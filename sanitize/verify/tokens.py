@@ -112,17 +112,25 @@ class CellText:
 
 
 def _normalise(arr: pa.Array) -> pa.Array:
-    """Trimmed and lower-cased (ASCII-only arrays take the cheaper ASCII kernel: same result)."""
-    arr = pc.utf8_trim_whitespace(arr)
-    if pc.all(pc.string_is_ascii(arr)).as_py() is not False:
-        return pc.ascii_lower(arr)
-    return pc.utf8_lower(arr)
+    """Trimmed (Unicode whitespace) and lower-cased; ASCII arrays take the ASCII kernel (same result)."""
+    offsets, data = string_bytes(arr)
+    if len(data) == 0:
+        return arr
+    ends = offsets[1:][offsets[1:] > offsets[:-1]]
+    edges = np.concatenate([data[offsets[:-1][offsets[1:] > offsets[:-1]]], data[ends - 1]])
+    if ((edges <= 0x20) | (edges >= 0x80)).any():  # whitespace is <= 0x20 or starts a multi-byte char
+        arr = pc.utf8_trim_whitespace(arr)
+    return pc.ascii_lower(arr) if int(data.max()) < 0x80 else pc.utf8_lower(arr)
 
 
-def _few_distinct(arr: pa.Array, sample: int = 2048) -> bool:
+_SAMPLE = 2048
+_MIN_SAMPLED = 4 * _SAMPLE  # smaller batches are not worth encoding
+
+
+def _few_distinct(arr: pa.Array, sample: int = _SAMPLE) -> bool:
     """Whether a strided sample suggests at most a quarter of the values are distinct."""
     n = len(arr)
-    if n < 4 * sample:
+    if n < _MIN_SAMPLED:
         return False
     seen = pc.count_distinct(arr.take(pa.array(np.linspace(0, n - 1, sample).astype(np.int64)))).as_py()
     m = n / 4  # distinct values expected in the sample if the batch held n/4 of them, drawn evenly
@@ -164,58 +172,74 @@ def column_text(values: pa.ChunkedArray | pa.Array | pd.Series, dictionary: Dict
     return CellText(rows, _normalise(arr))
 
 
+class ColumnReader:
+    """`column_text` for a scan: whether to dictionary-encode is sampled once per column, then kept."""
+
+    def __init__(self, mode: Dictionary) -> None:
+        self.mode = mode
+        self._chosen: dict[str, Dictionary] = {}
+
+    def cells(self, name: str, values: pa.ChunkedArray | pa.Array | pd.Series) -> CellText:
+        mode = self._chosen.get(name, self.mode)
+        cells = column_text(values, mode)
+        if mode == "auto" and len(cells) >= _MIN_SAMPLED:
+            self._chosen[name] = "always" if cells.index is not None else "never"
+        return cells
+
+
 # --- byte statistics, digits and checksums ---------------------------------------------------------
 
-_FIELD = 21  # bits per count in the packed statistics
-_STATS = np.zeros(256, dtype=np.uint64)
-_STATS[[b for b in range(256) if b & 0xC0 != 0x80]] += np.uint64(1)  # code points: non-continuation bytes
-_STATS[48:58] += np.uint64(1 << _FIELD)
-_STATS[ord("@")] += np.uint64(1 << (2 * _FIELD))
-_CHUNK = 1 << 22  # bytes per pass, so temporaries stay small whatever the text size
+
+def byte_counts(arr: pa.Array, byte: int) -> np.ndarray:
+    """How often one ASCII byte occurs in each string (for rare bytes such as '@')."""
+    offsets, data = string_bytes(arr.cast(pa.large_string()))
+    return np.diff(np.searchsorted(np.flatnonzero(data == byte), offsets))
+
+
+def digit_counts(arr: pa.Array) -> np.ndarray:
+    """ASCII digits in each string, from the raw Arrow buffers."""
+    offsets, data = string_bytes(arr.cast(pa.large_string()))
+    if len(data) == 0:
+        return np.zeros(len(arr), dtype=np.int64)
+    is_digit = np.zeros(len(data) + 1, dtype=np.int8)  # a trailing 0 keeps every start index in range
+    np.less(data - np.uint8(48), 10, out=is_digit[:-1].view(bool))
+    counts = np.add.reduceat(is_digit, offsets[:-1], dtype=np.int64)
+    counts[offsets[1:] == offsets[:-1]] = 0  # reduceat gives an empty string its next byte
+    return counts
+
+
+def char_lengths(arr: pa.Array) -> np.ndarray:
+    """Code points of each string (byte lengths when the array is ASCII)."""
+    if pc.all(pc.string_is_ascii(arr)).as_py() is not False:
+        return np.diff(string_bytes(arr.cast(pa.large_string()))[0])
+    return np.asarray(pc.utf8_length(arr), dtype=np.int64)
 
 
 def byte_stats(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """('@' count, ASCII digit count, code point count) of each string, from the raw Arrow buffers."""
-    n = len(arr)
-    arr = arr.cast(pa.large_string())
-    offsets, data = string_bytes(arr)
-    out = np.zeros((3, n), dtype=np.int64)
-    if n == 0 or len(data) == 0:
-        return out[0], out[1], out[2]
-    if int(np.diff(offsets).max()) >= 1 << _FIELD:  # a string too long for packed counts
-        out[0] = np.asarray(pc.count_substring(arr, "@"), dtype=np.int64)
-        out[1] = np.asarray(pc.count_substring_regex(arr, "[0-9]"), dtype=np.int64)
-        out[2] = np.asarray(pc.utf8_length(arr), dtype=np.int64)
-        return out[0], out[1], out[2]
-    lo = 0
-    mask = np.uint64((1 << _FIELD) - 1)
-    while lo < n:  # string ranges of about _CHUNK bytes
-        hi = max(lo + 1, int(np.searchsorted(offsets, offsets[lo] + _CHUNK, side="right")) - 1)
-        hi = min(hi, n)
-        seg = data[offsets[lo] : offsets[hi]]
-        cs = np.zeros(len(seg) + 1, dtype=np.uint64)
-        np.cumsum(_STATS[seg], out=cs[1:])
-        rel = offsets[lo : hi + 1] - offsets[lo]
-        s = cs[rel[1:]] - cs[rel[:-1]]  # modular: exact while each string's counts fit their fields
-        out[0, lo:hi] = s >> np.uint64(2 * _FIELD)
-        out[1, lo:hi] = (s >> np.uint64(_FIELD)) & mask
-        out[2, lo:hi] = s & mask
-        lo = hi
-    return out[0], out[1], out[2]
+    """('@' count, ASCII digit count, code point count) of each string."""
+    return byte_counts(arr, ord("@")), digit_counts(arr), char_lengths(arr)
 
 
-def _digit_matrix(raw: pa.Array, width: int = 19) -> tuple[np.ndarray, np.ndarray]:
-    """(digit count, the last `width` ASCII digits of each string right-aligned and zero-padded)."""
+def _digits(raw: pa.Array, count: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(digit count, offsets, bytes) of each string's ASCII digits, concatenated."""
     offsets, data = string_bytes(raw.cast(pa.large_string()))
-    where = np.flatnonzero((data - np.uint8(48)) < 10)
-    bounds = np.searchsorted(where, offsets)
-    count = np.diff(bounds)
-    m = np.zeros((len(count), width), dtype=np.uint8)
-    if len(where):
-        j = np.arange(width) - width
-        idx = bounds[1:, None] + j
-        m = np.where(j >= -count[:, None], data[where[np.clip(idx, 0, len(where) - 1)]] - np.uint8(48), 0)
-    return count, m.astype(np.uint8)
+    if count is None:
+        count = digit_counts(raw)
+    digits = data[(data - np.uint8(48)) < 10]
+    ends = np.zeros(len(count) + 1, dtype=np.int64)
+    np.cumsum(count, out=ends[1:])
+    return count, ends, digits
+
+
+def _last_digits(ends: np.ndarray, digits: np.ndarray, which: np.ndarray, count: np.ndarray, width: int) -> np.ndarray:
+    """The last `width` digits of the chosen strings as values, right-aligned and zero-padded: (k, width)."""
+    padded = np.concatenate([np.full(width, 48, dtype=np.uint8), digits])
+    windows = np.lib.stride_tricks.as_strided(padded, shape=(len(digits) + 1, width), strides=(1, 1))
+    m = windows[ends[which + 1]] - np.uint8(48)  # padded[end : end + width] = digits[end - width : end]
+    short = np.flatnonzero(count[which] < width)
+    if len(short):  # digits of earlier strings
+        m[short] = np.where(np.arange(width) >= width - count[which][short, None], m[short], 0)
+    return m
 
 
 def _luhn(m: np.ndarray) -> np.ndarray:
@@ -230,7 +254,8 @@ def luhn_valid(digits: pa.Array) -> np.ndarray:
     """Luhn checksum of each digit string (13-19 digits), vectorised."""
     if len(digits) == 0:
         return np.zeros(0, dtype=bool)
-    return _luhn(_digit_matrix(digits)[1])
+    count, ends, data = _digits(digits, None)
+    return _luhn(_last_digits(ends, data, np.arange(len(digits)), count, 19))
 
 
 _POW10 = 10 ** np.arange(18, -1, -1, dtype=np.uint64)
@@ -292,19 +317,30 @@ def _mask(a: pa.Array) -> np.ndarray:
     return np.asarray(a.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _add_numbers(out: CellFingerprints, pos: np.ndarray, raw: pa.Array, key: SecretKey, token: bool) -> None:
+def _add_numbers(
+    out: CellFingerprints,
+    pos: np.ndarray,
+    raw: pa.Array,
+    key: SecretKey,
+    token: bool,
+    count: np.ndarray | None = None,
+) -> None:
     """Digit strings: cards (13-19 digits, Luhn) and phone-like numbers (9-15 digits, last 9 kept)."""
     if len(pos) == 0:
         return
-    n, m = _digit_matrix(raw)
-    card = (n >= 13) & (n <= 19)
-    if card.any():
-        card[card] = _luhn(m[card])
-    if card.any():
-        out.add("card", pos[card], hash_numbers(_number(m[card]), n[card], key), token)
-    phone = ~card & (n >= 9) & (n <= 15)
-    if phone.any():
-        out.add("phone", pos[phone], hash_numbers(_number(m[phone][:, -9:]), 9, key), token)
+    n, ends, digits = _digits(raw, count)
+    card = np.flatnonzero((n >= 13) & (n <= 19))
+    if len(card):
+        m = _last_digits(ends, digits, card, n, 19)
+        ok = _luhn(m)
+        card = card[ok]
+        if len(card):
+            out.add("card", pos[card], hash_numbers(_number(m[ok]), n[card], key), token)
+    is_phone = (n >= 9) & (n <= 15)
+    is_phone[card] = False
+    phone = np.flatnonzero(is_phone)
+    if len(phone):
+        out.add("phone", pos[phone], hash_numbers(_number(_last_digits(ends, digits, phone, n, 9)), 9, key), token)
 
 
 def _add_ibans(out: CellFingerprints, pos: np.ndarray, raw: pa.Array, key: SecretKey, token: bool) -> None:
@@ -324,27 +360,40 @@ def fingerprint_cells(text: CellText | pa.Array, key: SecretKey, min_value_lengt
     cells = text if isinstance(text, CellText) else CellText.of(text)
     items = cells.items
     out = CellFingerprints(cells, hash_strings(items, key))
-    if len(items) == 0:
+    n = len(items)
+    if n == 0:
         return out
-    n_at, n_digit, length = byte_stats(items)
     # an email has exactly one '@'; a number or IBAN none and 7+ digits: regexes run on those alone
+    n_at = byte_counts(items, ord("@"))
     email = n_at == 1
     if email.any():
         email[email] = _mask(pc.match_substring_regex(items.filter(pa.array(email)), _EMAIL_CELL))
-    num = np.zeros(len(items), dtype=bool)
+    n_digit = np.zeros(n, dtype=np.int64)
+    if email.all():
+        other = np.zeros(0, dtype=np.int64)
+    elif email.any():
+        other = np.flatnonzero(~email)
+        n_digit[other] = digit_counts(items.take(pa.array(other)))
+    else:
+        other = np.arange(n)
+        n_digit = digit_counts(items)
+    num = np.zeros(n, dtype=bool)
     iban = num.copy()
-    numeric = np.flatnonzero((n_at == 0) & (n_digit >= 7))
+    numeric = other[(n_at[other] == 0) & (n_digit[other] >= 7)]
     if len(numeric):
         is_num = _mask(pc.match_substring_regex(items.take(pa.array(numeric)), _NUM_CELL))
         num[numeric[is_num]] = True
-        other = numeric[~is_num]
-        if len(other):
-            iban[other] = _mask(pc.match_substring_regex(items.take(pa.array(other)), _IBAN_CELL))
-    idx = np.arange(len(items))
+        not_num = numeric[~is_num]
+        if len(not_num):
+            iban[not_num] = _mask(pc.match_substring_regex(items.take(pa.array(not_num)), _IBAN_CELL))
+    idx = np.arange(n)
     out.add("email", idx[email], out.cell[email], False)
-    _add_numbers(out, idx[num], items.filter(pa.array(num)), key, False)
+    _add_numbers(out, idx[num], items.filter(pa.array(num)), key, False, n_digit[num])
     _add_ibans(out, idx[iban], items.filter(pa.array(iban)), key, False)
     rest = ~(email | num | iban)
+    if not rest.any():
+        return out
+    length = char_lengths(items)
     generic = rest & (length >= min_value_length)
     out.add("value", idx[generic], out.cell[generic], False)
     hint = rest & (length >= 6) & ((n_at > 0) | (n_digit >= 9))  # tokens need an '@' or 9+ digits
