@@ -17,10 +17,9 @@ line, dotted location and the fix. URLs are never echoed in messages: they may h
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sanitize.errors import ConfigError
+from sanitize.problems import Problems, did_you_mean, yaml_lines
 
 DEFAULT_CONFIG = "sanitize.yaml"
 ROLES = ("production", "staging", "dev")
@@ -86,9 +86,9 @@ class Config(BaseModel):
         try:
             return self.environments[name]
         except KeyError:
+            hint = did_you_mean(name, list(self.environments))
             raise ConfigError(
-                f"{self._where()}: no environment named {name!r}{_suggest(name, list(self.environments))}; "
-                "add it under `environments:`"
+                f"{self._where()}: no environment named {name!r}{hint}; add it under `environments:`"
             ) from None
 
     def production_environments(self) -> list[str]:
@@ -125,46 +125,6 @@ class Config(BaseModel):
 # --- loading -------------------------------------------------------------------------------------
 
 
-class _Problems:
-    """Every problem in a config file, each with file:line and dotted location."""
-
-    def __init__(self, source: str, lines: Mapping[str, int]) -> None:
-        self.source = source
-        self.lines = lines
-        self.items: list[str] = []
-
-    def add(self, loc: str, message: str) -> None:
-        line = None
-        probe = loc
-        while probe and line is None:
-            line = self.lines.get(probe)
-            probe = probe.rpartition(".")[0]
-        where = f"{self.source}:{line}" if line else self.source
-        self.items.append(f"{where}: {loc}: {message}" if loc else f"{where}: {message}")
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            n = len(self.items)
-            raise ConfigError(
-                f"{self.source}: {n} problem{'s' if n != 1 else ''} in the config", problems=self.items
-            )
-
-
-def _node_lines(node: yaml.Node, prefix: str = "") -> Iterator[tuple[str, int]]:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            loc = f"{prefix}.{k.value}" if prefix else str(k.value)
-            yield loc, k.start_mark.line + 1
-            yield from _node_lines(v, loc)
-
-
-def _suggest(word: str, options: list[str] | tuple[str, ...]) -> str:
-    m = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    if m:
-        return f" (did you mean {m[0]!r}?)"
-    return f"; expected one of: {', '.join(options)}" if options else ""
-
-
 def _dotenv(paths: list[Path]) -> dict[str, str]:
     from dotenv import dotenv_values
 
@@ -175,7 +135,7 @@ def _dotenv(paths: list[Path]) -> dict[str, str]:
     return out
 
 
-def _expand(data: Any, loc: str, lookup: Mapping[str, str], problems: _Problems, env_hint: str) -> Any:
+def _expand(data: Any, loc: str, lookup: Mapping[str, str], problems: Problems, env_hint: str) -> Any:
     """Expand ${VAR} in every string of the tree; undefined variables become problems."""
     if isinstance(data, dict):
         return {
@@ -206,7 +166,7 @@ def _expand(data: Any, loc: str, lookup: Mapping[str, str], problems: _Problems,
     return _VAR.sub(sub, data)
 
 
-def _pydantic_problems(exc: ValidationError, problems: _Problems) -> None:
+def _pydantic_problems(exc: ValidationError, problems: Problems) -> None:
     allowed = {
         "environments": tuple(Environment.model_fields),
         "refresh": tuple(f.alias or n for n, f in RefreshJob.model_fields.items()),
@@ -219,12 +179,13 @@ def _pydantic_problems(exc: ValidationError, problems: _Problems) -> None:
             section = parts[0] if len(parts) > 2 else ""
             word = parts[-1]
             problems.add(
-                loc, f"unknown key{_suggest(word, allowed.get(section, ()))}; remove it or fix its spelling"
+                loc,
+                f"unknown key{did_you_mean(word, allowed.get(section, ()))}; remove it or fix its spelling",
             )
         elif e["type"] == "missing":
             problems.add(loc, "required key is missing")
         elif e["type"] == "literal_error" and parts[-1] == "role":
-            problems.add(loc, f"unknown role {e.get('input')!r}{_suggest(str(e.get('input')), ROLES)}")
+            problems.add(loc, f"unknown role {e.get('input')!r}{did_you_mean(str(e.get('input')), ROLES)}")
         elif e["type"] == "literal_error" and parts[-1] == "mode":
             problems.add(loc, f"unknown mode {e.get('input')!r}; expected anonymize or synth")
         elif parts and parts[-1] == "url":
@@ -246,7 +207,7 @@ def _absolute_sqlite(url: str, base: Path) -> str:
     return prefix + str(base / rest)
 
 
-def _check_references(cfg: Config, problems: _Problems) -> None:
+def _check_references(cfg: Config, problems: Problems) -> None:
     names = list(cfg.environments)
     for target, job in cfg.refresh.items():
         loc = f"refresh.{target}"
@@ -254,7 +215,7 @@ def _check_references(cfg: Config, problems: _Problems) -> None:
         if env is None:
             problems.add(
                 loc,
-                f"no environment named {target!r}{_suggest(target, names)}; a refresh job is "
+                f"no environment named {target!r}{did_you_mean(target, names)}; a refresh job is "
                 "named after the environment it refreshes",
             )
         elif env.is_production:
@@ -264,7 +225,7 @@ def _check_references(cfg: Config, problems: _Problems) -> None:
                 "refresh target; refresh a staging or dev environment instead",
             )
         if job.from_ not in cfg.environments:
-            problems.add(f"{loc}.from", f"no environment named {job.from_!r}{_suggest(job.from_, names)}")
+            problems.add(f"{loc}.from", f"no environment named {job.from_!r}{did_you_mean(job.from_, names)}")
         elif job.from_ == target:
             problems.add(f"{loc}.from", "an environment cannot be refreshed from itself; name the source")
         if job.mode == "anonymize" and (job.scale is not None or job.rows is not None):
@@ -281,7 +242,7 @@ def parse_config(
 ) -> Config:
     """Validate a config mapping; expand ${VAR} from `environ` (default: process env + .env files)."""
     base = (base_dir or Path.cwd()).resolve()
-    problems = _Problems(source, lines or {})
+    problems = Problems(source, lines or {}, error=ConfigError, what="config")
     if not isinstance(data, dict):
         problems.add(
             "", f"expected a mapping with `environments:` and `refresh:`, found {type(data).__name__}"
@@ -344,7 +305,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG, environ: Mapping[str, str] | 
         where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
         what = getattr(exc, "problem", None) or "cannot parse"
         raise ConfigError(f"{where}: invalid YAML: {what}; fix the syntax at that line") from None
-    lines = dict(_node_lines(node)) if node is not None else {}
+    lines = yaml_lines(node)
     return parse_config(
         data if data is not None else {}, source=str(p), base_dir=p.parent, environ=environ, lines=lines
     )

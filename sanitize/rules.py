@@ -20,12 +20,10 @@ naming file, line, dotted location and the fix.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from sanitize.errors import RulesError
+from sanitize.problems import Problems, did_you_mean, yaml_lines
 from sanitize.strategies import registry
 from sanitize.strategies.registry import Params
 
@@ -135,47 +134,6 @@ class RulesFile(BaseModel):
 # --- problems and locations ----------------------------------------------------------------------
 
 
-@dataclass
-class Problems:
-    """Collects every problem in a rules file, each with its location and line."""
-
-    source: str
-    lines: Mapping[str, int] = field(default_factory=dict)
-    items: list[str] = field(default_factory=list)
-
-    def add(self, loc: str, message: str) -> None:
-        line = self._line(loc)
-        where = f"{self.source}:{line}" if line else self.source
-        self.items.append(f"{where}: {loc}: {message}" if loc else f"{where}: {message}")
-
-    def _line(self, loc: str) -> int | None:
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
-            loc = loc.rpartition(".")[0]
-        return None
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            n = len(self.items)
-            raise RulesError(
-                f"{self.source}: {n} problem{'s' if n != 1 else ''} in the rules", problems=self.items
-            )
-
-
-def _node_lines(node: yaml.Node, prefix: str = "") -> Iterator[tuple[str, int]]:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            loc = f"{prefix}.{k.value}" if prefix else str(k.value)
-            yield loc, k.start_mark.line + 1
-            yield from _node_lines(v, loc)
-
-
-def _suggest(word: str, options: list[str] | tuple[str, ...]) -> str:
-    m = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return f" (did you mean {m[0]!r}?)" if m else f"; expected one of: {', '.join(options)}"
-
-
 def _pydantic_problems(exc: ValidationError, loc: str, problems: Problems) -> None:
     for e in exc.errors():
         sub = ".".join(str(p) for p in e["loc"])
@@ -245,7 +203,7 @@ def parse_rules(data: Any, *, source: str = "<rules>", lines: Mapping[str, int] 
         problems.raise_if_any()
     for k in data:
         if k not in TOP_KEYS:
-            problems.add(str(k), "unknown key" + _suggest(str(k), TOP_KEYS))
+            problems.add(str(k), "unknown key" + did_you_mean(str(k), TOP_KEYS))
     version = data.get("version")
     if version != 1:
         problems.add("version", f"expected 1, found {version!r}; add `version: 1` at the top")
@@ -272,7 +230,7 @@ def parse_rules(data: Any, *, source: str = "<rules>", lines: Mapping[str, int] 
             continue
         for k in traw:
             if k not in TABLE_KEYS:
-                problems.add(f"{tloc}.{k}", "unknown key" + _suggest(str(k), TABLE_KEYS))
+                problems.add(f"{tloc}.{k}", "unknown key" + did_you_mean(str(k), TABLE_KEYS))
         cols_raw = traw.get("columns") or {}
         if not isinstance(cols_raw, Mapping):
             problems.add(f"{tloc}.columns", f"expected a mapping of column rules, found {cols_raw!r}")
@@ -309,7 +267,7 @@ def load_rules(path: str | Path) -> RulesFile:
         where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
         what = getattr(exc, "problem", None) or str(exc)
         raise RulesError(f"{where}: invalid YAML: {what}; fix the syntax at that line") from None
-    lines = dict(_node_lines(node)) if node is not None else {}
+    lines = yaml_lines(node)
     rules = parse_rules(data if data is not None else {}, source=str(p), lines=lines)
     return rules.model_copy(update={"path": str(p), "digest": hashlib.sha256(raw).hexdigest()})
 
