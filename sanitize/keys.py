@@ -167,14 +167,13 @@ def _arrow_text(values: pd.Series, binary: bool = False) -> np.ndarray | None:
     t = dtype.pyarrow_dtype
     arr = pa.array(values.array)
     if pa.types.is_decimal(t):
+        if not 0 <= t.scale <= 6:
+            # Arrow prints these in exponent form ('1.20E-8') where Decimal gives '1.2E-8': per value
+            return None
         text = pc.cast(arr, pa.string())
-        if 0 < t.scale <= 6:  # always 'digits.digits' (no exponent): trimming is the regexes below, faster
+        if t.scale > 0:  # 'digits.digits', no exponent: Decimal('42.50') -> '42.5', ('42.00') -> '42'
             text = pc.ascii_rtrim(pc.ascii_rtrim(text, characters="0"), characters=".")
             text = pc.if_else(pc.equal(text, "-0"), "0", text)
-        elif t.scale > 0:  # Decimal('42.50') -> '42.5', Decimal('42.00') -> '42', as normalize() gives
-            text = pc.replace_substring_regex(text, r"(\.[0-9]*?)0+$", r"\1")
-            text = pc.replace_substring_regex(text, r"\.$", "")
-            text = pc.replace_substring_regex(text, r"^-0$", "0")
     elif pa.types.is_date(t) or pa.types.is_boolean(t):
         text = pc.cast(arr, pa.string())
     else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import threading
+from collections.abc import Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -11,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanitize.dumps import pgtext
+from sanitize.dumps import pgdump, pgtext
 from sanitize.errors import DumpError
 from sanitize.schema import Column
 
@@ -229,3 +231,67 @@ def test_when_a_row_is_longer_than_a_parse_block_then_it_still_splits() -> None:
     big = "x" * 3_000_000
     raw = pgtext.split_rows(f"1\t{big}\n2\ty\n".encode(), ["id", "v"])
     assert raw.column(1).to_pylist() == [big, "y"]
+
+
+# --- decoding a block: the no-backslash shortcut, and reading ahead in a thread ---------------------
+
+BLOCK_COLUMNS = [
+    Column("id", "integer"),
+    Column("name", "text"),
+    Column("amount", "decimal", precision=9, scale=2),
+]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        b"1\talice\t12.50\n2\tbob\t-3.00\n",  # no backslash anywhere: unescaping is skipped
+        b"1\tal\\tice\t12.50\n2\t\\N\t\\N\n3\tback\\\\slash\t0.01\n",  # escapes and NULLs
+    ],
+)
+def test_when_a_block_is_decoded_with_its_lines_then_values_equal_the_full_decode(lines: bytes) -> None:
+    names = [c.name for c in BLOCK_COLUMNS]
+    raw = pgtext.split_rows(lines, names)
+    full, _ = pgtext.decode_frame(raw, BLOCK_COLUMNS)
+    quick, _ = pgtext.decode_frame(raw, BLOCK_COLUMNS, lines)
+    assert quick.astype(object).where(quick.notna(), None).values.tolist() == (
+        full.astype(object).where(full.notna(), None).values.tolist()
+    )
+    assert list(quick.dtypes) == list(full.dtypes)
+    assert quick["amount"].iloc[0] == decimal.Decimal("12.50")
+
+
+def test_when_reading_ahead_then_items_arrive_in_order_and_the_thread_ends() -> None:
+    before = threading.active_count()
+    assert list(pgdump.prefetch(iter(range(100)), depth=1)) == list(range(100))
+    assert threading.active_count() == before
+
+
+def test_when_the_producer_fails_then_the_consumer_gets_its_error_after_the_good_items() -> None:
+    def items() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise DumpError("line 3: corrupt COPY row")
+
+    got = []
+    with pytest.raises(DumpError, match="line 3"):
+        for item in pgdump.prefetch(items()):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_when_the_consumer_stops_early_then_the_producer_stops_too() -> None:
+    produced: list[int] = []
+
+    def items() -> Iterator[int]:
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="transform failed"):
+        for item in pgdump.prefetch(items(), depth=1):
+            if item == 3:
+                raise RuntimeError("transform failed")
+    assert threading.active_count() == before  # the reader thread has ended
+    assert len(produced) < 10  # it stopped after a batch or two, it did not read on to the end

@@ -72,6 +72,9 @@ ARROW_CASES = st.one_of(
     st.lists(st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False), min_size=1).map(
         lambda xs: pa.array(xs, pa.decimal128(12, 2))
     ),
+    st.lists(st.decimals(min_value=-1, max_value=1, places=10, allow_nan=False), min_size=1).map(
+        lambda xs: pa.array(xs, pa.decimal128(12, 10))  # scale > 6: Arrow would print exponents
+    ),
     st.lists(st.dates(), min_size=1).map(lambda xs: pa.array(xs, pa.date32())),
     st.lists(st.datetimes(min_value=dt.datetime(1900, 1, 1)), min_size=1).map(
         lambda xs: pa.array(xs, pa.timestamp("us"))

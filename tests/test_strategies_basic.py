@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
@@ -14,9 +17,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from sanitize.errors import BadInputError, RulesError
-from sanitize.keys import SecretKey, _canonical_scalar, canonical_text
+from sanitize.keys import SecretKey, _canonical_scalar, canonical_bytes, canonical_text, hash64, hash128, mix
 from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, get
+from sanitize.strategies.vector import bit_chars, digit_columns, digit_table
 from sanitize.transform import apply_strategy
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -210,3 +214,77 @@ def test_when_timestamps_are_canonicalised_then_the_fast_path_matches_each_value
     dtype: Any = f"datetime64[{unit}]"
     values = pd.Series(xs).astype(dtype)
     assert list(canonical_text(values)) == [_canonical_scalar(v) for v in values.to_numpy(dtype=object)]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["alice@example.com", "", "ünïcödé ✓", "emoji 😀", "x" * 5000], dtype="str"),
+        pd.Series(
+            pd.array(pa.array(["a", "b", "c"], pa.large_string()), dtype=pd.ArrowDtype(pa.large_string()))
+        ),
+        pd.Series(
+            pd.array(
+                pa.array(
+                    [decimal.Decimal("42.50"), decimal.Decimal("-0.10"), decimal.Decimal("7")],
+                    pa.decimal128(9, 2),
+                ),
+                dtype=pd.ArrowDtype(pa.decimal128(9, 2)),
+            )
+        ),
+        pd.Series(
+            pd.array(pa.array([dt.date(2024, 1, 5), dt.date(1900, 2, 28)]), dtype=pd.ArrowDtype(pa.date32()))
+        ),
+        pd.Series([1, 42, -7]),
+    ],
+)
+def test_when_values_are_hashed_then_the_bytes_fast_path_gives_the_hashes_of_their_text(
+    values: pd.Series, key: SecretKey
+) -> None:
+    # hash64 reads Arrow text, decimals and dates as UTF-8 bytes objects: the hashes must be those of
+    # the canonical text, or pseudonyms would change with the dtype a column arrives in
+    as_bytes = canonical_bytes(values)
+    assert [b.decode("utf-8") if isinstance(b, bytes) else b for b in as_bytes] == list(
+        canonical_text(values)
+    )
+    assert (hash64(values, key, "d") == hash64(canonical_text(values), key, "d")).all()
+    assert (hash128(values, key, "d") == hash128(canonical_text(values), key, "d")).all()
+
+
+# --- hash text alphabets: the table-driven fast path equals the bit-by-bit definition ------------
+
+
+def reference_bit_chars(words: np.ndarray, nchars: int, bits: int, alphabet: np.ndarray) -> np.ndarray:
+    """Character j of word i is alphabet[(word >> (j * bits)) & mask], lowest bits first; words past
+    those given are `mix(word[i % k], 1000 + i)`."""
+    w = words.reshape(len(words), -1)
+    per_word = 64 // bits
+    out = np.zeros((len(w), nchars), dtype=np.uint8)
+    for row in range(len(w)):
+        for col in range(nchars):
+            i, j = divmod(col, per_word)
+            word = (
+                int(w[row, i]) if i < w.shape[1] else int(mix(w[row : row + 1, i % w.shape[1]], 1000 + i)[0])
+            )
+            out[row, col] = alphabet[(word >> (j * bits)) & ((1 << bits) - 1)]
+    return out
+
+
+@pytest.mark.parametrize("bits", [3, 4, 5, 6])
+@pytest.mark.parametrize("shape", [(40,), (40, 2), (5, 3)])
+@pytest.mark.parametrize("nchars", [1, 7, 16, 18, 24, 33])
+def test_when_hash_words_become_characters_then_every_character_follows_the_definition(
+    bits: int, shape: tuple[int, ...], nchars: int
+) -> None:
+    words = np.random.default_rng(bits * 100 + nchars).integers(0, 2**64, size=shape, dtype=np.uint64)
+    alphabet = np.frombuffer(bytes(range(65, 65 + (1 << bits))), dtype=np.uint8)
+    expected = reference_bit_chars(words, nchars, bits, alphabet)
+    assert (bit_chars(words, nchars, bits, alphabet) == expected).all()
+
+
+@pytest.mark.parametrize("width", [1, 5, 10, 11, 32, 48])
+def test_when_keyed_digits_are_built_by_column_then_they_equal_the_row_table(width: int) -> None:
+    h = np.random.default_rng(width).integers(0, 2**64, size=500, dtype=np.uint64)
+    table = digit_table(h, width)
+    assert table.shape == (500, width) and table.max() <= 9
+    assert (digit_columns(h, width) == table.T).all()

@@ -176,3 +176,102 @@ def test_when_generalizing_timestamps_then_they_truncate_and_keep_their_type(key
 def test_when_generalize_gets_not_exactly_one_option_then_params_are_refused(params: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="exactly one"):
         get("generalize").validate_params(params)
+
+
+# --- Arrow decimals and dates (what database reads and dumps deliver) ----------------------------
+
+
+def arrow_decimals(values: list[str], precision: int, scale: int) -> pd.Series:
+    t = pa.decimal128(precision, scale)
+    return pd.Series(pd.array(pa.array([decimal.Decimal(v) for v in values], type=t), dtype=pd.ArrowDtype(t)))
+
+
+MONEY = [f"{i * 7919 % 1_000_000 / 100:.2f}" for i in range(-2000, 2000)]
+
+
+def test_when_adding_noise_to_arrow_decimals_then_type_scale_and_bound_hold(key: SecretKey) -> None:
+    values = arrow_decimals(MONEY, 12, 2)
+    out = run("noise", {"relative": 0.05}, values, key, column=Column("p", "decimal", precision=12, scale=2))
+    assert out.dtype == values.dtype  # still decimal128(12, 2), no Python objects in between
+    for before, after in zip(values, out, strict=True):
+        assert after.as_tuple().exponent == -2
+        assert abs(after - before) <= abs(before) * decimal.Decimal("0.05") + decimal.Decimal("0.005")
+    assert (out != values).mean() > 0.95
+
+
+def test_when_arrow_decimals_and_decimal_objects_get_noise_then_the_numbers_agree(key: SecretKey) -> None:
+    # a database read (Arrow decimals) and a Python driver (Decimal objects) must give one pseudonym
+    column = Column("p", "decimal", precision=20, scale=2)
+    text = [*MONEY[:500], "123456789012345678.91", "-98765432109876543.21", "0.01", "-0.01", "0.00"]
+    arrow = run("noise", {"relative": 0.2}, arrow_decimals(text, 20, 2), key, column=column)
+    objects = run(
+        "noise",
+        {"relative": 0.2},
+        pd.Series([decimal.Decimal(v) for v in text], dtype=object),
+        key,
+        column=column,
+    )
+    assert [str(v) for v in arrow] == [str(v) for v in objects]
+
+
+@pytest.mark.parametrize(
+    "precision,scale,top",
+    [
+        (5, 2, "999.99"),
+        # 10**14 - 0.0001 is not a double: clipping in floats alone would give 100000000000000.0000,
+        # 19 digits, which a NUMERIC(18, 4) column refuses
+        (18, 4, "99999999999999.9999"),
+    ],
+)
+def test_when_noise_would_pass_the_precision_then_arrow_decimals_are_clipped(
+    precision: int, scale: int, top: str, key: SecretKey
+) -> None:
+    step = (decimal.Decimal(top) / 10_000).quantize(decimal.Decimal(1).scaleb(-scale))
+    near_the_top = [str(sign * (decimal.Decimal(top) - i * step)) for i in range(1000) for sign in (1, -1)]
+    values = arrow_decimals(near_the_top, precision, scale)
+    column = Column("p", "decimal", precision=precision, scale=scale)
+    out = run("noise", {"relative": 0.5}, values, key, column=column)
+    assert out.dtype == values.dtype
+    assert all(abs(v) <= decimal.Decimal(top) for v in out)
+    # many moved past either end and were held there
+    assert (out == decimal.Decimal(top)).sum() > 100 and (out == -decimal.Decimal(top)).sum() > 100
+
+
+def test_when_arrow_decimals_are_split_into_batches_then_noise_is_the_same(key: SecretKey) -> None:
+    values = arrow_decimals(MONEY, 12, 2)
+    column = Column("p", "decimal", precision=12, scale=2)
+    whole = run("noise", {"relative": 0.1}, values, key, column=column)
+    parts = pd.concat(
+        [
+            run("noise", {"relative": 0.1}, part, key, column=column)
+            for part in (values.iloc[:1234], values.iloc[1234:])
+        ]
+    )
+    assert whole.tolist() == parts.tolist()
+    assert (
+        run("noise", {"relative": 0.1}, values, SecretKey(b"another-key-" * 4), column=column).tolist()
+        != whole.tolist()
+    )
+
+
+def test_when_generalizing_arrow_decimals_then_they_round_down_and_keep_their_type(key: SecretKey) -> None:
+    values = arrow_decimals(["37.25", "42.99", "-3.01", "0.00", "1234567.89"], 12, 2)
+    column = Column("p", "decimal", precision=12, scale=2)
+    out = run("generalize", {"step": 10}, values, key, column=column)
+    assert out.dtype == values.dtype
+    assert [str(v) for v in out] == ["30.00", "40.00", "-10.00", "0.00", "1234560.00"]
+    halves = run("generalize", {"step": 0.5}, values, key, column=column)
+    assert [str(v) for v in halves] == ["37.00", "42.50", "-3.50", "0.00", "1234567.50"]
+
+
+@pytest.mark.parametrize("arrow_type", [pa.date32(), pa.date64()])
+@pytest.mark.parametrize("unit,expected", [("month", "2024-05-01"), ("year", "2024-01-01")])
+def test_when_generalizing_arrow_dates_then_they_truncate_and_keep_their_type(
+    arrow_type: pa.DataType, unit: str, expected: str, key: SecretKey
+) -> None:
+    days = [dt.date(2024, 5, 6), dt.date(2024, 5, 31), dt.date(1969, 12, 31)]
+    values = pd.Series(pd.array(pa.array(days, type=arrow_type), dtype=pd.ArrowDtype(arrow_type)))
+    out = run("generalize", {"unit": unit}, values, key, column=Column("d", "date"))
+    assert out.dtype == values.dtype
+    assert [v.isoformat() for v in out[:2]] == [expected, expected]
+    assert out.iloc[2] == (dt.date(1969, 12, 1) if unit == "month" else dt.date(1969, 1, 1))

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
@@ -17,7 +18,9 @@ from sanitize.keys import SecretKey
 from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, get
 from sanitize.strategies import fake_data as fd
+from sanitize.strategies import fake_numbers as fn
 from sanitize.strategies.fake_numbers import DOB_FIRST, DOB_LAST, iban_valid, luhn_valid
+from sanitize.strategies.vector import locate, replace_digit_bytes, string_bytes
 from sanitize.transform import apply_strategy
 
 EMAIL = re.compile(r"^[a-z0-9]+([._][a-z0-9]+)*[0-9]*@example\.(com|org|net)$")
@@ -245,3 +248,33 @@ def test_when_the_kind_is_another_faker_provider_then_it_is_deterministic_and_ke
 def test_when_a_provider_returns_dates_then_a_date_column_gets_dates(key: SecretKey) -> None:
     out = fake("date_this_decade", inputs(5), key, column=Column("d", "date"))
     assert all(isinstance(v, dt.date) for v in out)
+
+
+# --- phone: the byte-matrix fast path equals the per-digit path ------------------------------------
+
+PHONE_CHARS = "0123456789+ -().x/"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_when_phones_take_the_matrix_path_then_they_equal_the_per_digit_path(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    known = ["+44 (0) 20 7946 0958", "0049 30 1234567", "+1 555 0100", "00", "0", "", "+", "+353 1 234 5678"]
+    drawn = ["".join(rng.choice(list(PHONE_CHARS), size=rng.integers(0, 33))) for _ in range(3000)]
+    arr = pa.array(known + drawn, type=pa.large_string())
+    offsets, data = string_bytes(arr)
+    h = rng.integers(0, 2**64, size=len(arr), dtype=np.uint64)
+    digits = locate(offsets, (data >= ord("0")) & (data <= ord("9")))
+    slow = replace_digit_bytes(
+        data, h, digits, keep=fn.phone_prefix_digits(offsets, data, digits), nonzero_first=True
+    )
+    fast = fn.phone_digits_matrix(offsets, data, h)
+    assert fast is not None
+    assert bytes(fast) == bytes(slow)
+    assert (fn.digit_counts(offsets, data) == digits.counts).all()
+
+
+def test_when_a_phone_is_longer_than_the_matrix_then_the_per_digit_path_takes_it(key: SecretKey) -> None:
+    long_phone = "+44 (0) 20 7946 0958 ext. 1234, or 020 7946 0000 after six"
+    out = fake("phone", [long_phone, "+44 20 7946 0958"], key)
+    assert out.iloc[0][:4] == "+44 " and out.iloc[0] != long_phone
+    assert re.sub(r"\d", "9", out.iloc[0]) == re.sub(r"\d", "9", long_phone)  # the shape is kept

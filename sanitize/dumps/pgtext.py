@@ -515,9 +515,17 @@ def join_rows(fields: Sequence[pa.Array | pa.ChunkedArray]) -> pa.Buffer | bytes
     return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
-def decode_frame(raw: pa.Table, columns: Sequence[Column]) -> tuple[pd.DataFrame, list[pa.ChunkedArray]]:
-    """Raw COPY text (from `split_rows`) as a typed pyarrow-backed DataFrame, and its typed columns."""
-    typed = [to_typed(unescape(raw.column(i)), col) for i, col in enumerate(columns)]
+def decode_frame(
+    raw: pa.Table, columns: Sequence[Column], lines: bytes | None = None
+) -> tuple[pd.DataFrame, list[pa.ChunkedArray]]:
+    """Raw COPY text (from `split_rows`) as a typed pyarrow-backed DataFrame, and its typed columns.
+
+    `lines` (the block `raw` was split from) lets a block without any backslash skip unescaping.
+    """
+    escaped = lines is None or lines.find(b"\\") >= 0
+    typed = [
+        to_typed(unescape(raw.column(i)) if escaped else raw.column(i), col) for i, col in enumerate(columns)
+    ]
     chunked = [t if isinstance(t, pa.ChunkedArray) else pa.chunked_array([t]) for t in typed]
     table = pa.Table.from_arrays(chunked, names=[c.name for c in columns])
     return to_pandas(table), chunked

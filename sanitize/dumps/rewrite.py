@@ -37,7 +37,7 @@ from sanitize.dumps import mysqldump, pgdump, pgtext
 from sanitize.dumps.source import DumpFormat, detect_format, open_binary
 from sanitize.dumps.sqlscan import ByteReader
 from sanitize.errors import DumpError
-from sanitize.schema import Schema
+from sanitize.schema import Schema, Table
 
 log = logging.getLogger("sanitize")
 
@@ -127,23 +127,28 @@ class _PgRewrite(pgdump.PlainHandler):
                 n += chunk.count(b"\n")
                 self.out.write(chunk)
         else:
-            for chunk, raw, df, typed in pgdump.iter_frames(chunks, table, header, self.where):
-                out_df = self.transform(header.key, df)
-                if out_df is None:  # the table's rows are not copied
-                    continue
-                self.out.write(
-                    pgtext.encode_frame(
-                        out_df,
-                        header.columns,
-                        typed,
-                        raw,
-                        where=f"{self.where}: table {header.key}: ",
-                        original=chunk,
-                    )
-                )
-                n += len(out_df)
+            n += self._rewrite_rows(header, table, chunks)
         self.rows[header.key] = n
         self.out.write(b"\\.\n")
+
+    def _rewrite_rows(self, header: pgdump.CopyHeader, table: Table, chunks: Iterator[bytes]) -> int:
+        """Transform and re-encode a COPY block's rows; the number of rows written.
+
+        A background thread reads and decodes the next batch while this one is transformed and
+        encoded (pyarrow and numpy release the GIL for most of the decoding).
+        """
+        where = f"{self.where}: table {header.key}: "
+        written = 0
+        frames = pgdump.iter_frames(chunks, table, header, self.where)
+        for chunk, raw, df, typed in pgdump.prefetch(frames, depth=1):
+            out_df = self.transform(header.key, df)
+            if out_df is None:  # the table's rows are not copied
+                continue
+            self.out.write(
+                pgtext.encode_frame(out_df, header.columns, typed, raw, where=where, original=chunk)
+            )
+            written += len(out_df)
+        return written
 
 
 def _same_file(a: Path, b: Path) -> bool:

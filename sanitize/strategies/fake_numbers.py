@@ -21,7 +21,6 @@ from sanitize.strategies.vector import (
     Targets,
     bit_chars,
     digit_columns,
-    digit_table,
     from_matrix,
     uniform_index,
 )
@@ -32,7 +31,7 @@ _UPPER_A = ord("A")
 
 def digit_matrix(h: np.ndarray, width: int, salt: int = 0) -> np.ndarray:
     """(n, width) int64 matrix of keyed digits 0-9."""
-    return digit_table(mix(h, 100 + salt), width).astype(np.int64)
+    return digit_columns(mix(h, 100 + salt), width).T.astype(np.int64, order="C")  # = digit_table
 
 
 def luhn_check_digit(payload: np.ndarray) -> np.ndarray:

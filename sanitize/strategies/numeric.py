@@ -145,10 +145,15 @@ def _restore(x: np.ndarray, shape: str, values: pd.Series, ctx: ColumnContext) -
         return pd.Series(pd.array(built, dtype=values.dtype), index=values.index)
     if shape == "decimal":
         scale: int | None = col.scale if col is not None and col.scale is not None else None
-        if scale is not None and col is not None and col.precision:
+        if (
+            scale is not None
+            and col is not None
+            and col.precision
+            and scale <= col.precision <= _MAX_DECIMAL128_DIGITS
+            and np.isfinite(x).all()  # NUMERIC 'NaN' stays Decimal('NaN') below
+        ):
             # Decimal objects in, Decimal objects out: built by Arrow from the scaled integers
-            digits = min(col.precision, _MAX_DECIMAL128_DIGITS)
-            built = _scaled_decimals(x, max(digits, scale, 1), scale)
+            built = _scaled_decimals(x, col.precision, scale)
             return pd.Series(built.to_pandas(), index=values.index, dtype=object)
         fmt = (
             (lambda v: decimal.Decimal(f"{v:.{scale}f}"))
@@ -252,7 +257,12 @@ def _truncate_dates(values: pd.Series, unit: str, ctx: ColumnContext) -> pd.Seri
     dtype = values.dtype
     np_unit = "datetime64[M]" if unit == "month" else "datetime64[Y]"
     if isinstance(dtype, pd.ArrowDtype) and pa.types.is_date(dtype.pyarrow_dtype):
-        days = values.to_numpy(dtype="datetime64[D]").astype(np_unit).astype("datetime64[D]")
+        # days since 1970 straight from the Arrow buffer (no Python date objects)
+        arrow = pa.array(values.array)
+        if isinstance(arrow, pa.ChunkedArray):
+            arrow = arrow.combine_chunks()
+        day_numbers = np.asarray(arrow.cast(pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False))
+        days = day_numbers.astype("datetime64[D]").astype(np_unit).astype("datetime64[D]")
         arr = pa.array(days.astype(np.int64).astype(np.int32), type=pa.date32()).cast(dtype.pyarrow_dtype)
         return pd.Series(pd.array(arr, dtype=dtype), index=values.index)
     if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):

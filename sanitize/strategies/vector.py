@@ -201,11 +201,32 @@ def locate(offsets: np.ndarray, targets: np.ndarray) -> Targets:
 
 def digit_table(h: np.ndarray, width: int) -> np.ndarray:
     """(n, width) uint8 keyed digits 0-9 per row: five digits from each 32-bit half of mixed hashes."""
-    return np.ascontiguousarray(digit_columns(h, width).T)
+    from sanitize.keys import mix
+
+    n = len(h)
+    out = np.empty((n, width), dtype=np.uint8)
+    low32 = np.uint64(0xFFFFFFFF)
+    ten = np.uint64(10)
+    col = 0
+    salt = 0
+    while col < width:
+        word = mix(h, 50 + salt)
+        salt += 1
+        for half in (word & low32, word >> np.uint64(32)):
+            frac = half
+            for _ in range(5):
+                if col >= width:
+                    break
+                frac = frac * ten
+                out[:, col] = (frac >> np.uint64(32)).astype(np.uint8)
+                frac = frac & low32
+                col += 1
+    return out
 
 
 def digit_columns(h: np.ndarray, width: int) -> np.ndarray:
-    """`digit_table` transposed: (width, n), the digits for byte position c of every row in row c."""
+    """`digit_table` transposed, built column by column: (width, n), the digits for byte position c
+    of every row in row c (for code that works on byte columns)."""
     from sanitize.keys import mix
 
     n = len(h)
@@ -251,8 +272,8 @@ def replace_digit_bytes(
     # the digit depends on the byte's place in its row (cyclic past MAX_DIGIT_TABLE): the same row
     # gives the same digits whatever else is in the batch
     column = where.column % MAX_DIGIT_TABLE
-    table = digit_table(h, int(column.max()) + 1)
-    digit = table[where.row, column]
+    table = digit_columns(h, int(column.max()) + 1)  # digit_table, transposed: cheaper to build
+    digit = table[column, where.row]
     replace = np.ones(len(where.pos), dtype=bool) if keep is None else where.ordinal >= keep[where.row]
     if nonzero_first:
         first = where.ordinal == (0 if keep is None else keep[where.row])
