@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from sanitize.db import open_source, resolve
@@ -22,6 +27,7 @@ from sanitize.verify import (
     luhn_valid,
     verify,
 )
+from sanitize.verify.cells import Dictionary
 
 OPTS = VerifyOptions(detector=False, batch_size=7)  # small batches: every check spans several batches
 
@@ -42,7 +48,7 @@ IBANS = ["DE89370400440532013000", "GB29NWBK60161331926819", "FR1420041010050500
 CITIES = ["Springfield", "Shelbyville", "Ogdenville"]
 
 
-def source_rows(n: int = 30) -> dict[str, list[tuple[object, ...]]]:
+def source_rows(n: int = 30) -> dict[str, list[tuple[Any, ...]]]:
     customers = [
         (
             i,
@@ -69,7 +75,7 @@ def source_rows(n: int = 30) -> dict[str, list[tuple[object, ...]]]:
     return {"customers": customers, "tickets": tickets, "events": events}
 
 
-def fake_rows(src: dict[str, list[tuple[object, ...]]]) -> dict[str, list[tuple[object, ...]]]:
+def fake_rows(src: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
     """What a correct anonymisation produces: every sensitive value replaced."""
     customers = [
         (
@@ -107,7 +113,7 @@ TREAT: dict[str, dict[str, Treatment]] = {
 }
 
 
-def write_db(path: Path, rows: dict[str, list[tuple[object, ...]]], ddl: str = SCHEMA) -> Path:
+def write_db(path: Path, rows: dict[str, list[tuple[Any, ...]]], ddl: str = SCHEMA) -> Path:
     con = sqlite3.connect(path)
     con.executescript(ddl)
     for table, data in rows.items():
@@ -123,7 +129,11 @@ def pair(tmp_path: Path) -> Callable[..., VerifyResult]:
     """Build source and target databases (the target edited by `plant`) and verify them."""
 
     def run(
-        plant: Callable[[dict[str, list[list[object]]]], None] | None = None, **treat: dict[str, Treatment]
+        plant: Callable[[dict[str, list[list[object]]]], None] | None = None,
+        options: VerifyOptions = OPTS,
+        wrap: Callable[[Any], Any] = lambda db: db,
+        wrap_target: Callable[[Any], Any] = lambda db: db,
+        **treat: dict[str, Treatment],
     ) -> VerifyResult:
         src = source_rows()
         tgt = {t: [list(r) for r in rows] for t, rows in fake_rows(src).items()}
@@ -137,7 +147,7 @@ def pair(tmp_path: Path) -> Callable[..., VerifyResult]:
         t = write_db(tmp_path / "tgt.db", {k: [tuple(r) for r in v] for k, v in tgt.items()}, loose)
         treatments = {k: {**v, **treat.get(k, {})} for k, v in TREAT.items()}
         with open_source(resolve(str(s))) as a, open_source(resolve(str(t))) as b:
-            return verify(a, b, treatments, SecretKey(b"k" * 40), OPTS)
+            return verify(wrap(a), wrap_target(wrap(b)), treatments, SecretKey(b"k" * 40), options)
 
     return run
 
@@ -347,3 +357,214 @@ def test_when_strings_are_hashed_then_equal_strings_match_and_lengths_matter(key
     assert len(set(h[:7].tolist())) == 7
     other = hash_strings(pa.array(values), SecretKey(b"another-key-0123456789-abcdefghijkl"))
     assert not set(h.tolist()) & set(other.tolist())
+
+
+# --- same answers whichever way the cells are read --------------------------------------------------
+
+
+def plant_nothing(t: dict[str, list[list[object]]]) -> None:
+    pass
+
+
+def plant_many(t: dict[str, list[list[object]]]) -> None:
+    src = source_rows()
+    for row, orig in zip(t["customers"], src["customers"], strict=True):
+        row[2] = orig[2]  # full_name unchanged
+    t["tickets"][3][4] = "person7.real@mailhost1.com"  # a source email in a kept column
+    t["tickets"][2][3] = "my card is 4012 8888 8888 1881, call +1 555 107 2007"  # card and phone in text
+    t["customers"][10][7] = "Customer asked about delivery; call +1 555 110 2010"  # scrub missed a phone
+    t["tickets"][1][1] = 999  # no such customer
+
+
+def plant_repeated_text(t: dict[str, list[list[object]]]) -> None:
+    payload = '{"user": {"email": "person0.real@mailhost0.com"}, "type": "login"}'
+    for i in range(6):  # one JSON text in many rows: once its own row's email, else another customer's
+        t["events"][i][1] = payload
+    for i in range(0, 30, 2):  # kept text repeated across rows, with a source name inside a value
+        t["tickets"][i][2] = "realname4 surname4"
+
+
+@pytest.mark.parametrize("plant", [plant_nothing, plant_many, plant_repeated_text])
+@pytest.mark.parametrize("dictionary", ["always", "never"])
+def test_when_cells_are_dictionary_encoded_or_not_then_the_result_is_the_same(
+    pair: Callable[..., VerifyResult],
+    plant: Callable[[dict[str, list[list[object]]]], None],
+    dictionary: Dictionary,
+) -> None:
+    def comparable(r: VerifyResult) -> dict[str, Any]:
+        return {**r.to_dict(), "seconds": None}
+
+    default = pair(plant)
+    forced = pair(plant, options=VerifyOptions(detector=False, batch_size=7, dictionary=dictionary))
+    assert comparable(forced) == comparable(default)
+    if plant is plant_repeated_text:
+        assert default.leak_counts[("events", "payload", "email")] == 6
+        assert default.leak_counts[("tickets", "subject", "value")] == 15
+
+
+class FramesOnly:
+    """A readable that only yields pandas DataFrames (as dump readers do), wrapping a database source."""
+
+    def __init__(self, db: Any) -> None:
+        self.db, self.schema = db, db.schema
+
+    def count(self, table: str) -> int:
+        return int(self.db.count(table))
+
+    def read_batches(
+        self, table: str, batch_size: int = 65_536, columns: Any = None
+    ) -> Iterator[pd.DataFrame]:
+        yield from self.db.read_batches(table, batch_size=batch_size, columns=columns)
+
+
+def test_when_the_reader_only_gives_dataframes_then_the_result_matches_arrow(
+    pair: Callable[..., VerifyResult],
+) -> None:
+    arrow = pair(plant_many)
+    for frames in (pair(plant_many, wrap=FramesOnly), pair(plant_many, wrap_target=FramesOnly)):
+        assert {**frames.to_dict(), "seconds": 0} == {**arrow.to_dict(), "seconds": 0}
+        assert frames.leak_counts[("customers", "full_name", "unchanged")] == 30
+
+
+# --- row alignment ------------------------------------------------------------------------------------
+
+
+def _two_dbs(
+    tmp_path: Path, ddl_src: str, ddl_tgt: str, src: list[tuple[Any, ...]], tgt: list[tuple[Any, ...]]
+) -> tuple[Path, Path]:
+    paths = []
+    for name, ddl, rows in (("a.db", ddl_src, src), ("b.db", ddl_tgt, tgt)):
+        con = sqlite3.connect(tmp_path / name)
+        con.execute(ddl)
+        con.executemany(f"INSERT INTO p VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        con.commit()
+        con.close()
+        paths.append(tmp_path / name)
+    return paths[0], paths[1]
+
+
+@pytest.mark.parametrize(
+    ("ddl_src", "ddl_tgt", "order"),
+    [
+        # integer key, target rows in another order (not the rowid: read in insertion order)
+        (
+            "CREATE TABLE p (id INT PRIMARY KEY, name TEXT, city TEXT)",
+            "CREATE TABLE p (id INT PRIMARY KEY, name TEXT, city TEXT)",
+            "shuffled",
+        ),
+        # integer key, columns in another order in the target
+        (
+            "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT, city TEXT)",
+            "CREATE TABLE p (id INTEGER PRIMARY KEY, city TEXT, name TEXT)",
+            "columns",
+        ),
+        # a text key: rows aligned by fingerprints of the kept columns
+        (
+            "CREATE TABLE p (id TEXT PRIMARY KEY, name TEXT, city TEXT)",
+            "CREATE TABLE p (id TEXT PRIMARY KEY, name TEXT, city TEXT)",
+            "shuffled",
+        ),
+        # no key at all: aligned by every kept column
+        (
+            "CREATE TABLE p (id INT, name TEXT, city TEXT)",
+            "CREATE TABLE p (id INT, name TEXT, city TEXT)",
+            "shuffled",
+        ),
+    ],
+)
+def test_when_a_transformed_column_reached_the_target_unchanged_then_each_alignment_catches_it(
+    tmp_path: Path, ddl_src: str, ddl_tgt: str, order: str
+) -> None:
+    text_key = "TEXT PRIMARY" in ddl_src
+    src = [(f"k{i}" if text_key else i, f"Person Number{i}", f"Town{i % 3}") for i in range(40)]
+    tgt = [
+        (k, name if i % 4 else f"Fake Person{i}", city) for i, (k, name, city) in enumerate(src)
+    ]  # 30 kept
+    if order == "shuffled":
+        random.Random(3).shuffle(tgt)
+    else:
+        tgt = [(k, city, name) for k, name, city in tgt]
+    a, b = _two_dbs(tmp_path, ddl_src, ddl_tgt, src, tgt)
+    treat: dict[str, dict[str, Treatment]] = {"p": {"id": "keep", "name": "transform", "city": "keep"}}
+    with open_source(resolve(str(a))) as s, open_source(resolve(str(b))) as t:
+        result = verify(s, t, treat, SecretKey(b"k" * 40), VerifyOptions(detector=False, batch_size=9))
+    assert result.leak_counts == {("p", "name", "unchanged"): 30}
+    assert "Number" not in all_output(result)
+
+
+def test_when_the_batch_size_changes_then_the_fingerprint_memory_does_not(
+    pair: Callable[..., VerifyResult],
+) -> None:
+    small = pair(plant_many)
+    large = pair(plant_many, options=VerifyOptions(detector=False, batch_size=1000))
+    assert small.fingerprint_bytes > 0
+    assert small.fingerprint_bytes == large.fingerprint_bytes
+    assert {**small.to_dict(), "seconds": 0} == {**large.to_dict(), "seconds": 0}
+
+
+# --- tokens and the vectorised helpers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        # a long number, then digits after it: no number made of the digits on both sides of it
+        ("ref 506622 +1 555 1732613 5500005555555559", {}),
+        # two emails and a phone in one text
+        ("a@b.io, c.d@e.org; +44 20 7946 0958", {"email": 2, "phone": 1}),
+        # the split marker itself in the text does not hide a token
+        ("x\x1ey@mail.example.com\x1e", {"email": 1}),
+        # a card with dashes and an IBAN with spaces (a letter right after it would extend the match)
+        ("card 4111-1111-1111-1111, iban de89 3704 0044 0532 0130 00.", {"iban": 1, "card": 1}),
+    ],
+)
+def test_when_text_holds_tokens_then_each_match_in_the_text_is_one_token(
+    key: SecretKey, text: str, kinds: dict[str, int]
+) -> None:
+    found = extract_tokens(pa.array([text]), key)
+    assert {
+        k: len(found.get(k)[0]) for k in ("email", "card", "iban", "phone") if len(found.get(k)[0])
+    } == kinds
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["", "a1", "", "9@9", ""],  # empty strings first, between and last
+        ["@@1", "x", "12345678901234567890"],
+        [""],
+    ],
+)
+def test_when_bytes_are_counted_then_empty_and_sliced_strings_count_right(values: list[str]) -> None:
+    from sanitize.verify.tokens import byte_counts, digit_counts
+
+    for arr in (pa.array(values, type=pa.large_string()), pa.array(["skip", *values]).slice(1)):
+        assert digit_counts(arr).tolist() == [sum(c.isdigit() for c in v) for v in values]
+        assert byte_counts(arr, ord("@")).tolist() == [v.count("@") for v in values]
+
+
+def test_when_text_is_normalised_then_the_ascii_path_matches_the_unicode_one() -> None:
+    from sanitize.verify.cells import column_text
+
+    values = [" Mixed Case ", "\x1cSep\x1f", "ÉCOLE ", "\u00a0nbsp", "tab\t", "plain", "", None]
+    got = column_text(pa.array(values), "never").items.to_pylist()
+    want = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array([v for v in values if v is not None]))).to_pylist()
+    assert got == want
+    ascii_only = [" ABC ", "def", "\x1dG\x1e"]
+    got = column_text(pa.array(ascii_only), "never").items.to_pylist()
+    assert got == pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(ascii_only))).to_pylist()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 1000, 20_000])
+def test_when_hashes_are_looked_up_then_positions_match_a_sorted_search(n: int) -> None:
+    from sanitize.verify import HashSet
+    from sanitize.verify.fingerprints import sorted_unique
+
+    rng = np.random.default_rng(n)
+    h = sorted_unique(rng.integers(0, 2**63, n, dtype=np.int64).view(np.uint64) * np.uint64(2))
+    queries = np.concatenate([h, rng.integers(0, 2**63, 500, dtype=np.int64).view(np.uint64)])
+    want = np.searchsorted(h, queries)
+    want = np.where(
+        (want < len(h)) & (h[np.minimum(want, max(len(h) - 1, 0))] == queries) if len(h) else False, want, -1
+    )
+    assert HashSet(h).positions(queries).tolist() == np.broadcast_to(want, queries.shape).tolist()

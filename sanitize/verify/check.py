@@ -33,7 +33,7 @@ def verify(
     started = time.perf_counter()
     result = VerifyResult()
     fps, aligned = collect_fingerprints(source, treatments, key, options)
-    result.fingerprint_bytes = fps.nbytes + sum(s.nbytes for t in aligned.values() for s in t.values())
+    result.fingerprint_bytes = fps.nbytes + sum(t.nbytes for t in aligned.values())
     scanner = TargetScan(target, treatments, key, options, fps, aligned, result, source.schema)
     for tkey in target.schema.load_order():
         if tkey.split(".")[-1] in MARKER_TABLES:

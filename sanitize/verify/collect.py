@@ -1,9 +1,8 @@
 """Pass 1 of the leak check: the keyed fingerprints of everything sensitive in the source.
 
 Reads only the columns a rule transforms (plus the kept columns that identify a row), batch by
-batch. Memory grows with the source, never with the batch count: 8 bytes per distinct sensitive value
-(plus 4 for the column it came from, 8 more for generic values' counts while collecting) and, for
-tables whose rows can be aligned, 8 bytes per sensitive source cell (row-aligned fingerprints).
+batch; what it keeps grows with the source's sensitive values, never with the batch count (see the
+package docstring for the bytes).
 """
 
 from __future__ import annotations
@@ -11,24 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-import numpy as np
-
 from sanitize.keys import SecretKey
-from sanitize.verify.fingerprints import (
-    FingerprintCollector,
-    HashSet,
-    SourceFingerprints,
-    pairs,
-    sorted_unique,
-)
-from sanitize.verify.integrity import alignment_columns, row_keys
+from sanitize.verify.alignment import TableAlignment
+from sanitize.verify.cells import ColumnReader
+from sanitize.verify.fingerprints import FingerprintCollector, SourceFingerprints, pairs
+from sanitize.verify.integrity import alignment_columns, integer_ids, row_keys
 from sanitize.verify.reading import Readable, read_batches
 from sanitize.verify.results import Treatment, VerifyOptions
-from sanitize.verify.tokens import EXACT_KINDS, KINDS, ColumnReader, fingerprint_cells
+from sanitize.verify.tokens import EXACT_KINDS, KINDS, fingerprint_cells
 
 log = logging.getLogger("sanitize")
 
-Aligned = dict[str, dict[str, HashSet]]  # table -> column -> row-aligned fingerprints
+Aligned = dict[str, TableAlignment]  # table -> its row-aligned source values
 
 
 def collect_fingerprints(
@@ -37,7 +30,7 @@ def collect_fingerprints(
     key: SecretKey,
     options: VerifyOptions,
 ) -> tuple[SourceFingerprints, Aligned]:
-    """Fingerprints of the source's sensitive columns by kind, and row-aligned ones per column."""
+    """Fingerprints of the source's sensitive columns by kind, and its row-aligned values per table."""
     collector = FingerprintCollector()
     reader = ColumnReader(options.dictionary)
     aligned: Aligned = {}
@@ -49,11 +42,13 @@ def collect_fingerprints(
         if not sensitive:
             continue
         align = alignment_columns(table, treatment)
+        by_id = len(align) == 1 and table.column(align[0]).kind == "integer"
+        rows = aligned[tkey] = TableAlignment(align[0] if by_id else None)
         ids = {c: collector.column_id(f"{tkey}.{c}") for c in sensitive}
-        by_column: dict[str, list[np.ndarray]] = {c: [] for c in sensitive}
         wanted = list(dict.fromkeys(sensitive + align))
         for batch in read_batches(source, tkey, options.batch_size, wanted):
             rowkey = row_keys(batch, align) if align else None
+            rows.add_batch(integer_ids(batch, align[0]) if by_id else None)
             for c in sensitive:
                 cells = reader.cells(f"{tkey}.{c}", batch.column(c))
                 if len(cells) == 0:
@@ -62,27 +57,24 @@ def collect_fingerprints(
                 rk = rowkey[cells.rows] if rowkey is not None else None
                 ci = table.column_names.index(c)
                 if rk is not None and treatment[c] == "transform":
-                    by_column[c].append(pairs(rk, cells.per_cell(found.cell), ci, "cell"))
-                counts = cells.cell_counts()
+                    rows.add_cells(c, ci, cells.rows, rk, cells.per_cell(found.cell))
                 for kind in KINDS:
                     pos, h, tok = found.get(kind)
                     if len(h) == 0:
                         continue
-                    weights = counts[pos] if kind == "value" and counts is not None else None
+                    counts = cells.cell_counts() if kind == "value" else None  # how many cells hold each
+                    weights = counts[pos] if counts is not None else None
                     collector.add(kind, ids[c], h, weights)
                     if kind in EXACT_KINDS and (~tok).any():
                         collector.add(kind, ids[c], found.cell[pos[~tok]], None, exact=True)
-                    if rk is not None and kind != "value":
+                    if rk is not None and kind != "value" and treatment[c] == "partial":  # what scan looks up
                         entry, cell = cells.expand(pos, distinct=not tok.any())
-                        by_column[c].append(pairs(rk[cell], h[entry], ci, kind))
-        for c, parts in by_column.items():
-            if parts:
-                aligned.setdefault(tkey, {})[c] = HashSet(sorted_unique(np.concatenate(parts)))
-            parts.clear()
+                        rows.add_pairs(c, pairs(rk[cell], h[entry], ci, kind))
+        rows.finish()
     fps = collector.build(KINDS, EXACT_KINDS, options.common_rows)
     log.info(
         "verify: source fingerprints %s (%.1f MB)",
         {k: len(v.hashes) for k, v in fps.by_kind.items()},
-        (fps.nbytes + sum(s.nbytes for t in aligned.values() for s in t.values())) / 2**20,
+        (fps.nbytes + sum(t.nbytes for t in aligned.values())) / 2**20,
     )
     return fps, aligned

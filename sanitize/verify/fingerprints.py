@@ -88,11 +88,11 @@ def pairs(rowkey: np.ndarray, h: np.ndarray, col_index: int, kind: str) -> np.nd
     return mix(rowkey ^ h, col_index * 8 + KIND_SALT[kind])
 
 
-def sorted_unique(x: np.ndarray) -> np.ndarray:
-    """The distinct values of `x`, sorted."""
+def sorted_unique(x: np.ndarray, runs: bool = False) -> np.ndarray:
+    """The distinct values of `x`, sorted; `runs`: x is a few sorted arrays end to end (merged in O(n))."""
     if len(x) == 0:
         return x
-    x = np.sort(x)
+    x = np.sort(x, kind="stable" if runs else None)
     keep = np.empty(len(x), dtype=bool)
     keep[0] = True
     np.not_equal(x[1:], x[:-1], out=keep[1:])
@@ -113,17 +113,14 @@ def distinct_counts(h: np.ndarray, weights: np.ndarray | None = None) -> tuple[n
     first[0] = True
     np.not_equal(s[1:], s[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    if w is None:
-        counts = np.diff(np.append(starts, len(s)))
-    else:
-        counts = np.add.reduceat(w.astype(np.int64), starts)
+    counts = np.diff(np.append(starts, len(s))) if w is None else np.add.reduceat(w.astype(np.int64), starts)
     return s[starts], counts
 
 
 class HashSet:
     """A set of uint64 fingerprints: the sorted array, bucket offsets on the top bits, a bitmap filter.
 
-    Fingerprints are uniform, so a bucket holds about two and the bitmap (16 bits per fingerprint)
+    Fingerprints are uniform, so a bucket holds one or two and the bitmap (8-16 bits per fingerprint)
     turns most absent queries away before any probe. Memory: about 12 bytes per fingerprint.
     """
 
@@ -132,13 +129,13 @@ class HashSet:
         n = len(sorted_hashes)
         self.bits = max(1, min(30, n.bit_length() - 1))
         self.shift = np.uint64(64 - self.bits)
-        top = (sorted_hashes >> self.shift).astype(np.intp)
+        top = (sorted_hashes >> self.shift).view(np.int64)  # < 2**30: the view is the value
         self.starts = np.zeros((1 << self.bits) + 1, dtype=np.int32 if n < 2**31 else np.int64)
         np.cumsum(np.bincount(top, minlength=1 << self.bits), out=self.starts[1:])
-        self.filter_bits = min(36, self.bits + 4)  # 16-32 filter bits per fingerprint
+        self.filter_bits = min(36, self.bits + 4)  # 8-16 filter bits per fingerprint
         self.filter_shift = np.uint64(64 - self.filter_bits)
-        seen = np.zeros(1 << self.filter_bits, dtype=bool)
-        seen[(sorted_hashes >> self.filter_shift).astype(np.intp)] = True
+        seen = np.zeros(1 << self.filter_bits, dtype=np.uint8)
+        seen[(sorted_hashes >> self.filter_shift).view(np.int64)] = 1
         self.bitmap = np.packbits(seen, bitorder="little")
 
     def __len__(self) -> int:
@@ -150,7 +147,7 @@ class HashSet:
 
     def _maybe(self, q: np.ndarray) -> np.ndarray:
         """Indices of the queries the bitmap does not rule out."""
-        slot = (q >> self.filter_shift).astype(np.intp)
+        slot = (q >> self.filter_shift).view(np.int64)
         return np.flatnonzero((self.bitmap[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1)
 
     def positions(self, q: np.ndarray) -> np.ndarray:
@@ -162,7 +159,7 @@ class HashSet:
         if len(cand) == 0:
             return out
         qc = q[cand]
-        b = (qc >> self.shift).astype(np.intp)
+        b = (qc >> self.shift).view(np.int64)
         idx, hi = self.starts[b].astype(np.int64), self.starts[b + 1]
         live = np.flatnonzero(idx < hi)
         while len(live):
@@ -176,6 +173,7 @@ class HashSet:
         return out
 
     def contains(self, q: np.ndarray) -> np.ndarray:
+        """Whether each query is in the set."""
         return self.positions(q) >= 0
 
 
@@ -250,7 +248,7 @@ class _Parts:
             u, c = merge_counts(self.hashes, self.counts)
             self.hashes, self.counts = [u], [c]
             return u, c
-        u = sorted_unique(np.concatenate(self.hashes)) if len(self.hashes) > 1 else sorted_unique(self.hashes[0])
+        u = sorted_unique(np.concatenate(self.hashes))
         self.hashes = [u]
         return u, None
 
@@ -261,7 +259,7 @@ def merge_counts(hashes: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     if len(hashes) == 1:
         return hashes[0], counts[0]
-    u = sorted_unique(np.concatenate(hashes))
+    u = sorted_unique(np.concatenate(hashes), runs=len(hashes) <= 4)
     total = np.zeros(len(u), dtype=np.int64)
     for h, c in zip(hashes, counts, strict=True):
         total[np.searchsorted(u, h)] += c  # h is distinct: no index repeats
@@ -279,15 +277,19 @@ class FingerprintCollector:
         self.columns.append(name)
         return len(self.columns) - 1
 
-    def add(self, kind: str, column: int, h: np.ndarray, weights: np.ndarray | None, exact: bool = False) -> None:
+    def add(
+        self, kind: str, column: int, h: np.ndarray, weights: np.ndarray | None, exact: bool = False
+    ) -> None:
         """Fingerprints of one kind from one column; `weights`: cells each stands for (None: one)."""
         if len(h):
             counted = kind == "value" and not exact
             parts = self._parts.setdefault((kind, exact), {}).setdefault(column, _Parts(counted))
             parts.add(h, weights)
 
-    def build(self, kinds: tuple[str, ...], exact_kinds: tuple[str, ...], rare_below: int) -> SourceFingerprints:
-        """The sets; a generic `value` held by `rare_below` or more source cells is dropped (identifies nobody)."""
+    def build(
+        self, kinds: tuple[str, ...], exact_kinds: tuple[str, ...], rare_below: int
+    ) -> SourceFingerprints:
+        """The sets; a generic value in `rare_below` or more source cells is dropped: it identifies nobody."""
         fps = SourceFingerprints(list(self.columns))
         for kind in kinds:
             fps.by_kind[kind] = self._origin_set((kind, False), rare_below if kind == "value" else None)
@@ -300,20 +302,17 @@ class FingerprintCollector:
         per_column = {c: p.compact() for c, p in sorted(self._parts.pop(key, {}).items())}
         if not per_column:
             return OriginSet()
+        hashes = [h for h, _ in per_column.values()]
+        u = hashes[0] if len(hashes) == 1 else sorted_unique(np.concatenate(hashes), runs=len(hashes) <= 4)
         none = np.iinfo(np.uint32).max
-        if len(per_column) == 1:
-            (column, (u, total)), = per_column.items()
-            origin = np.full(len(u), column, dtype=np.uint32)
-        else:
-            if rare_below is not None:
-                u, total = merge_counts([h for h, _ in per_column.values()], [c for _, c in per_column.values()])  # type: ignore[misc]
-            else:
-                u, total = sorted_unique(np.concatenate([h for h, _ in per_column.values()])), None
-            origin = np.full(len(u), none, dtype=np.uint32)
-            for column, (h, _) in per_column.items():  # ascending: the first column holding a value wins
-                pos = np.searchsorted(u, h)
-                origin[pos[origin[pos] == none]] = column
-        if rare_below is not None and total is not None:
+        origin = np.full(len(u), none, dtype=np.uint32)
+        total = np.zeros(len(u), dtype=np.int64)
+        for column, (h, counts) in per_column.items():  # ascending: the first column holding a value wins
+            pos = np.searchsorted(u, h) if len(hashes) > 1 else np.arange(len(u))
+            origin[pos[origin[pos] == none]] = column
+            if counts is not None:
+                total[pos] += counts  # h is distinct: no index repeats
+        if rare_below is not None:
             rare = total < rare_below
             u, origin = u[rare], origin[rare]
         return OriginSet(HashSet(u), origin)

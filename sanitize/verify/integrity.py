@@ -17,11 +17,21 @@ import pyarrow.compute as pc
 from sanitize.keys import SecretKey, canonical_text, mix
 from sanitize.schema import ForeignKey, Schema, Table
 from sanitize.verify.fingerprints import HashSet, hash_strings, sorted_unique
-from sanitize.verify.reading import Batch
+from sanitize.verify.reading import Batch, as_array
 from sanitize.verify.results import Check, Treatment, VerifyResult
 
 _ROWKEY = SecretKey(b"sanitize-verify-row-alignment-key!")  # not secret: alignment and integrity only
 _SIGNED = (pa.int8(), pa.int16(), pa.int32(), pa.int64())
+
+
+def integer_ids(batch: Batch, column: str) -> np.ndarray | None:
+    """The batch's values of an integer column as int64; None unless they are plain (non-NULL) integers."""
+    if not isinstance(batch.data, pa.Table):
+        return None
+    col = batch.data.column(column)
+    if col.type not in _SIGNED or col.null_count:
+        return None
+    return np.asarray(col.to_numpy(), dtype=np.int64)
 
 
 def row_keys(batch: Batch, cols: Sequence[str]) -> np.ndarray:
@@ -29,12 +39,13 @@ def row_keys(batch: Batch, cols: Sequence[str]) -> np.ndarray:
 
     Equal values give equal keys whatever their dtype (nullable ints read as floats included).
     """
+    ids = integer_ids(batch, cols[0]) if len(cols) == 1 else None
+    if ids is not None:
+        return mix(ids.view(np.uint64), 0)
     if isinstance(batch.data, pa.Table):
         arrays = [batch.data.column(c) for c in cols]
-        if len(cols) == 1 and arrays[0].type in _SIGNED and arrays[0].null_count == 0:
-            return mix(arrays[0].to_numpy().astype(np.int64).view(np.uint64), 0)
         if all(pa.types.is_string(a.type) or pa.types.is_large_string(a.type) for a in arrays):
-            text = [pc.fill_null(a.cast(pa.large_string()), "\x00").combine_chunks() for a in arrays]
+            text = [pc.fill_null(as_array(a).cast(pa.large_string()), "\x00") for a in arrays]
             return _text_keys(text)
     return _frame_keys(batch.frame(cols), list(cols))
 
@@ -92,7 +103,9 @@ class IntegrityScan:
         self.child_keys: list[tuple[str, ForeignKey, list[np.ndarray]]] = []
         for t in target.tables.values():
             for fk in self.rules(t.key).foreign_keys:
-                if fk.ref_table in target and all(c in target[fk.ref_table].column_names for c in fk.ref_columns):
+                if fk.ref_table in target and all(
+                    c in target[fk.ref_table].column_names for c in fk.ref_columns
+                ):
                     self.parent_keys.setdefault((fk.ref_table, fk.ref_columns), [])
         self._unique: dict[tuple[str, ...], list[np.ndarray]] = {}
         self._fks: list[tuple[ForeignKey, list[np.ndarray]]] = []

@@ -18,12 +18,20 @@ import numpy as np
 
 from sanitize.keys import SecretKey
 from sanitize.schema import Schema
+from sanitize.verify.cells import CellText, ColumnReader
 from sanitize.verify.collect import Aligned
-from sanitize.verify.fingerprints import EMPTY, HashSet, SourceFingerprints, hash_strings, pairs, sorted_unique
-from sanitize.verify.integrity import IntegrityScan, alignment_columns, row_keys, safe_row_key
+from sanitize.verify.fingerprints import (
+    EMPTY,
+    HashSet,
+    SourceFingerprints,
+    hash_strings,
+    pairs,
+    sorted_unique,
+)
+from sanitize.verify.integrity import IntegrityScan, alignment_columns, integer_ids, row_keys, safe_row_key
 from sanitize.verify.reading import Batch, Readable, read_batches
 from sanitize.verify.results import Check, Leak, Treatment, VerifyOptions, VerifyResult
-from sanitize.verify.tokens import EXACT_KINDS, KINDS, CellFingerprints, CellText, ColumnReader, fingerprint_cells
+from sanitize.verify.tokens import EXACT_KINDS, KINDS, CellFingerprints, fingerprint_cells
 
 log = logging.getLogger("sanitize")
 
@@ -88,7 +96,9 @@ class TargetScan:
         text_cols = [c.name for c in table.columns if c.kind in TEXT_KINDS]
         sensitive = [c for c in table.column_names if treatment.get(c, "keep") != "keep"]
         align = [c for c in alignment_columns(table, treatment) if c in present] if sensitive else []
-        refs = self.aligned.get(tkey, {})
+        alignment = self.aligned.get(tkey)
+        by_id = alignment is not None and alignment.by_id and align == [alignment.key_column]
+        source_columns = self.integrity.rules(tkey).column_names  # salts use the source's column order
         safe = safe_row_key(table)
         scanned = [
             c
@@ -101,18 +111,29 @@ class TargetScan:
         offset = 0
         for batch in read_batches(self.target, tkey, self.options.batch_size, columns):
             rowkey = row_keys(batch, align) if align else None
+            located = None
+            if alignment is not None and align:
+                located = alignment.locate(integer_ids(batch, align[0]) if by_id else None)
             where = self._where(batch, safe, offset)
             for c in scanned:
-                cells = self.reader.cells(f"{tkey}.{c}", batch.column(c))
+                transformed = treatment.get(c, "keep") == "transform"  # hashed only: encode when few distinct
+                cells = self.reader.cells(f"{tkey}.{c}", batch.column(c), 0.1 if transformed else 1 / 3)
                 if len(cells) == 0:
                     continue
-                ci = table.column_names.index(c)
+                ci = source_columns.index(c) if c in source_columns else table.column_names.index(c)
                 rk = rowkey[cells.rows] if rowkey is not None else None
-                ref = refs.get(c, EMPTY)
-                if treatment.get(c, "keep") == "transform":
+                if transformed:
+                    item_hash = hash_strings(cells.items, self.key)
+                    same = None  # cells equal to the source row's own value (None: rows are not aligned)
+                    if rk is not None:
+                        same = np.zeros(len(cells), dtype=bool)
+                        if alignment is not None:
+                            h = cells.per_cell(item_hash)
+                            same = alignment.unchanged(c, ci, cells.rows, rk, h, located)
                     totals = unchanged.setdefault(c, _Unchanged())
-                    self._scan_transformed(tkey, ci, c, cells, c in text_cols, rk, ref, where, totals)
+                    self._scan_transformed(tkey, c, cells, item_hash, c in text_cols, same, where, totals)
                 else:
+                    ref = alignment.sets.get(c, EMPTY) if alignment is not None else EMPTY
                     found = fingerprint_cells(cells, self.key, self.options.min_value_length)
                     self._scan_text(tkey, ci, c, treatment.get(c, "keep"), found, rk, ref, where)
             self.integrity.add_batch(batch)
@@ -156,24 +177,24 @@ class TargetScan:
     def _scan_transformed(
         self,
         tkey: str,
-        ci: int,
         col: str,
         cells: CellText,
+        item_hash: np.ndarray,
         is_text: bool,
-        rk: np.ndarray | None,
-        ref: HashSet,
+        same: np.ndarray | None,
         where: Where,
         totals: _Unchanged,
     ) -> None:
-        """A column the rules transform: unchanged values (row by row) and source emails anywhere."""
-        item_hash = hash_strings(cells.items, self.key)
+        """A column the rules transform: unchanged values (row by row) and source emails anywhere.
+
+        `same`: which cells equal the source row's value (None: rows cannot be aligned).
+        """
         cap = self.options.max_reported
-        if rk is not None:
-            hit = ref.contains(pairs(rk, cells.per_cell(item_hash), ci, "cell"))
+        if same is not None:
             totals.nonnull += len(cells)
-            totals.same += int(hit.sum())
-            if hit.any():
-                hit_cells = np.flatnonzero(hit)
+            totals.same += int(same.sum())
+            if same.any():
+                hit_cells = np.flatnonzero(same)
                 if len(totals.same_rows) < cap:
                     totals.same_rows += where(cells.rows[hit_cells])
                 # identical values that identify someone are leaks however few they are

@@ -64,6 +64,13 @@ class Batch:
         return self.data[column].iloc[row]
 
 
+def as_array(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """One contiguous array (a single chunk as it is, without a copy)."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    return values
+
+
 def read_batches(source: Readable, table: str, batch_size: int, columns: Sequence[str]) -> Iterator[Batch]:
     """Batches of `columns` (in table order) from any readable; Arrow straight from `sanitize.db` sources."""
     read_arrow = getattr(source, "read_arrow", None)

@@ -68,7 +68,9 @@ class VerifyResult:
     def ok(self) -> bool:
         return not self.leak_counts and all(c.ok for c in self.checks)
 
-    def add_leak(self, table: str, column: str, kind: str, rows: list[str], count: int, detail: str, cap: int) -> None:
+    def add_leak(
+        self, table: str, column: str, kind: str, rows: list[str], count: int, detail: str, cap: int
+    ) -> None:
         """Count `count` leaks of one (table, column, kind); list at most `cap` of them in all."""
         if count == 0:
             return

@@ -1,28 +1,23 @@
 """What a column's cells hold: emails, card numbers, IBANs, phone numbers and other values, whole or in text.
 
-Everything works on whole Arrow string arrays. A batch's cells are normalised once (trimmed,
-lower-cased) and, when a sample shows few distinct values, dictionary-encoded so each distinct value
-is classified and hashed once. Byte statistics from the raw buffers decide which cells an anchored
-regex needs to look at; every match of a token pattern inside text comes out of one
-replace-and-split pass (`pc.replace_substring_regex` + `pc.split_pattern`); card and phone digits
-are read from the buffers as integers. No per-cell Python loops.
+Everything works on whole Arrow string arrays (`cells.CellText`: each distinct value of a
+dictionary-encoded batch is classified once). Byte counts from the raw buffers decide which cells an
+anchored regex needs to look at; every match of a token pattern inside text comes out of one
+replace-and-split pass (`pc.replace_substring_regex` + `pc.split_pattern`: the regex's own
+non-overlapping matches); card and phone digits are read from the buffers as integers. No per-cell
+Python loops.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import Literal
-
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sanitize.db.types import to_pandas
-from sanitize.keys import SecretKey, canonical_text
+from sanitize.keys import SecretKey
 from sanitize.strategies.vector import string_bytes
-from sanitize.verify.fingerprints import hash_numbers, hash_strings, sorted_unique
+from sanitize.verify.cells import CellText
+from sanitize.verify.fingerprints import hash_numbers, hash_strings
 
 KINDS = ("email", "card", "iban", "phone", "value")
 EXACT_KINDS = ("email", "card", "iban")  # identifiers no fake equals by chance
@@ -39,153 +34,6 @@ TOKEN_PATTERNS = (
     ("number", r"\+?[0-9][0-9 ().-]{7,22}[0-9]"),
 )
 _MARK = "\x1e"  # brackets each match for the split; cells holding it get "\x1d" instead (matches alike)
-
-Dictionary = Literal["auto", "always", "never"]
-
-
-# --- the cells of one column in one batch --------------------------------------------------------
-
-
-@dataclass
-class CellText:
-    """The non-NULL cells of one column in one batch, normalised (trimmed, lower-cased).
-
-    `items` holds one text per cell, or (dictionary-encoded) one per distinct raw value with `index`
-    giving each cell's item. Everything downstream works on items and maps results to cells.
-    """
-
-    rows: np.ndarray  # position of each cell in the batch
-    items: pa.Array  # large_string
-    index: np.ndarray | None = None
-    _groups: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def per_cell(self, values: np.ndarray) -> np.ndarray:
-        """An array over items, as one value per cell."""
-        return values if self.index is None else values[self.index]
-
-    def texts(self, cells: np.ndarray) -> pa.Array:
-        """The normalised text of the given cells."""
-        return self.items.take(pa.array(cells if self.index is None else self.index[cells]))
-
-    def cell_counts(self) -> np.ndarray | None:
-        """How many cells hold each item (None: one each)."""
-        if self.index is None:
-            return None
-        return np.bincount(self.index, minlength=len(self.items))
-
-    def cells_of(self, items: np.ndarray) -> np.ndarray:
-        """Sorted distinct cells that hold any of the given items."""
-        if self.index is None:
-            return sorted_unique(items)
-        mark = np.zeros(len(self.items), dtype=bool)
-        mark[items] = True
-        return np.flatnonzero(mark[self.index])
-
-    def expand(self, items: np.ndarray, distinct: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """(entry, cell) for every cell holding each entry's item; `distinct`: no item repeats."""
-        if self.index is None:
-            return np.arange(len(items)), items
-        if distinct:
-            entry_of = np.full(len(self.items), -1, dtype=np.int64)
-            entry_of[items] = np.arange(len(items))
-            e = entry_of[self.index]
-            cells = np.flatnonzero(e >= 0)
-            return e[cells], cells
-        if self._groups is None:
-            order = np.argsort(self.index, kind="stable")
-            starts = np.zeros(len(self.items) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(self.index, minlength=len(self.items)), out=starts[1:])
-            self._groups = order, starts
-        order, starts = self._groups
-        count = starts[items + 1] - starts[items]
-        entry = np.repeat(np.arange(len(items)), count)
-        first = np.repeat(starts[items] - (np.cumsum(count) - count), count)
-        return entry, order[first + np.arange(len(entry))]
-
-    @classmethod
-    def of(cls, items: pa.Array) -> CellText:
-        """Cells given as already normalised text, one item each."""
-        return cls(np.arange(len(items)), items.cast(pa.large_string()))
-
-
-def _normalise(arr: pa.Array) -> pa.Array:
-    """Trimmed (Unicode whitespace) and lower-cased; ASCII arrays take the ASCII kernel (same result)."""
-    offsets, data = string_bytes(arr)
-    if len(data) == 0:
-        return arr
-    ends = offsets[1:][offsets[1:] > offsets[:-1]]
-    edges = np.concatenate([data[offsets[:-1][offsets[1:] > offsets[:-1]]], data[ends - 1]])
-    if ((edges <= 0x20) | (edges >= 0x80)).any():  # whitespace is <= 0x20 or starts a multi-byte char
-        arr = pc.utf8_trim_whitespace(arr)
-    return pc.ascii_lower(arr) if int(data.max()) < 0x80 else pc.utf8_lower(arr)
-
-
-_SAMPLE = 2048
-_MIN_SAMPLED = 4 * _SAMPLE  # smaller batches are not worth encoding
-
-
-def _few_distinct(arr: pa.Array, sample: int = _SAMPLE) -> bool:
-    """Whether a strided sample suggests at most a quarter of the values are distinct."""
-    n = len(arr)
-    if n < _MIN_SAMPLED:
-        return False
-    seen = pc.count_distinct(arr.take(pa.array(np.linspace(0, n - 1, sample).astype(np.int64)))).as_py()
-    m = n / 4  # distinct values expected in the sample if the batch held n/4 of them, drawn evenly
-    return bool(seen <= m * (1 - math.exp(-sample / m)))
-
-
-def _is_text(values: pa.ChunkedArray | pa.Array | pd.Series) -> bool:
-    if isinstance(values, pd.Series):
-        dtype = values.dtype
-        return isinstance(dtype, pd.StringDtype) or (
-            isinstance(dtype, pd.ArrowDtype) and pa.types.is_string(dtype.pyarrow_dtype)
-        )
-    return pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
-
-
-def column_text(values: pa.ChunkedArray | pa.Array | pd.Series, dictionary: Dictionary = "auto") -> CellText:
-    """The non-NULL cells of a column as normalised text (non-text values via `keys.canonical_text`)."""
-    if not isinstance(values, pd.Series) and not _is_text(values):  # as `read_batches` would give it
-        values = to_pandas(pa.table({"v": values}))["v"]
-    if isinstance(values, pd.Series) and not _is_text(values):
-        valid = values.notna().to_numpy()
-        arr = pa.array(canonical_text(values[valid]), type=pa.large_string())
-        rows = np.flatnonzero(valid)
-    else:
-        if isinstance(values, pd.Series):
-            values = pa.array(values, type=pa.large_string(), from_pandas=True)
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        arr = values.cast(pa.large_string())
-        if arr.null_count:
-            valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-            rows = np.flatnonzero(valid)
-            arr = arr.filter(pa.array(valid))
-        else:
-            rows = np.arange(len(arr))
-    if dictionary == "always" or (dictionary == "auto" and _few_distinct(arr)):
-        enc = pc.dictionary_encode(arr)
-        return CellText(rows, _normalise(enc.dictionary), np.asarray(enc.indices, dtype=np.int64))
-    return CellText(rows, _normalise(arr))
-
-
-class ColumnReader:
-    """`column_text` for a scan: whether to dictionary-encode is sampled once per column, then kept."""
-
-    def __init__(self, mode: Dictionary) -> None:
-        self.mode = mode
-        self._chosen: dict[str, Dictionary] = {}
-
-    def cells(self, name: str, values: pa.ChunkedArray | pa.Array | pd.Series) -> CellText:
-        mode = self._chosen.get(name, self.mode)
-        cells = column_text(values, mode)
-        if mode == "auto" and len(cells) >= _MIN_SAMPLED:
-            self._chosen[name] = "always" if cells.index is not None else "never"
-        return cells
-
 
 # --- byte statistics, digits and checksums ---------------------------------------------------------
 
@@ -215,11 +63,6 @@ def char_lengths(arr: pa.Array) -> np.ndarray:
     return np.asarray(pc.utf8_length(arr), dtype=np.int64)
 
 
-def byte_stats(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """('@' count, ASCII digit count, code point count) of each string."""
-    return byte_counts(arr, ord("@")), digit_counts(arr), char_lengths(arr)
-
-
 def _digits(raw: pa.Array, count: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(digit count, offsets, bytes) of each string's ASCII digits, concatenated."""
     offsets, data = string_bytes(raw.cast(pa.large_string()))
@@ -231,7 +74,9 @@ def _digits(raw: pa.Array, count: np.ndarray | None) -> tuple[np.ndarray, np.nda
     return count, ends, digits
 
 
-def _last_digits(ends: np.ndarray, digits: np.ndarray, which: np.ndarray, count: np.ndarray, width: int) -> np.ndarray:
+def _last_digits(
+    ends: np.ndarray, digits: np.ndarray, which: np.ndarray, count: np.ndarray, width: int
+) -> np.ndarray:
     """The last `width` digits of the chosen strings as values, right-aligned and zero-padded: (k, width)."""
     padded = np.concatenate([np.full(width, 48, dtype=np.uint8), digits])
     windows = np.lib.stride_tricks.as_strided(padded, shape=(len(digits) + 1, width), strides=(1, 1))
@@ -277,7 +122,7 @@ def iban_valid(compact: pa.Array) -> np.ndarray:
         pc.utf8_slice_codeunits(compact, 0, 4),
         pa.scalar("", pa.large_string()),
     )
-    offsets, data = string_bytes(pc.utf8_lpad(moved, 34, "0").cast(pa.large_string()))
+    _, data = string_bytes(pc.utf8_lpad(moved, 34, "0").cast(pa.large_string()))
     data = data.reshape(n, 34)
     rem = np.zeros(n, dtype=np.int64)
     for j in range(34):
@@ -309,7 +154,8 @@ class CellFingerprints:
             e = np.zeros(0, dtype=np.int64)
             return e, e.astype(np.uint64), e.astype(bool)
         if len(parts) > 1:
-            parts[:] = [tuple(np.concatenate(x) for x in zip(*parts, strict=True))]  # type: ignore[misc]
+            pos, h, token = (np.concatenate(x) for x in zip(*parts, strict=True))
+            parts[:] = [(pos, h, token)]
         return parts[0]
 
 
@@ -340,7 +186,9 @@ def _add_numbers(
     is_phone[card] = False
     phone = np.flatnonzero(is_phone)
     if len(phone):
-        out.add("phone", pos[phone], hash_numbers(_number(_last_digits(ends, digits, phone, n, 9)), 9, key), token)
+        out.add(
+            "phone", pos[phone], hash_numbers(_number(_last_digits(ends, digits, phone, n, 9)), 9, key), token
+        )
 
 
 def _add_ibans(out: CellFingerprints, pos: np.ndarray, raw: pa.Array, key: SecretKey, token: bool) -> None:
@@ -406,16 +254,25 @@ def fingerprint_cells(text: CellText | pa.Array, key: SecretKey, min_value_lengt
 
 def token_matches(text: pa.Array, pattern: str) -> tuple[np.ndarray, pa.Array]:
     """Every non-overlapping match of `pattern` in each string: (string index of each match, the matches)."""
+    none = np.zeros(0, dtype=np.int64), pa.array([], type=pa.large_string())
     if len(text) == 0:
-        return np.zeros(0, dtype=np.int64), pa.array([], type=pa.large_string())
-    if pc.any(pc.match_substring(text, _MARK)).as_py():
+        return none
+    has = _mask(pc.match_substring_regex(text, pattern))  # a cheap pass first: most text holds no token
+    if not has.any():
+        return none
+    rows = None
+    if not has.all():
+        rows = np.flatnonzero(has)
+        text = text.take(pa.array(rows))
+    if (string_bytes(text.cast(pa.large_string()))[1] == ord(_MARK)).any():
         text = pc.replace_substring(text, _MARK, "\x1d")  # neither is in any pattern nor a word character
     marked = pc.replace_substring_regex(text, pattern, _MARK + "\\0" + _MARK)
     parts = pc.split_pattern(marked, _MARK)  # text, match, text, match, ..., text
     parent = np.asarray(pc.list_parent_indices(parts), dtype=np.int64)
     offsets = np.asarray(parts.offsets, dtype=np.int64)
     odd = ((np.arange(len(parent)) - offsets[parent]) & 1).astype(bool)
-    return parent[odd], pc.list_flatten(parts).filter(pa.array(odd))
+    where = parent[odd] if rows is None else rows[parent[odd]]
+    return where, pc.list_flatten(parts).filter(pa.array(odd))
 
 
 def _add_tokens(
@@ -452,6 +309,6 @@ def extract_tokens(text: pa.Array, key: SecretKey) -> CellFingerprints:
     """Tokens inside each cell of `text` (for tests and notebooks: which kinds, in which cells)."""
     cells = CellText.of(text)
     out = CellFingerprints(cells, np.zeros(0, dtype=np.uint64))
-    n_at, n_digit, _ = byte_stats(cells.items)
+    n_at, n_digit = byte_counts(cells.items, ord("@")), digit_counts(cells.items)
     _add_tokens(out, np.arange(len(text)), cells.items, n_at, n_digit, key)
     return out
