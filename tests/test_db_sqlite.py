@@ -9,14 +9,18 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from sanitize.db import open_source, open_target, resolve
+from sanitize.db.sqlite import sqlite_ready
 from sanitize.errors import BadInputError, CheckFailedError, ConcurrentRunError, LoadError, UrlError
+from sanitize.schema import Column, Schema, Table
 
 SHOP_SQL = """
 CREATE TABLE customers (
@@ -101,7 +105,7 @@ def dump(path: Path) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
                 "SELECT name FROM sqlite_master WHERE type='table' AND name != 'sanitize_meta'"
             )
         ]
-        return {n: c.execute(f'SELECT * FROM "{n}" ORDER BY 1, 2').fetchall() for n in names}
+        return {n: c.execute(f"SELECT * FROM {quote(n)} ORDER BY 1, 2").fetchall() for n in names}
 
 
 @pytest.fixture
@@ -290,6 +294,126 @@ def test_when_unique_values_collide_then_check_failed_and_old_target_kept(shop: 
     with pytest.raises(CheckFailedError, match="customers"):
         copy_all(shop, dst, same_email)
     assert dst.read_bytes() == before
+
+
+UNIQUES_SQL = """
+CREATE TABLE "odd ""name" (
+    code TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    a INTEGER, b TEXT,
+    UNIQUE (email), UNIQUE (b, a), UNIQUE (code)
+);
+CREATE TABLE plain (id INTEGER PRIMARY KEY, tag TEXT UNIQUE, parent TEXT);
+INSERT INTO "odd ""name" VALUES
+  ('k1', 'A@x.io', 1, 'x'), ('k2', 'b@x.io', 1, 'y'), ('k3', 'c@x.io', NULL, NULL);
+INSERT INTO plain VALUES (1, 't1', 'k1'), (2, NULL, 'k2'), (3, NULL, NULL);
+"""
+
+
+def index_origins(path: Path, table: str) -> set[tuple[str, int, tuple[str, ...]]]:
+    with sqlite3.connect(path) as c:
+        out = set()
+        for _, name, unique, origin, _partial in c.execute(f"PRAGMA index_list({quote(table)})"):
+            cols = tuple(r[2] for r in c.execute(f"PRAGMA index_info({quote(name)})"))
+            out.add((origin, unique, cols))
+        return out
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def test_when_unique_constraints_are_built_after_the_data_then_sqlite_reads_them_as_constraints(
+    tmp_path: Path,
+) -> None:
+    src = make_db(tmp_path / "u.db", UNIQUES_SQL)
+    dst = tmp_path / "dev.db"
+    copy_all(src, dst)
+    for table in ('odd "name', "plain"):
+        assert index_origins(dst, table) == index_origins(src, table), table
+    with sqlite3.connect(dst) as c:
+        assert c.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert not c.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sanitize_unique%'").fetchall()
+        assert (
+            "UNIQUE (b, a)"
+            in c.execute("SELECT sql FROM sqlite_master WHERE name = 'odd \"name'").fetchone()[0]
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed"):
+            c.execute("""INSERT INTO "odd ""name" VALUES ('k9', 'A@x.io', 5, 'z')""")
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed"):
+            c.execute("INSERT INTO plain VALUES (9, 't1', NULL)")
+    assert dump(dst) == dump(src)
+    with open_source(resolve(str(dst))) as d:
+        assert set(d.schema['odd "name'].unique_constraints) == {("email",), ("b", "a")}  # (code) is the key
+
+
+def test_when_a_unique_column_of_an_early_table_collides_then_check_failed_before_publish(
+    tmp_path: Path,
+) -> None:
+    """The unique index of a table is built on the writer thread once the next table starts."""
+    src = make_db(tmp_path / "u.db", UNIQUES_SQL)
+    dst = tmp_path / "dev.db"
+
+    def same_b(key: str, batch: pd.DataFrame) -> pd.DataFrame:
+        return batch.assign(a=1, b="x") if key == 'odd "name' else batch
+
+    with pytest.raises(CheckFailedError, match='odd "name: duplicate values'):
+        copy_all(src, dst, same_b)
+    assert not dst.exists() and not list(tmp_path.glob(".dev.db.sanitize-shadow-*"))
+
+
+def test_when_a_source_without_sqlite_types_is_loaded_then_an_integer_key_is_the_rowid(
+    tmp_path: Path,
+) -> None:
+    schema = Schema(
+        {
+            "t": Table(
+                "t", "t", columns=(Column("id", "integer", False), Column("v", "text")), primary_key=("id",)
+            )
+        }
+    )
+    dst = tmp_path / "dev.db"
+    with open_target(resolve(str(dst))).begin_load(schema) as load:
+        load.write("t", pd.DataFrame({"id": [5, 7], "v": ["a", "b"]}))
+        load.finish()
+        load.publish()
+    with sqlite3.connect(dst) as c:
+        assert c.execute("SELECT rowid, id FROM t ORDER BY id").fetchall() == [(5, 5), (7, 7)]
+        assert c.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 't'"
+        ).fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([0, None, 1_500_000], ["1970-01-01 00:00:00", None, "1970-01-01 00:00:01.500000"]),  # mixed
+        ([-1], ["1969-12-31 23:59:59.999999"]),  # all with a fraction
+        ([86_400_000_000], ["1970-01-02 00:00:00"]),  # none with a fraction
+    ],
+)
+def test_when_timestamps_are_written_then_the_text_is_isoformat_with_a_space(
+    values: list[int | None], expected: list[str | None]
+) -> None:
+    for tz, suffix in ((None, ""), ("UTC", "+00:00")):
+        table = pa.table({"t": pa.array(values, pa.timestamp("us", tz=tz))})
+        assert sqlite_ready(table).column("t").to_pylist() == [
+            e if e is None else e + suffix for e in expected
+        ]
+    assert sqlite_ready(pa.table({"t": pa.array([1_000_000, 500], pa.time64("us"))})).column(
+        "t"
+    ).to_pylist() == ["00:00:01", "00:00:00.000500"]
+
+
+def test_when_a_read_stops_early_then_its_prefetch_thread_ends_and_the_source_is_usable(shop: Path) -> None:
+    with open_source(resolve(str(shop))) as src:
+        first = src.read_batches("order_items", batch_size=1)
+        assert len(next(first)) == 1
+        first.close()  # type: ignore[attr-defined]
+        assert src.count("order_items") == 3
+        left_open = src.read_batches("customers", batch_size=1)
+        next(left_open)  # not closed by the caller: closing the source stops it
+    assert not [t for t in threading.enumerate() if t.name == "sanitize-reader"]
 
 
 def test_when_foreign_key_dangles_then_check_failed_and_nothing_published(shop: Path, tmp_path: Path) -> None:

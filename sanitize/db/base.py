@@ -7,13 +7,15 @@ without publishing) and the row-count part of the post-load gate.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from types import TracebackType
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +29,7 @@ from sanitize.schema import Schema, Table
 log = logging.getLogger("sanitize")
 
 DEFAULT_BATCH = 65_536
+T = TypeVar("T")
 
 
 class BackgroundWriter:
@@ -66,6 +69,55 @@ class BackgroundWriter:
         if self.error is not None:
             err, self.error = self.error, None
             raise err
+
+
+_DONE = object()
+
+
+def prefetch(make: Callable[[], Iterator[T]], depth: int = 2) -> Generator[T, None, None]:
+    """Iterate `make()` on a worker thread, up to `depth` items ahead of the consumer.
+
+    Drivers that release the GIL while fetching (ADBC) then read the next batch while the consumer
+    transforms and writes the last one. The iterator is created, advanced and closed on the worker
+    only; an error there is raised here; closing this generator early stops the worker and waits for
+    it, so the connection is free again when close() returns.
+    """
+    q: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            it = make()
+            try:
+                for item in it:
+                    q.put((True, item))
+                    if stop.is_set():
+                        return
+            finally:
+                close = getattr(it, "close", None)
+                if close is not None:
+                    close()
+            q.put((True, _DONE))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer's thread
+            q.put((False, exc))
+
+    worker = threading.Thread(target=run, name="sanitize-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = q.get()
+            if not ok:
+                assert isinstance(item, BaseException)
+                raise item
+            if item is _DONE:
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a worker waiting to put
+            with contextlib.suppress(queue.Empty):
+                q.get(timeout=0.05)
+        worker.join()
 
 
 def rechunk(batches: Iterable[pa.RecordBatch | pa.Table], size: int) -> Iterator[pa.Table]:

@@ -201,10 +201,20 @@ def build_tables(
             default = target_default(c, dialect, source_dialect)
             if dialect == "postgresql" and autoinc and c.default is None and source_dialect == "postgresql":
                 extra.append(sa.Identity())  # reflected identity column (serials keep nextval)
+            sql_type = target_type(c, dialect, source_dialect)
+            if (
+                dialect == "sqlite"
+                and source_dialect != "sqlite"
+                and t.primary_key == (c.name,)
+                and c.kind == "integer"
+            ):
+                # INTEGER PRIMARY KEY is the rowid itself: no second index to maintain, and SQLite's
+                # integers are 64-bit whatever the declared width
+                sql_type = sa.Integer()
             cols.append(
                 sa.Column(
                     c.name,
-                    target_type(c, dialect, source_dialect),
+                    sql_type,
                     *extra,
                     nullable=c.nullable and c.name not in t.primary_key,
                     server_default=default,
@@ -263,22 +273,30 @@ def _foreign_keys(built: TargetTables, key: str) -> list[sa.ForeignKeyConstraint
     return fks
 
 
+def index_ddl(built: TargetTables, key: str) -> list[DDLElement]:
+    """CREATE INDEX statements for the (non-constraint) indexes of table `key` (call once per load)."""
+    table, t = built.tables[key], built.source[key]
+    stmts: list[DDLElement] = []
+    for ix in t.indexes:
+        name = (
+            ix.name
+            if ix.name and built.dialect == built.source_dialect
+            else short_name("ix", table.name, *ix.columns, dialect=built.dialect)
+        )
+        stmts.append(CreateIndex(sa.Index(name, *[table.c[c] for c in ix.columns], unique=ix.unique)))
+    return stmts
+
+
 def post_load_ddl(built: TargetTables, *, constraints: bool) -> list[DDLElement]:
     """Indexes (and, unless created inline, unique constraints then foreign keys) to run after the data."""
     stmts: list[DDLElement] = []
     for key in built.keys:
-        table, t = built.tables[key], built.source[key]
+        table = built.tables[key]
         if constraints:
             for uc in _uniques(built, key):
                 table.append_constraint(uc)
                 stmts.append(AddConstraint(uc))
-        for ix in t.indexes:
-            name = (
-                ix.name
-                if ix.name and built.dialect == built.source_dialect
-                else short_name("ix", table.name, *ix.columns, dialect=built.dialect)
-            )
-            stmts.append(CreateIndex(sa.Index(name, *[table.c[c] for c in ix.columns], unique=ix.unique)))
+        stmts += index_ddl(built, key)
     if constraints:
         for key in built.keys:
             for fk in _foreign_keys(built, key):

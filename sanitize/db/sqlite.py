@@ -19,8 +19,11 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,8 +37,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sa_sqlite
 from sqlalchemy.schema import CreateTable
 
-from sanitize.db.base import DEFAULT_BATCH, BackgroundWriter, Load, Source, Target, rechunk
-from sanitize.db.ddl import build_tables, post_load_ddl, source_dialect_of
+from sanitize.db.base import DEFAULT_BATCH, BackgroundWriter, Load, Source, Target, prefetch, rechunk
+from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
 from sanitize.db.types import arrow_type, convert, read_error, to_pandas
@@ -75,9 +78,16 @@ def _ro_uri(path: Path) -> str:
     return "file:" + quote(str(path.resolve())) + "?mode=ro"
 
 
+# declared types SQLAlchemy reflects as these have TEXT affinity: SQLite stores every non-NULL value of
+# such a column as TEXT (numbers are converted on insert) or as a BLOB, which CAST would not make text
+_TEXT_AFFINITY = (sa.CHAR, sa.VARCHAR, sa.TEXT, sa.NCHAR, sa.NVARCHAR)
+
+
 def _select_expr(col: Column) -> tuple[str, str]:
     """(expression, sentinel) that reads `col` in one SQLite storage class."""
     q = quote_ident(col.name, "sqlite")
+    if col.kind == "text" and isinstance(col.sql_type, _TEXT_AFFINITY):
+        return q, "''"  # already text: a CAST per value costs about 5% of a read
     if col.kind in ("integer", "boolean"):
         return q, "0"
     if col.kind == "float":
@@ -106,19 +116,28 @@ class SqliteSource(Source):
         finally:
             engine.dispose()
         self._conn: Any = adbc_sqlite.connect(uri, autocommit=False)  # one read transaction = one snapshot
+        self._lock = threading.Lock()  # one statement step at a time (reads run on a prefetch thread)
+        self._reads: weakref.WeakSet[Generator[pa.Table, None, None]] = weakref.WeakSet()
 
     def _query(self, sql: str, key: str, cols: list[Column], batch_rows: int) -> Iterator[pa.Table]:
         exprs = [_select_expr(c) for c in cols]
         sentinel = ", ".join(s for _, s in exprs) if exprs else "0"
         inner = sql.format(cols=", ".join(e for e, _ in exprs) or "0")
         sql = f"SELECT {sentinel} UNION ALL SELECT * FROM ({inner})"
-        cur = self._conn.cursor()
-        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
         types = [arrow_type(c, "sqlite") for c in cols]
+        with self._lock:
+            cur = self._conn.cursor()
         try:
-            cur.execute(sql)
+            with self._lock:
+                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+                cur.execute(sql)
+                reader = iter(cur.fetch_record_batch())
             first = True
-            for batch in cur.fetch_record_batch():
+            while True:
+                with self._lock:
+                    batch = next(reader, None)
+                if batch is None:
+                    break
                 if first:
                     batch, first = batch.slice(1), False
                 yield self._typed(batch, key, cols, types)
@@ -127,7 +146,8 @@ class SqliteSource(Source):
             name = cols[int(m.group(1))].name if m and int(m.group(1)) < len(cols) else "?"
             raise read_error(key, name, exc) from None
         finally:
-            cur.close()
+            with self._lock:
+                cur.close()
 
     @staticmethod
     def _typed(batch: pa.RecordBatch, key: str, cols: list[Column], types: list[pa.DataType]) -> pa.Table:
@@ -140,11 +160,14 @@ class SqliteSource(Source):
         return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
 
     def count(self, table: str) -> int:
-        self.table(table)
-        cur = self._conn.cursor()
-        cur.execute(f"SELECT count(*) FROM {quote_ident(self.table(table).name, 'sqlite')}")
-        n = cur.fetchone()
-        cur.close()
+        name = quote_ident(self.table(table).name, "sqlite")
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute(f"SELECT count(*) FROM {name}")
+                n = cur.fetchone()
+            finally:
+                cur.close()
         return int(n[0]) if n else 0
 
     def read_arrow(
@@ -153,7 +176,10 @@ class SqliteSource(Source):
         t = self.table(table)
         cols = [t.column(c) for c in self.columns_of(table, columns)]
         sql = "SELECT {cols} FROM " + quote_ident(t.name, "sqlite")
-        yield from rechunk(self._query(sql, table, cols, min(batch_size, 65_536)), batch_size)
+        batches = rechunk(self._query(sql, table, cols, min(batch_size, 65_536)), batch_size)
+        ahead = prefetch(lambda: batches)  # ADBC reads without the GIL: overlap it with the transform
+        self._reads.add(ahead)
+        yield from ahead
 
     def sample(self, table: str, n: int) -> pd.DataFrame:
         t = self.table(table)
@@ -172,6 +198,8 @@ class SqliteSource(Source):
         return to_pandas(pa.concat_tables(parts))
 
     def close(self) -> None:
+        for read in list(getattr(self, "_reads", ())):
+            read.close()  # stops its prefetch thread before the connection goes
         conn, self._conn = getattr(self, "_conn", None), None
         if conn is not None:
             with contextlib.suppress(Exception):
@@ -193,76 +221,23 @@ def _remove(path: Path) -> None:
             p.unlink()
 
 
-def _drop_zero_micros(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """'2024-01-02 03:04:05.000000' -> '2024-01-02 03:04:05' (Python's isoformat(' ') does the same)."""
-    return pc.if_else(pc.ends_with(text, ".000000"), pc.utf8_slice_codeunits(text, 0, -7), text)
+def datetime_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """timestamp[us] / time64[us] -> ISO text, '.ffffff' only where the fraction is not zero.
 
-
-_US_PER_DAY = 86_400_000_000
-
-
-def _digits(out: np.ndarray, at: int, values: np.ndarray, width: int) -> None:
-    """Write `values` as zero-padded decimal digits into columns at..at+width-1 of `out`."""
-    for i in range(width - 1, -1, -1):
-        values, digit = np.divmod(values, 10)
-        out[:, at + i] = digit + 48
-
-
-def datetime_text(arr: pa.Array | pa.ChunkedArray, *, date: bool = True) -> pa.Array:
-    """timestamp[us] (or time64[us] with `date=False`) -> 'YYYY-MM-DD HH:MM:SS' text, with '.ffffff'
-    only when the fraction is not zero; the text Python's isoformat(' ') and SQLAlchemy's SQLite
-    types read back. Vectorised in numpy (Arrow's own formatting is several times slower); years
-    outside 1..9999 go through Arrow's cast."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    n = len(arr)
-    us = np.asarray(arr.cast(pa.int64()).fill_null(0), dtype=np.int64)
-    days, rem = np.divmod(us, _US_PER_DAY)
-    secs, micros = np.divmod(rem, 1_000_000)
-    if date:
-        z = days + 719_468  # days since 0000-03-01 (H. Hinnant's civil_from_days)
-        era = z // 146_097
-        doe = z - era * 146_097
-        yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-        mp = (5 * doy + 2) // 153
-        day = doy - (153 * mp + 2) // 5 + 1
-        month = np.where(mp < 10, mp + 3, mp - 9)
-        year = yoe + era * 400 + (month <= 2)
-        if n and (year.min() < 1 or year.max() > 9999):
-            text = arr.cast(pa.timestamp("us")).cast(pa.large_string())
-            return _drop_zero_micros(text).cast(pa.large_string())  # type: ignore[no-any-return]
-    head = 11 if date else 0
-    buf = np.empty((n, head + 15), dtype=np.uint8)
-    if date:
-        _digits(buf, 0, year, 4)
-        _digits(buf, 5, month, 2)
-        _digits(buf, 8, day, 2)
-        buf[:, 4] = buf[:, 7] = ord("-")
-        buf[:, 10] = ord(" ")
-    _digits(buf, head, secs // 3600, 2)
-    _digits(buf, head + 3, secs // 60 % 60, 2)
-    _digits(buf, head + 6, secs % 60, 2)
-    buf[:, head + 2] = buf[:, head + 5] = ord(":")
-    buf[:, head + 8] = ord(".")
-    _digits(buf, head + 9, micros, 6)
-    fraction = micros != 0
-    if fraction.all():
-        lengths, data = np.full(n, head + 15, np.int64), buf.reshape(-1)
-    elif not fraction.any():
-        lengths, data = np.full(n, head + 8, np.int64), np.ascontiguousarray(buf[:, : head + 8]).reshape(-1)
-    else:
-        keep = np.ones(buf.shape, dtype=bool)
-        keep[~fraction, head + 8 :] = False
-        lengths, data = np.where(fraction, head + 15, head + 8), buf[keep]
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    validity = None
-    if arr.null_count:
-        validity = pa.py_buffer(np.packbits(np.asarray(arr.is_valid()), bitorder="little"))
-    return pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(data), validity, arr.null_count
-    )
+    '2024-01-02 03:04:05' as Python's isoformat(' ') writes it (and SQLAlchemy's SQLite types read
+    back). Arrow's cast does the formatting; the fraction is tested on the integers, so the common
+    batch without fractions costs one slice and the per-value text test is only for mixed batches.
+    """
+    text = arr.cast(pa.large_string())
+    ints = arr.cast(pa.int64())
+    chunks = ints.chunks if isinstance(ints, pa.ChunkedArray) else [ints]
+    fractions = [np.asarray(c.fill_null(0), dtype=np.int64) % np.int64(1_000_000) != 0 for c in chunks]
+    if not any(f.any() for f in fractions):
+        return pc.utf8_slice_codeunits(text, 0, -7)
+    if all(f.all() for f in fractions):
+        return text
+    mask = pa.chunked_array([pa.array(f) for f in fractions], type=pa.bool_())
+    return pc.if_else(mask, text, pc.utf8_slice_codeunits(text, 0, -7))
 
 
 def sqlite_ready(data: pa.Table) -> pa.Table:
@@ -277,7 +252,7 @@ def sqlite_ready(data: pa.Table) -> pa.Table:
                 text = pc.binary_join_element_wise(text, pa.scalar("+00:00", ls), pa.scalar("", ls))
             col = text
         elif pa.types.is_time(t):
-            col = datetime_text(col.cast(pa.time64("us")).cast(pa.int64()), date=False)
+            col = datetime_text(col.cast(pa.time64("us")))
         elif pa.types.is_decimal(t):
             col = col.cast(pa.string())
         cols.append(col)
@@ -347,13 +322,23 @@ class SqliteLoad(Load):
     ) -> None:
         source_dialect = source_dialect_of(schema)
         built = build_tables(
-            schema, keys, "sqlite", source_dialect, physical_schema=lambda t: None, inline_constraints=True
+            schema,
+            keys,
+            "sqlite",
+            source_dialect,
+            physical_schema=lambda t: None,
+            inline_constraints=True,
+            inline_uniques=False,  # built after the data: see _build_indexes
         )
         super().__init__(target, built)
         self.sqlite_target = target
         self.shadow = shadow
         self._lock = lock
         self._writer = BackgroundWriter()
+        self._current: str | None = None  # the table the last batch went to
+        self._indexed: set[str] = set()  # tables whose unique constraints and indexes are built
+        self._fk_checked: set[str] = set()  # tables whose foreign keys held after their last batch
+        self._promote: list[_Promotion] = []
         self._conn: Any = adbc_sqlite.connect(str(shadow), autocommit=True)
         try:
             cur = self._conn.cursor()
@@ -369,9 +354,15 @@ class SqliteLoad(Load):
 
     def _write_arrow(self, table: str, data: pa.Table) -> None:
         ready = sqlite_ready(data)
+        previous, self._current = self._current, table
+        if previous is not None and previous != table:
+            # loads go table by table: the last one is complete, so index and check it on the writer
+            # thread while the next table is read and transformed
+            self._writer.submit(lambda: self._complete(previous))
         self._writer.submit(lambda: self._ingest(table, ready))
 
     def _ingest(self, table: str, data: pa.Table) -> None:
+        self._fk_checked.discard(table)
         cur = self._conn.cursor()
         try:
             cur.adbc_ingest(self.built.tables[table].name, data, mode="append")
@@ -387,23 +378,52 @@ class SqliteLoad(Load):
         finally:
             cur.close()
 
+    def _complete(self, key: str) -> None:
+        """A table has all its rows (so far): build its unique constraints and indexes, and check its
+        foreign keys when its parents are complete too. Runs on the writer thread, or in finish().
+
+        A passed check stays valid (rows are only ever added, so a parent row never disappears) until
+        the table itself gets more rows; a failed one is only retried in finish(), when every table is
+        complete, so a child written before its parent is never reported wrongly."""
+        cur = self._conn.cursor()
+        try:
+            if key not in self._indexed:
+                self._indexed.add(key)
+                self._build_indexes(cur, key)
+            parents = {fk.ref_table for fk in self.built.source[key].foreign_keys} & set(self.built.keys)
+            if parents and parents <= self._indexed | {key} and not self._dangling(cur, key):
+                self._fk_checked.add(key)
+        finally:
+            cur.close()
+
+    def _dangling(self, cur: Any, key: str) -> list[tuple[Any, ...]]:
+        """Rows of `key` whose foreign keys point at nothing (PRAGMA foreign_key_check)."""
+        try:
+            cur.execute(f"PRAGMA foreign_key_check({quote_ident(self.built.tables[key].name, 'sqlite')})")
+            return list(cur.fetchall())
+        except adbc_sqlite.Error as exc:
+            raise LoadError(
+                f"{key}: checking the foreign keys of the shadow copy failed ({_sqlite_detail(str(exc))})"
+            ) from None
+
     def _finish(self) -> None:
+        if self._current is not None:
+            self._writer.submit(lambda: self._complete(str(self._current)))
         self._writer.drain()
         cur = self._conn.cursor()
-        for stmt in post_load_ddl(self.built, constraints=False):
-            try:
-                cur.execute(str(stmt.compile(dialect=_DIALECT)))
-            except adbc_sqlite.Error as exc:
-                raise CheckFailedError(
-                    f"creating an index failed ({_sqlite_detail(str(exc))}); nothing was published"
-                ) from None
+        for key in self.built.keys:
+            if key not in self._indexed:  # tables that got no rows
+                self._indexed.add(key)
+                self._build_indexes(cur, key)
         counted = {}
         for key in self.built.keys:
             cur.execute(f"SELECT count(*) FROM {quote_ident(self.built.tables[key].name, 'sqlite')}")
             counted[key] = int(cur.fetchone()[0])
         self.check_counts(counted)
-        cur.execute("PRAGMA foreign_key_check")
-        bad = cur.fetchall()
+        bad = []
+        for key in self.built.keys:
+            if self.built.source[key].foreign_keys and key not in self._fk_checked:
+                bad += self._dangling(cur, key)
         if bad:
             problems = [
                 f"{t} rowid {rowid} -> {parent} (foreign key #{fkid})" for t, rowid, parent, fkid in bad[:20]
@@ -425,6 +445,41 @@ class SqliteLoad(Load):
         cur.close()
         self._conn.close()
         self._conn = None
+        _promote_uniques(self.shadow, self._promote)
+
+    def _build_indexes(self, cur: Any, key: str) -> None:
+        """The unique constraints and indexes of table `key`, built after its data (one sort instead of
+        a B-tree grown row by row: several times faster); duplicates stop the load here.
+
+        Unique constraints are built as unique indexes and recorded for `_promote_uniques`, which turns
+        them into the UNIQUE constraints CREATE TABLE would have made."""
+        table = self.built.tables[key]
+        uniques = unique_constraints(self.built, key)
+        if uniques:
+            for uc in uniques:
+                table.append_constraint(uc)
+            create_sql, autos = _autoindexes(str(CreateTable(table).compile(dialect=_DIALECT)), table.name)
+            renames: list[tuple[str, str]] = []
+            for auto, columns in autos:
+                made = f"sanitize_unique_{self.built.keys.index(key)}_{len(renames)}"
+                on = f"{quote_ident(table.name, 'sqlite')} ({', '.join(columns)})"
+                try:
+                    cur.execute(f"CREATE UNIQUE INDEX {made} ON {on}")
+                except adbc_sqlite.Error as exc:
+                    raise CheckFailedError(
+                        f"{key}: duplicate values in the shadow copy ({_sqlite_detail(str(exc))}); a unique "
+                        "column needs a unique-safe rule (e.g. `hash` or `fake` with `unique: true`); "
+                        "nothing was published"
+                    ) from None
+                renames.append((made, auto))
+            self._promote.append(_Promotion(table.name, create_sql, renames))
+        for stmt in index_ddl(self.built, key):
+            try:
+                cur.execute(str(stmt.compile(dialect=_DIALECT)))
+            except adbc_sqlite.Error as exc:
+                raise CheckFailedError(
+                    f"{key}: creating an index failed ({_sqlite_detail(str(exc))}); nothing was published"
+                ) from None
 
     def source(self) -> SqliteSource:
         self._check_state("finished", "read")
@@ -454,6 +509,77 @@ class SqliteLoad(Load):
                 fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
+
+
+@dataclass
+class _Promotion:
+    table: str
+    create_sql: str  # CREATE TABLE with its UNIQUE constraints, as SQLite stores it
+    renames: list[tuple[str, str]]  # (index built after the data, the automatic index it becomes)
+
+
+def _autoindexes(create_sql: str, table: str) -> tuple[str, list[tuple[str, list[str]]]]:
+    """What SQLite makes of `create_sql`: the stored CREATE TABLE text and, per UNIQUE constraint, the
+    automatic index's name and its key columns (with collation and order) as index terms."""
+    with contextlib.closing(sqlite3.connect(":memory:")) as mem:
+        mem.execute(create_sql)
+        (stored,) = mem.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        autos = []
+        for row in mem.execute(f"PRAGMA index_list({quote_ident(table, 'sqlite')})").fetchall():
+            if row[3] != "u":
+                continue
+            info = mem.execute(f"PRAGMA index_xinfo({quote_ident(row[1], 'sqlite')})").fetchall()
+            terms = [
+                f"{quote_ident(r[2], 'sqlite')} COLLATE {quote_ident(r[4], 'sqlite')}"
+                + (" DESC" if r[3] else "")
+                for r in sorted(info)
+                if r[5]  # key columns (the trailing rowid is not)
+            ]
+            autos.append((str(row[1]), terms))
+    return str(stored), autos
+
+
+def _promote_uniques(path: Path, promote: list[_Promotion]) -> None:
+    """Turn indexes built after the data into the tables' UNIQUE constraints.
+
+    A UNIQUE constraint in SQLite is an automatic index (`sqlite_autoindex_<table>_<n>`, no SQL of its
+    own) that CREATE TABLE declares; its b-tree is the same as a unique index's on the same terms. So
+    the schema rows are rewritten (`writable_schema`, one transaction): the table gets the CREATE TABLE
+    text with its constraints, each index the automatic name. A fresh connection then checks that
+    SQLite reads them back as UNIQUE constraints; anything else stops the load.
+    """
+    if not promote:
+        return
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as con:
+        con.execute("PRAGMA writable_schema = ON")
+        con.execute("BEGIN IMMEDIATE")
+        for p in promote:
+            con.execute(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (p.create_sql, p.table)
+            )
+            for made, auto in p.renames:
+                con.execute(
+                    "UPDATE sqlite_master SET name = ?, sql = NULL WHERE type = 'index' AND name = ?",
+                    (auto, made),
+                )
+        (version,) = con.execute("PRAGMA schema_version").fetchone()
+        con.execute(f"PRAGMA schema_version = {int(version) + 1}")
+        con.execute("COMMIT")
+        con.execute("PRAGMA writable_schema = OFF")
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        for p in promote:
+            origins = {
+                r[1]: r[3] for r in con.execute(f"PRAGMA index_list({quote_ident(p.table, 'sqlite')})")
+            }
+            wrong = [auto for _, auto in p.renames if origins.get(auto) != "u"]
+            if wrong:
+                raise LoadError(
+                    f"{p.table}: the unique constraints could not be attached to the table "
+                    f"({', '.join(wrong)}); nothing was published; please report this with the table's "
+                    "CREATE TABLE statement"
+                )
 
 
 def _sqlite_detail(msg: str) -> str:
