@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sanitize.db.checks import read_checks
 from sanitize.db.types import kind_of
 from sanitize.schema import Column, ForeignKey, Index, Schema, Table
 
@@ -170,6 +171,7 @@ def _table(
         made = _index(ix, key)
         if made is not None:
             indexes.append(made)
+    columns = _with_checks(insp, name, physical, columns, key)
     return Table(
         key=key,
         name=name,
@@ -179,6 +181,28 @@ def _table(
         foreign_keys=tuple(fks),
         unique_constraints=tuple(uniques),
         indexes=tuple(indexes),
+    )
+
+
+def _with_checks(
+    insp: sa.Inspector, name: str, physical: str | None, columns: tuple[Column, ...], where: str
+) -> tuple[Column, ...]:
+    """Columns with what their CHECK constraints allow (IN lists, ranges), where the shape is simple."""
+    try:
+        found = insp.get_check_constraints(name, schema=physical)
+    except NotImplementedError:
+        return columns
+    except sa.exc.SQLAlchemyError as exc:  # reading CHECKs is a nicety: never fail reflection over it
+        log.info("%s: CHECK constraints not read (%s)", where, type(exc).__name__)
+        return columns
+    checks = read_checks((c.get("sqltext") or "" for c in found), {c.name: c.kind for c in columns})
+    if not checks:
+        return columns
+    return tuple(
+        replace(c, check_values=checks[c.name].values, check_range=checks[c.name].range)
+        if c.name in checks
+        else c
+        for c in columns
     )
 
 
