@@ -25,7 +25,7 @@ import pandas as pd
 from sanitize.errors import BadInputError, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
 from sanitize.plan import Coverage, Plan, build_plan, check_coverage
-from sanitize.rules import RulesFile, load_rules
+from sanitize.rules import RulesFile, as_rules
 from sanitize.schema import Schema
 from sanitize.transform import transform_batch
 
@@ -97,10 +97,6 @@ class RunReport:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def _as_rules(rules: RulesFile | str | Path) -> RulesFile:
-    return rules if isinstance(rules, RulesFile) else load_rules(rules)
-
-
 @contextlib.contextmanager
 def open_source(spec: str | Any, environments: dict[str, str] | None = None) -> Iterator[Any]:
     """Open a source: a database (URL, SQLite path, environment name) or a dump file / export dir."""
@@ -130,7 +126,7 @@ def open_source(spec: str | Any, environments: dict[str, str] | None = None) -> 
 
 def check(rules: RulesFile | str | Path, source: str | Any) -> Coverage:
     """Coverage and drift of `rules` against `source`'s schema; reads no rows."""
-    r = _as_rules(rules)
+    r = as_rules(rules)
     with open_source(source) as src:
         return check_coverage(r, src.schema)
 
@@ -139,7 +135,7 @@ def preview(
     rules: RulesFile | str | Path, source: str | Any, table: str, rows: int = 10, key: SecretKey | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(before, after) for the first `rows` rows of `table`; writes nothing."""
-    r = _as_rules(rules)
+    r = as_rules(rules)
     k = key or load_key()
     with open_source(source) as src:
         plan = build_plan(r, src.schema)
@@ -174,7 +170,7 @@ def anonymize(
     """
     started = time.perf_counter()
     k = key or load_key()
-    r = _as_rules(rules)
+    r = as_rules(rules)
     tgt_kind, tref = resolve_target(target, environments)
     if tgt_kind == "dump":
         return _rewrite_dump(r, source, Path(tref), k, report, started)

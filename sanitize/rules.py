@@ -30,7 +30,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from sanitize.errors import RulesError
+from sanitize.errors import BadInputError, RulesError
 from sanitize.problems import Problems, did_you_mean, yaml_lines
 from sanitize.strategies import registry
 from sanitize.strategies.registry import Params
@@ -270,6 +270,18 @@ def load_rules(path: str | Path) -> RulesFile:
     lines = yaml_lines(node)
     rules = parse_rules(data if data is not None else {}, source=str(p), lines=lines)
     return rules.model_copy(update={"path": str(p), "digest": hashlib.sha256(raw).hexdigest()})
+
+
+def as_rules(rules: RulesFile | str | Path | Any) -> RulesFile:
+    """The rules object for `rules`: a RulesFile as is, a path loaded and validated; BadInputError else."""
+    if isinstance(rules, RulesFile):
+        return rules
+    if isinstance(rules, str | Path):
+        return load_rules(rules)
+    raise BadInputError(
+        f"expected rules (a sanitize.Rules or the path of a rules file), found {type(rules).__name__}; "
+        "load them with sanitize.load_rules(path) or sanitize.Rules.from_dict({...})"
+    )
 
 
 # --- JSON schema --------------------------------------------------------------------------------

@@ -12,24 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from sanitize.api.connection import Connection
-from sanitize.errors import BadInputError
-from sanitize.rules import RulesFile
-from sanitize.rules import load_rules as _load_rules
+from sanitize.rules import RulesFile, as_rules
 
 RulesLike = RulesFile | str | Path
+
+__all__ = ["RulesLike", "as_rules", "describe_source", "opened"]
 """Rules as the API takes them: a `sanitize.Rules`, or the path of a rules file."""
-
-
-def as_rules(rules: RulesLike) -> RulesFile:
-    """The rules object for `rules` (a path is loaded and validated); BadInputError for anything else."""
-    if isinstance(rules, RulesFile):
-        return rules
-    if isinstance(rules, str | Path):
-        return _load_rules(rules)
-    raise BadInputError(
-        f"expected rules (a sanitize.Rules or the path of a rules file), found {type(rules).__name__}; "
-        "load them with sanitize.load_rules(path) or sanitize.Rules.from_dict({...})"
-    )
 
 
 @contextlib.contextmanager
