@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -140,6 +140,7 @@ def rechunk(batches: Iterable[pa.RecordBatch | pa.Table], size: int) -> Iterator
 
 
 class Source(ABC):
+    _conn: Any = None  # the engine's open connection, if it keeps one
     """A database opened read-only; `schema` is reflected once when it opens."""
 
     ref: DatabaseRef
@@ -190,6 +191,21 @@ class Source(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _close_connection(self) -> None:
+        """End the read-only transaction and close the connection the engine keeps in `_conn` (once)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _sample_frame(self, table: str, parts: list[pa.Table]) -> pd.DataFrame:
+        """The sampled parts as one frame, or an empty frame with the table's columns and types."""
+        if not parts:
+            return self._empty_frame(table, list(self.table(table).column_names))
+        return to_pandas(pa.concat_tables(parts))
 
     def _empty_frame(self, table: str, columns: list[str]) -> pd.DataFrame:
         t = self.table(table)

@@ -24,7 +24,7 @@ from sanitize.db.base import DEFAULT_BATCH, Source, rechunk
 from sanitize.db.mywire import WireReader
 from sanitize.db.reflect import quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
-from sanitize.db.types import arrow_type, convert, read_error, to_pandas
+from sanitize.db.types import arrow_type, convert, read_error
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, Schema
 
@@ -181,15 +181,7 @@ class MysqlSource(Source):
             f"ROW_NUMBER() OVER (ORDER BY {order}) - 1 AS sanitize_rn FROM {self._from(table)}) s "
             f"WHERE sanitize_rn % {step} = 0 ORDER BY sanitize_rn LIMIT {int(n)}"
         )
-        parts = list(self._run(sql, table, cols, 65_536))
-        if not parts:
-            return self._empty_frame(table, list(t.column_names))
-        return to_pandas(pa.concat_tables(parts))
+        return self._sample_frame(table, list(self._run(sql, table, cols, 65_536)))
 
     def close(self) -> None:
-        conn, self._conn = getattr(self, "_conn", None), None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            with contextlib.suppress(Exception):
-                conn.close()
+        self._close_connection()

@@ -31,7 +31,7 @@ from sqlalchemy.engine import URL
 from sanitize.db.base import DEFAULT_BATCH, Source, rechunk
 from sanitize.db.reflect import quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
-from sanitize.db.types import arrow_type, convert, hex_encode, read_error, to_pandas
+from sanitize.db.types import arrow_type, convert, hex_encode, read_error
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, Schema
 
@@ -206,18 +206,10 @@ class PostgresSource(Source):
             f"{order}) - 1 AS sanitize_rn FROM {self._from(table)}) s WHERE sanitize_rn % {step} = 0 "
             f"ORDER BY sanitize_rn LIMIT {int(n)}"
         )
-        parts = list(self._run(sql, table, cols))
-        if not parts:
-            return self._empty_frame(table, list(t.column_names))
-        return to_pandas(pa.concat_tables(parts))
+        return self._sample_frame(table, list(self._run(sql, table, cols)))
 
     def close(self) -> None:
-        conn, self._conn = getattr(self, "_conn", None), None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            with contextlib.suppress(Exception):
-                conn.close()
+        self._close_connection()
 
 
 def csv_for_copy(data: pa.Table) -> bytes:

@@ -41,7 +41,7 @@ from sanitize.db.base import DEFAULT_BATCH, BackgroundWriter, Load, Source, Targ
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
-from sanitize.db.types import arrow_type, convert, read_error, to_pandas
+from sanitize.db.types import arrow_type, convert, read_error
 from sanitize.errors import (
     CheckFailedError,
     ConcurrentRunError,
@@ -192,19 +192,12 @@ class SqliteSource(Source):
             f"SELECT {{cols}} FROM (SELECT {inner}, row_number() OVER (ORDER BY {order}) - 1 AS sanitize_rn "
             f"FROM {quote_ident(t.name, 'sqlite')}) WHERE sanitize_rn % {step} = 0 LIMIT {int(n)}"
         )
-        parts = list(self._query(sql, table, cols, 65_536))
-        if not parts:
-            return self._empty_frame(table, list(t.column_names))
-        return to_pandas(pa.concat_tables(parts))
+        return self._sample_frame(table, list(self._query(sql, table, cols, 65_536)))
 
     def close(self) -> None:
         for read in list(getattr(self, "_reads", ())):
             read.close()  # stops its prefetch thread before the connection goes
-        conn, self._conn = getattr(self, "_conn", None), None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            conn.close()
+        self._close_connection()
 
 
 def _fsync(path: Path) -> None:
