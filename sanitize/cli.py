@@ -122,12 +122,16 @@ def anonymize(
     rules: RulesOpt,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON run report here.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = 65_536,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Threads transforming batches (default: one per CPU, max 8)."),
+    ] = None,
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""
     from sanitize.pipeline import anonymize as run_anonymize
 
     with _progress() as progress:
-        run = run_anonymize(rules, source, target, batch_size=batch_size, progress=progress)
+        run = run_anonymize(rules, source, target, batch_size=batch_size, progress=progress, workers=workers)
     if report is not None:
         run.write(report)
     _print_run(run)

@@ -52,6 +52,11 @@ class TablePlan:
     def transformed(self) -> list[str]:
         return [c for c, p in self.columns.items() if p.transforms]
 
+    @property
+    def thread_safe(self) -> bool:
+        """Can batches of this table be transformed on several threads at once?"""
+        return all(p.spec.threaded(p.params) for p in self.columns.values() if p.transforms)
+
 
 @dataclass(frozen=True)
 class Coverage:

@@ -7,18 +7,27 @@ never touches the caller's data.
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sanitize.keys import SecretKey
 from sanitize.strategies.registry import ColumnContext, Params, StrategySpec
 
 if TYPE_CHECKING:
     from sanitize.plan import TablePlan
+
+T = TypeVar("T")
+R = TypeVar("R")
+MAX_WORKERS = 8
 
 
 def _with_nulls(out: pd.Series, index: pd.Index) -> pd.Series:
@@ -36,6 +45,11 @@ def fit_length(out: pd.Series, max_length: int | None) -> pd.Series:
     """Cut text longer than the column allows (strategies aim to fit; this is the last guard)."""
     if not max_length or not pd.api.types.is_string_dtype(out.dtype):
         return out
+    data = getattr(out.array, "_pa_array", None)  # Arrow-backed text: bytes >= characters, O(1) each
+    if data is not None:
+        longest = pc.max(pc.binary_length(data)).as_py()
+        if longest is None or longest <= max_length:
+            return out
     lengths = out.str.len()
     if not (lengths > max_length).any():
         return out
@@ -87,3 +101,38 @@ def transform_batch(df: pd.DataFrame, plan: TablePlan, key: SecretKey, locale: s
         )
         out[name] = apply_strategy(values, cp.spec, cp.params, ctx)
     return pd.DataFrame(out, index=df.index)
+
+
+def default_workers() -> int:
+    """Transform threads: one per CPU this process may use, at most MAX_WORKERS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cpus))
+
+
+def map_ordered(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """`work(item)` for every item on up to `workers` threads; results come in the order of `items`.
+
+    Transforms are pure and batch-split invariant, and their numpy/pyarrow kernels release the GIL,
+    so batches transform side by side while the reader and the writer run on their own threads. At
+    most `workers + 1` items are in flight (memory stays bounded); the first error is raised here and
+    the work not yet started is cancelled. With one worker everything runs on the calling thread.
+    """
+    if workers <= 1:
+        for item in items:
+            yield work(item)
+        return
+    pending: deque[Future[R]] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="sanitize-transform") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(work, item))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()

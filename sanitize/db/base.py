@@ -13,7 +13,7 @@ import queue
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -243,6 +243,15 @@ class Target(ABC):
         self.close()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One batch cast to a table's target types and encoded for its engine (see Load.prepare)."""
+
+    table: str
+    rows: int
+    payload: Any
+
+
 class Load(ABC):
     """One load into a shadow copy of the target; publish() makes it visible atomically."""
 
@@ -269,17 +278,32 @@ class Load(ABC):
 
     def write(self, table: str, batch: pd.DataFrame) -> None:
         """Bulk-write one batch (cast to the target column types) into the shadow copy."""
-        self._check_state("loading", "write to")
+        self.write_prepared(self.prepare(table, batch))
+
+    def prepare(self, table: str, batch: pd.DataFrame) -> Prepared:
+        """Cast and encode one batch for this target; touches no shared state, so the pipeline runs
+        it on its worker threads while earlier batches are still being written."""
         if table not in self.written:
             raise LoadError(f"{table} is not part of this load (tables: {', '.join(self.built.keys)})")
         if len(batch) == 0:
-            return
+            return Prepared(table, 0, None)
         arrow = batch_to_arrow(batch, self.built.source[table], self._types[table])
-        self._write_arrow(table, arrow)
-        self.written[table] += arrow.num_rows
+        return Prepared(table, arrow.num_rows, self._encode(table, arrow))
+
+    def write_prepared(self, prepared: Prepared) -> None:
+        """Bulk-write a batch made by prepare(), in the order the batches are given."""
+        self._check_state("loading", "write to")
+        if prepared.rows == 0:
+            return
+        self._write_encoded(prepared.table, prepared.payload)
+        self.written[prepared.table] += prepared.rows
+
+    def _encode(self, table: str, data: pa.Table) -> Any:
+        """A batch in the form `_write_encoded` sends (the engine's wire format); no side effects."""
+        return data
 
     @abstractmethod
-    def _write_arrow(self, table: str, data: pa.Table) -> None: ...
+    def _write_encoded(self, table: str, payload: Any) -> None: ...
 
     def finish(self) -> None:
         """Build constraints and indexes, set sequences, and run the gate; CheckFailedError stops it."""

@@ -195,8 +195,7 @@ class MysqlLoad(Load):
             return connection_failed(self.ref, exc, f"{doing} (table {table}) in")
         return LoadError(f"{table}: {doing} failed on {self.ref.display}: {scrub(str(exc), self.ref)[:400]}")
 
-    def _write_arrow(self, table: str, data: pa.Table) -> None:
-        t = self.built.tables[table]
+    def _encode(self, table: str, data: pa.Table) -> tuple[list[str], bytes, list[int]]:
         try:
             payload, hexed = csv_for_load(data)
         except ValueError as exc:
@@ -204,12 +203,16 @@ class MysqlLoad(Load):
                 f"{table}.{exc}: MySQL/MariaDB cannot store NaN or infinity; map them to NULL or a number "
                 "with a rule for this column"
             ) from None
-        names = data.column_names
+        return data.column_names, payload, hexed
+
+    def _write_encoded(self, table: str, payload: Any) -> None:
+        names, body, hexed = payload
+        t = self.built.tables[table]
         targets = [f"@v{i}" if i in hexed else q(n) for i, n in enumerate(names)]
         sets = ", ".join(f"{q(names[i])} = UNHEX(@v{i})" for i in hexed)
         self._files += 1
         path = self._tmp / f"{self._files}.csv"
-        path.write_bytes(payload)
+        path.write_bytes(body)
         sql = (
             f"LOAD DATA LOCAL INFILE %s INTO TABLE {q(self.shadow)}.{q(t.name)} CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\\n' "

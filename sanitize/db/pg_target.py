@@ -204,12 +204,14 @@ class PostgresLoad(Load):
         detail = scrub(str(exc).strip().replace("\n", " "), self.ref)
         return LoadError(f"{table}: {doing} failed on {self.ref.display}: {detail[:400]}")
 
-    def _write_arrow(self, table: str, data: pa.Table) -> None:
+    def _encode(self, table: str, data: pa.Table) -> tuple[list[str], bytes]:
+        return data.column_names, csv_for_copy(data)
+
+    def _write_encoded(self, table: str, payload: Any) -> None:
+        names, body = payload
         t = self.built.tables[table]
-        cols = ", ".join(q(c) for c in data.column_names)
-        sql = f"COPY {qualified(t.schema, t.name)} ({cols}) FROM STDIN (FORMAT csv)"
-        payload = csv_for_copy(data)
-        self._writer.submit(lambda: self._copy(table, sql, payload))
+        sql = f"COPY {qualified(t.schema, t.name)} ({', '.join(q(c) for c in names)}) FROM STDIN (FORMAT csv)"
+        self._writer.submit(lambda: self._copy(table, sql, body))
 
     def _copy(self, table: str, sql: str, payload: bytes) -> None:
         try:

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sa_sqlite
 from sqlalchemy.schema import CreateTable
 
+from sanitize.arrow import decimal_floats
 from sanitize.db.base import DEFAULT_BATCH, BackgroundWriter, Load, Source, Target, prefetch, rechunk
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
@@ -247,9 +248,20 @@ def sqlite_ready(data: pa.Table) -> pa.Table:
         elif pa.types.is_time(t):
             col = datetime_text(col.cast(pa.time64("us")))
         elif pa.types.is_decimal(t):
-            col = col.cast(pa.string())
+            col = _decimal_for_sqlite(col)
         cols.append(col)
     return pa.Table.from_arrays(cols, names=data.column_names)
+
+
+def _decimal_for_sqlite(col: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
+    """Decimals as SQLite's NUMERIC affinity stores them. Up to 15 digits that is the correctly
+    rounded double (stored as INTEGER when whole): exactly what SQLite makes of the decimal's text,
+    without printing and parsing it; longer decimals go as text, which SQLite keeps when a double
+    would lose digits."""
+    if col.type.precision > 15 or not pa.types.is_decimal128(col.type):
+        return col.cast(pa.string())
+    nulls = pc.is_null(col).to_numpy(zero_copy_only=False) if col.null_count else None
+    return pa.array(decimal_floats(col), type=pa.float64(), mask=nulls)
 
 
 class SqliteTarget(Target):
@@ -335,7 +347,9 @@ class SqliteLoad(Load):
         self._conn: Any = adbc_sqlite.connect(str(shadow), autocommit=True)
         try:
             cur = self._conn.cursor()
-            for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF"):
+            # a shadow file nobody else reads until it is fsynced and renamed: no journal, no syncs;
+            # index builds sort on two threads (the one serial step after the last row is written)
+            for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF", "threads=2"):
                 cur.execute(f"PRAGMA {pragma}")
                 cur.fetchall()
             for key in keys:
@@ -345,8 +359,11 @@ class SqliteLoad(Load):
             self.abort()
             raise
 
-    def _write_arrow(self, table: str, data: pa.Table) -> None:
-        ready = sqlite_ready(data)
+    def _encode(self, table: str, data: pa.Table) -> pa.Table:
+        return sqlite_ready(data)
+
+    def _write_encoded(self, table: str, payload: Any) -> None:
+        ready: pa.Table = payload
         previous, self._current = self._current, table
         if previous is not None and previous != table:
             # loads go table by table: the last one is complete, so index and check it on the writer

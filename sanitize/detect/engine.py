@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -250,6 +251,7 @@ class Detector:
                 rec.is_loaded = True
         self._runners = {id(rec): _runner(rec) for rec in self.recognizers}
         self._needs_nlp = not isinstance(analyzer.nlp_engine, NoOpNlpEngine)
+        self._nlp_lock = threading.Lock()
 
     @property
     def entities(self) -> list[str]:
@@ -290,7 +292,8 @@ class Detector:
         pos = {int(r): i for i, r in enumerate(cand)}
         artifacts: list[NlpArtifacts | None] = [None] * len(cand)
         if needs_all and self._needs_nlp:
-            artifacts = [a for _, a in self.analyzer.nlp_engine.process_batch(texts_py, self.language)]
+            with self._nlp_lock:  # spaCy pipelines are not documented as safe to share between threads
+                artifacts = [a for _, a in self.analyzer.nlp_engine.process_batch(texts_py, self.language)]
         found: dict[int, list[Span]] = {}
         min_score = self.min_score
         for rec, rows in plan:

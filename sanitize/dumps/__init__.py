@@ -9,9 +9,30 @@
   target (`begin_load` -> `write` -> `finish` -> `publish`); `write_table_dir(...)` drives it.
 """
 
-from sanitize.dumps.files import FileDirSource, FileDirTarget, write_table_dir
-from sanitize.dumps.rewrite import RewriteResult, read_dump_schema, rewrite_dump
-from sanitize.dumps.source import DumpRef, DumpSource, detect_format, is_dump_path, open_dump_source
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sanitize.dumps.files import FileDirSource, FileDirTarget, write_table_dir
+    from sanitize.dumps.rewrite import RewriteResult, read_dump_schema, rewrite_dump
+    from sanitize.dumps.source import DumpRef, DumpSource, detect_format, is_dump_path, open_dump_source
+
+# imported on first use: telling a dump path from a database URL must not load the dump parsers
+_HOME = {
+    "DumpRef": "source",
+    "DumpSource": "source",
+    "detect_format": "source",
+    "is_dump_path": "source",
+    "open_dump_source": "source",
+    "FileDirSource": "files",
+    "FileDirTarget": "files",
+    "write_table_dir": "files",
+    "RewriteResult": "rewrite",
+    "read_dump_schema": "rewrite",
+    "rewrite_dump": "rewrite",
+}
 
 __all__ = [
     "DumpRef",
@@ -26,3 +47,11 @@ __all__ = [
     "rewrite_dump",
     "write_table_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"sanitize.dumps.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value

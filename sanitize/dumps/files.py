@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from sanitize.db.base import Prepared
 from sanitize.db.types import arrow_type, batch_to_arrow, to_pandas
 from sanitize.dumps import pgtext
 from sanitize.dumps.source import DumpSource
@@ -223,22 +224,27 @@ class FileDirLoad:
         return self.shadow / f"{key}.{self.target.format}"
 
     def write(self, table: str, batch: pd.DataFrame) -> None:
-        if self.state != "loading":
-            raise LoadError(f"cannot write to an export that is {self.state}")
+        self.write_prepared(self.prepare(table, batch))
+
+    def prepare(self, table: str, batch: pd.DataFrame) -> Prepared:
+        """Cast (and for CSV, hex-encode binary); no side effects, so it may run on worker threads."""
         if table not in self.written:
             raise LoadError(f"{table} is not part of this export (tables: {', '.join(self.tables)})")
         data = batch_to_arrow(batch, self.schema[table], self._types[table])
-        writer = self._writers.get(table)
-        if self.target.format == "parquet":
-            if writer is None:
-                writer = self._writers[table] = pq.ParquetWriter(self._file(table), data.schema)
-            writer.write_table(data)
-        else:
+        if self.target.format != "parquet":
             data = _csv_ready(data)
-            if writer is None:
-                writer = self._writers[table] = pcsv.CSVWriter(self._file(table), data.schema)
-            writer.write_table(data)
-        self.written[table] += data.num_rows
+        return Prepared(table, data.num_rows, data)
+
+    def write_prepared(self, prepared: Prepared) -> None:
+        if self.state != "loading":
+            raise LoadError(f"cannot write to an export that is {self.state}")
+        table, data = prepared.table, prepared.payload
+        writer = self._writers.get(table)
+        if writer is None:
+            make = pq.ParquetWriter if self.target.format == "parquet" else pcsv.CSVWriter
+            writer = self._writers[table] = make(self._file(table), data.schema)
+        writer.write_table(data)
+        self.written[table] += prepared.rows
 
     def finish(self) -> None:
         if self.state != "loading":

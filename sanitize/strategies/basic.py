@@ -47,6 +47,7 @@ def _keep(values: pd.Series, params: NoParams, ctx: ColumnContext) -> pd.Series:
 KEEP = register(
     StrategySpec(
         name="keep",
+        thread_safe=True,
         description="Copy the value unchanged (only for columns that hold no personal data).",
         fn=_keep,
         key_safe=True,
@@ -80,6 +81,7 @@ def _nullify(values: pd.Series, params: NoParams, ctx: ColumnContext) -> pd.Seri
 NULLIFY = register(
     StrategySpec(
         name="nullify",
+        thread_safe=True,
         description="Replace every value with NULL (refused on NOT NULL columns: use redact there).",
         fn=_nullify,
         unique_safe=True,  # NULLs never collide in a unique constraint
@@ -168,6 +170,7 @@ def _redact(values: pd.Series, params: RedactParams, ctx: ColumnContext) -> pd.S
 REDACT = register(
     StrategySpec(
         name="redact",
+        thread_safe=True,
         description="Replace every value with one constant (default 'REDACTED', cut to the column length).",
         fn=_redact,
         params=RedactParams,
@@ -258,6 +261,7 @@ def _mask(values: pd.Series, params: MaskParams, ctx: ColumnContext) -> pd.Serie
 MASK = register(
     StrategySpec(
         name="mask",
+        thread_safe=True,
         description="Replace characters with '*' except the first/last few; keeps the length. "
         "Values no longer than the visible part are masked whole.",
         fn=_mask,
@@ -425,6 +429,7 @@ def _hash(values: pd.Series, params: HashParams, ctx: ColumnContext) -> pd.Serie
 HASH = register(
     StrategySpec(
         name="hash",
+        thread_safe=True,
         description="Keyed hash (SipHash, keyed by SANITIZE_KEY and the domain) as hex/base32 text, a "
         "positive integer in integer columns, or a UUID in uuid columns; joins survive.",
         fn=_hash,

@@ -158,6 +158,7 @@ def _shift_objects(values: pd.Series, h: np.ndarray, days: np.ndarray, ctx: Colu
 DATE_SHIFT = register(
     StrategySpec(
         name="date_shift",
+        thread_safe=True,
         description="Move each date by a keyed number of days (1..max_days either way); per value, or "
         "per entity so one customer's dates move together.",
         fn=_date_shift,

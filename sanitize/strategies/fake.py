@@ -15,6 +15,7 @@ credit_card, ssn, date_of_birth) are refused with unique: true.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -331,6 +332,9 @@ class FakeParams(Params):
 # --- the per-value path for other Faker providers -------------------------------------------------
 
 
+_PER_VALUE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=32)
 def _private_faker(locale: str) -> Any:
     from faker import Faker
@@ -347,9 +351,10 @@ def _per_value(values: pd.Series, text: np.ndarray, kind: str, ctx: ColumnContex
     fk = _private_faker(ctx.locale or fd.FALLBACK_LOCALE)
     method = getattr(fk, kind)
     results: list[Any] = []
-    for seed in seeds:
-        fk.seed_instance(int(seed))
-        results.append(method())
+    with _PER_VALUE_LOCK:  # one seeded Faker per locale: seeding and drawing must not interleave
+        for seed in seeds:
+            fk.seed_instance(int(seed))
+            results.append(method())
     picked = np.asarray(results + [None], dtype=object)[:-1][codes]
     if is_text_kind(ctx) or not results:
         arr = pa.array([r if isinstance(r, str) else str(r) for r in picked], type=pa.large_string())
@@ -444,6 +449,7 @@ def _fake(values: pd.Series, params: FakeParams, ctx: ColumnContext) -> pd.Serie
 FAKE = register(
     StrategySpec(
         name="fake",
+        thread_safe=True,
         description="A realistic fake of the given kind (name, email, phone, iban, ...), the same for "
         "equal inputs in a domain; emails use reserved example.com/.org/.net domains.",
         fn=_fake,

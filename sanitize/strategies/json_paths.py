@@ -277,10 +277,12 @@ def _json(values: pd.Series, params: JsonParams, ctx: ColumnContext) -> pd.Serie
 JSON = register(
     StrategySpec(
         name="json",
+        thread_safe=True,
         description="Apply rules per JSON path inside each document ($.user.email, $.items[*].sku); "
         "documents that are not JSON become JSON null.",
         fn=_json,
         params=JsonParams,
+        nested=lambda p: tuple(r.strategy for r in p.compiled),
         example='payload: {strategy: json, paths: {"$.user.email": {strategy: fake, kind: email}}}',
     )
 )

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
+from sanitize.arrow import decimal_floats
 from sanitize.errors import BadInputError
 from sanitize.keys import hash64
 from sanitize.strategies.registry import ColumnContext, Params, StrategySpec, register
@@ -37,34 +38,9 @@ def _arrow_decimal(dtype: object) -> pa.Decimal128Type | None:
     return None
 
 
-def _decimal_words(arr: pa.Array) -> np.ndarray:
-    """The 128-bit unscaled integers of a decimal128 array as an (n, 2) int64 array: (low, high)."""
-    n = len(arr)
-    words = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=2 * (arr.offset + n))
-    return words.reshape(-1, 2)[arr.offset :]
-
-
-def _decimal_floats(values: pd.Series, t: pa.Decimal128Type) -> np.ndarray:
-    """Arrow decimals as float64, each exactly `float(Decimal)` (correctly rounded), vectorised.
-
-    An unscaled integer below 2**53 and a power of ten up to 1e22 are exact doubles, so one IEEE
-    division is the correctly rounded quotient; the rare values beyond that go through Decimal.
-    """
-    arr = pa.array(values.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if len(arr) == 0:
-        return np.zeros(0, dtype=np.float64)
-    words = _decimal_words(arr)
-    low, high = words[:, 0], words[:, 1]
-    exact = (high == (low >> 63)) & (np.abs(low) <= 1 << 53) & (0 <= t.scale <= 22)
-    out = low.astype(np.float64) / 10.0**t.scale if t.scale >= 0 else np.zeros(len(arr))
-    if arr.null_count:
-        exact &= np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    if not exact.all():
-        slow = np.flatnonzero(~exact)
-        out[slow] = [np.nan if v is None else float(v) for v in arr.take(pa.array(slow)).to_pylist()]
-    return out
+def _decimal_floats(values: pd.Series) -> np.ndarray:
+    """Arrow decimals as float64, each exactly `float(Decimal)` (see sanitize.arrow.decimal_floats)."""
+    return decimal_floats(pa.array(values.array))
 
 
 def _numbers(values: pd.Series, ctx: ColumnContext, strategy: str) -> tuple[np.ndarray, str]:
@@ -78,7 +54,7 @@ def _numbers(values: pd.Series, ctx: ColumnContext, strategy: str) -> tuple[np.n
         return values.to_numpy(dtype=np.float64, na_value=np.nan), "float"
     decimal_type = _arrow_decimal(dtype)
     if decimal_type is not None:
-        return _decimal_floats(values, decimal_type), "decimal"
+        return _decimal_floats(values), "decimal"
     if len(values) and all(isinstance(v, decimal.Decimal) for v in values.iloc[:1]):
         return pd.to_numeric(values.astype(float)).to_numpy(dtype=np.float64), "decimal"
     nums = pd.to_numeric(values, errors="coerce")
@@ -209,6 +185,7 @@ def _noise(values: pd.Series, params: NoiseParams, ctx: ColumnContext) -> pd.Ser
 NOISE = register(
     StrategySpec(
         name="noise",
+        thread_safe=True,
         description="Move each number by a keyed amount (±10% by default); integers stay integers, "
         "decimals keep their scale.",
         fn=_noise,
@@ -319,6 +296,7 @@ def _generalize(values: pd.Series, params: GeneralizeParams, ctx: ColumnContext)
 GENERALIZE = register(
     StrategySpec(
         name="generalize",
+        thread_safe=True,
         description="Coarsen values: round numbers down to a step, truncate dates to month/year, keep "
         "the first characters of text.",
         fn=_generalize,

@@ -92,11 +92,19 @@ class StrategySpec:
     key_safe: bool = False  # may run on primary/foreign key columns (deterministic and join-preserving)
     unique_safe: bool = False  # with unique=True, distinct inputs give distinct outputs
     transforms: bool = True  # False only for `keep`: the value reaches the target unchanged
+    # may run on several batches at once on worker threads; plug-ins are run one batch at a time
+    # unless they say so (every built-in is: numpy/pyarrow work releases the GIL)
+    thread_safe: bool = False
+    nested: Callable[[Any], tuple[str, ...]] = field(default=lambda _p: ())  # strategies the params run
     reads_columns: Callable[[Any], tuple[str, ...]] = field(default=lambda _p: ())  # other columns used
     example: str = ""  # a YAML snippet for the docs
 
     def validate_params(self, raw: dict[str, Any]) -> Params:
         return self.params.model_validate(raw)
+
+    def threaded(self, params: Any) -> bool:
+        """May this rule transform several batches at once on worker threads?"""
+        return self.thread_safe and all(get(name).thread_safe for name in self.nested(params))
 
 
 _REGISTRY: dict[str, StrategySpec] = {}
