@@ -222,6 +222,11 @@ def datetime_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     back). Arrow's cast does the formatting; the fraction is tested on the integers, so the common
     batch without fractions costs one slice and the per-value text test is only for mixed batches.
     """
+    whole = pa.time32("s") if pa.types.is_time(arr.type) else pa.timestamp("s")
+    try:
+        return arr.cast(whole).cast(pa.large_string())  # no fractions at all: the common case
+    except pa.ArrowInvalid:  # some value has a fraction (the cast refuses to drop it)
+        pass
     text = arr.cast(pa.large_string())
     ints = arr.cast(pa.int64())
     chunks = ints.chunks if isinstance(ints, pa.ChunkedArray) else [ints]
