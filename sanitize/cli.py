@@ -124,7 +124,7 @@ def anonymize(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = 65_536,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", min=1, help="Threads transforming batches (default: one per CPU, max 8)."),
+        typer.Option("--workers", min=1, help="Threads transforming batches (default: one per CPU, at most 4)."),
     ] = None,
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""

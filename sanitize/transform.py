@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
-MAX_WORKERS = 8
+MAX_WORKERS = 4
 
 
 def _with_nulls(out: pd.Series, index: pd.Index) -> pd.Series:

@@ -89,8 +89,8 @@ def test_map_ordered_with_one_worker_runs_on_the_calling_thread() -> None:
     assert names == [threading.current_thread().name] * 3
 
 
-def test_default_workers_is_between_one_and_eight() -> None:
-    assert 1 <= default_workers() <= 8
+def test_default_workers_is_between_one_and_four() -> None:
+    assert 1 <= default_workers() <= 4
 
 
 # --- through the pipeline ------------------------------------------------------------------------

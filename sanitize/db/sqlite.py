@@ -568,6 +568,9 @@ def _promote_uniques(path: Path, promote: list[_Promotion]) -> None:
     if not promote:
         return
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as con:
+        # the shadow is fsynced before it is published and dropped if anything fails before that
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
         con.execute("PRAGMA writable_schema = ON")
         con.execute("BEGIN IMMEDIATE")
         for p in promote:
