@@ -3,9 +3,11 @@
     .venv/bin/python bench/bench_db.py                 # sqlite, postgresql, mariadb; 1,000,000 rows
     .venv/bin/python bench/bench_db.py --rows 5000000 --engines postgresql
 
-For each engine a source table is built on the server (or file), then copied source -> target through
-`open_source` / `open_target(...).begin_load` / `write` / `finish` / `publish` (no transform), each
-measurement in a fresh subprocess so peak RSS is its own. PostgreSQL also runs the baseline the
+For each engine a source table is built on the server (or file), then (1) copied source -> target
+through `open_source` / `open_target(...).begin_load` / `write` / `finish` / `publish` (no transform)
+and (2) anonymised end to end by `sanitize.pipeline.anonymize` with the core benchmark's rules (5 of
+the 10 columns transformed: the figure issue 3's targets are about), each measurement in a fresh
+subprocess so peak RSS is its own. PostgreSQL also runs the baseline the
 issue asks for: a bare `COPY (SELECT ...) TO STDOUT` piped into `COPY ... FROM STDIN` between the same
 two databases, and reports our time / baseline time.
 """
@@ -147,6 +149,47 @@ def copy_once(src_spec: str, dst_spec: str) -> dict[str, float]:
     }
 
 
+RULES = """version: 1
+tables:
+  customers:
+    columns:
+      id: keep
+      customer_no: keep
+      amount: {strategy: noise, relative: 0.05}
+      score: keep
+      email: {strategy: fake, kind: email, unique: true, domain: email}
+      full_name: {strategy: fake, kind: name}
+      city: hash
+      phone: {strategy: fake, kind: phone}
+      created: keep
+      active: keep
+"""
+
+
+def anonymize_once(src_spec: str, dst_spec: str) -> dict[str, float]:
+    """`sanitize anonymize` with the core benchmark's rules (5 of 10 columns transformed), in a child."""
+    import yaml
+
+    from sanitize.keys import SecretKey
+    from sanitize.pipeline import anonymize
+    from sanitize.rules import parse_rules
+
+    key = SecretKey(b"bench-key-0123456789-abcdefghijklmnop")
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    report = anonymize(parse_rules(yaml.safe_load(RULES)), src_spec, dst_spec, key=key, batch_size=BATCH)
+    total = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    return {
+        "rows": report.rows,
+        "seconds": round(total, 2),
+        "rows_per_s": round(report.rows / total),
+        "cpu_seconds": round(cpu, 2),
+        "rows_per_cpu_s": round(report.rows / cpu),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
 def pg_baseline(src_url: str, dst_url: str) -> dict[str, float]:
     """Bare COPY TO STDOUT piped into COPY FROM STDIN (text format), the floor the issue compares to."""
     import psycopg
@@ -181,7 +224,8 @@ def main() -> None:
     a = p.parse_args()
     if a.child:
         what, *args = a.child
-        print(json.dumps(copy_once(*args) if what == "copy" else pg_baseline(*args)))
+        run = {"copy": copy_once, "anonymize": anonymize_once, "baseline": pg_baseline}[what]
+        print(json.dumps(run(*args)))
         return
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -195,11 +239,14 @@ def main() -> None:
                 src, dst = build_mariadb(a.rows)
             print(f"{engine}: built {a.rows:,} rows in {time.perf_counter() - t:.1f}s", file=sys.stderr)
             results[engine] = in_child("copy", src, dst)
+            results[f"{engine}_anonymize"] = in_child("anonymize", src, dst)
             if engine == "postgresql":
                 base = in_child("baseline", src, pg_url("sanitize_bench_base"))
                 results["postgresql_bare_copy"] = base
-                results[engine]["ratio_to_bare_copy"] = round(results[engine]["seconds"] / base["seconds"], 2)
-            print(f"{engine}: {results[engine]}", file=sys.stderr)
+                for what in (engine, f"{engine}_anonymize"):
+                    results[what]["ratio_to_bare_copy"] = round(results[what]["seconds"] / base["seconds"], 2)
+            for what in (engine, f"{engine}_anonymize"):
+                print(f"{what}: {results[what]}", file=sys.stderr)
             drop_databases(engine)
     print(json.dumps({"rows": a.rows, "columns": 10, "results": results}, indent=2))
 

@@ -121,10 +121,12 @@ def anonymize(
     target: TargetArg,
     rules: RulesOpt,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON run report here.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = 65_536,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = 32_768,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", min=1, help="Threads transforming batches (default: one per CPU, at most 4)."),
+        typer.Option(
+            "--workers", min=1, help="Threads transforming batches (default: one per CPU, at most 4)."
+        ),
     ] = None,
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""

@@ -31,7 +31,7 @@ from sanitize.transform import default_workers, map_ordered, transform_batch
 
 log = logging.getLogger("sanitize")
 
-DEFAULT_BATCH = 65_536
+DEFAULT_BATCH = 32_768  # measured: faster than 64k rows (temporaries stay in cache) and less memory
 Progress = Callable[[str, int, int | None], None]  # (table, rows done, rows expected)
 
 

@@ -87,7 +87,7 @@ def refresh(
         if job.mode == "synth":
             run = _synth(job, sref, tref, rules, environment, env.role, dry_run, init_target, guards)
         else:
-            from sanitize.pipeline import RunReport, anonymize
+            from sanitize.pipeline import DEFAULT_BATCH, RunReport, anonymize
             from sanitize.verify import VerifyOptions, treatments_from_plan, verify
 
             run = RunReport(
@@ -119,7 +119,7 @@ def refresh(
                     src,
                     tref,
                     key=k,
-                    batch_size=job.batch_size or 65_536,
+                    batch_size=job.batch_size or DEFAULT_BATCH,
                     progress=progress,
                     before_publish=before_publish,
                     publish=not dry_run,

@@ -169,7 +169,8 @@ class MysqlSource(Source):
         t = self.table(table)
         cols = [t.column(c) for c in self.columns_of(table, columns)]
         sql = f"SELECT {_select_expr(cols)} FROM {self._from(table)}"
-        yield from rechunk(self._run(sql, table, cols, min(batch_size, 65_536)), batch_size)
+        batches = self._run(sql, table, cols, min(batch_size, 65_536))
+        yield from self._read_ahead(rechunk(batches, batch_size))
 
     def sample(self, table: str, n: int) -> pd.DataFrame:
         t = self.table(table)

@@ -194,7 +194,7 @@ class PostgresSource(Source):
         t = self.table(table)
         cols = [t.column(c) for c in self.columns_of(table, columns)]
         sql = f"SELECT {', '.join(_select_expr(c) for c in cols)} FROM {self._from(table)}"
-        yield from rechunk(self._run(sql, table, cols), batch_size)
+        yield from self._read_ahead(rechunk(self._run(sql, table, cols), batch_size))
 
     def sample(self, table: str, n: int) -> pd.DataFrame:
         t = self.table(table)

@@ -21,8 +21,7 @@ import re
 import sqlite3
 import threading
 import uuid
-import weakref
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from sqlalchemy.dialects import sqlite as sa_sqlite
 from sqlalchemy.schema import CreateTable
 
 from sanitize.arrow import decimal_floats
-from sanitize.db.base import DEFAULT_BATCH, BackgroundWriter, Load, Source, Target, prefetch, rechunk
+from sanitize.db.base import DEFAULT_BATCH, BackgroundWriter, Load, Source, Target, rechunk
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
@@ -118,7 +117,6 @@ class SqliteSource(Source):
             engine.dispose()
         self._conn: Any = adbc_sqlite.connect(uri, autocommit=False)  # one read transaction = one snapshot
         self._lock = threading.Lock()  # one statement step at a time (reads run on a prefetch thread)
-        self._reads: weakref.WeakSet[Generator[pa.Table, None, None]] = weakref.WeakSet()
 
     def _query(self, sql: str, key: str, cols: list[Column], batch_rows: int) -> Iterator[pa.Table]:
         exprs = [_select_expr(c) for c in cols]
@@ -177,10 +175,9 @@ class SqliteSource(Source):
         t = self.table(table)
         cols = [t.column(c) for c in self.columns_of(table, columns)]
         sql = "SELECT {cols} FROM " + quote_ident(t.name, "sqlite")
-        batches = rechunk(self._query(sql, table, cols, min(batch_size, 65_536)), batch_size)
-        ahead = prefetch(lambda: batches)  # ADBC reads without the GIL: overlap it with the transform
-        self._reads.add(ahead)
-        yield from ahead
+        yield from self._read_ahead(
+            rechunk(self._query(sql, table, cols, min(batch_size, 65_536)), batch_size)
+        )
 
     def sample(self, table: str, n: int) -> pd.DataFrame:
         t = self.table(table)
@@ -196,8 +193,6 @@ class SqliteSource(Source):
         return self._sample_frame(table, list(self._query(sql, table, cols, 65_536)))
 
     def close(self) -> None:
-        for read in list(getattr(self, "_reads", ())):
-            read.close()  # stops its prefetch thread before the connection goes
         self._close_connection()
 
 

@@ -7,7 +7,9 @@ A strategy is a pure, vectorised function `fn(values, params, ctx) -> Series`:
 - `ctx` says who is asking (key, domain, the target column's type and length, the locale, the whole
   batch for strategies that read another column).
 It must return a Series of the same length and index, never mutate its input, and depend only on
-(key, domain, value) — never on row order, batch boundaries, time or global state.
+(key, domain, value) — never on row order, batch boundaries, time or global state. A strategy that is
+also safe to run on several batches at once (no shared mutable state) says `thread_safe=True`, and the
+pipeline then transforms its tables on worker threads; without it, its tables run one batch at a time.
 """
 
 from __future__ import annotations
