@@ -15,6 +15,7 @@ two databases, and reports our time / baseline time.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -217,6 +218,9 @@ def in_child(what: str, *args: str) -> dict[str, float]:
 
 
 def main() -> None:
+    # bytecode for the package, as an installed wheel has it: an editable checkout run with
+    # PYTHONDONTWRITEBYTECODE (set on this machine) would recompile every module at every start
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "sanitize", quiet=1)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--engines", default="sqlite,postgresql,mariadb")
