@@ -313,45 +313,48 @@ def test_when_reader_holds_old_tables_then_publish_succeeds_and_next_run_drops_o
     assert snapshot(pg_url2) == snapshot(shop)
 
 
-def test_when_target_connection_is_terminated_then_exit_3_and_published_intact(
-    shop: str, pg_url2: str
-) -> None:
+def _assert_lost_connection_fails_cleanly(shop: str, pg_url2: str, load_and_kill: Any) -> None:
+    """`load_and_kill(src, load)` loses a connection mid-load: exit 3, published data and no shadow left."""
     copy_all(shop, pg_url2)
     before = snapshot(pg_url2)
     with open_source(resolve(shop)) as src, pytest.raises(ConnectionFailed) as info:  # noqa: PT012, SIM117
         with open_target(resolve(pg_url2)).begin_load(src.schema) as load:
-            load.write("customers", next(src.read_batches("customers")))
-            pid = load._conn.info.backend_pid  # type: ignore[attr-defined]
-            run_sql(pg_url2, f"SELECT pg_terminate_backend({pid})")
-            load.write("orders", next(src.read_batches("orders")))
+            load_and_kill(src, load)
             load.finish()  # writes run in the background: the error surfaces here at the latest
     assert info.value.exit_code == 3
     assert snapshot(pg_url2) == before
     assert rows(pg_url2, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sanitize_shadow%'") == []
 
 
+def test_when_target_connection_is_terminated_then_exit_3_and_published_intact(
+    shop: str, pg_url2: str
+) -> None:
+    def load_and_kill(src: Any, load: Any) -> None:
+        load.write("customers", next(src.read_batches("customers")))
+        run_sql(pg_url2, f"SELECT pg_terminate_backend({load._conn.info.backend_pid})")
+        load.write("orders", next(src.read_batches("orders")))
+
+    _assert_lost_connection_fails_cleanly(shop, pg_url2, load_and_kill)
+
+
 def test_when_a_second_copy_stream_is_terminated_then_exit_3_and_published_intact(
     shop: str, pg_url2: str
 ) -> None:
     """Loads COPY on two connections at once; losing the second one fails the run like the first."""
-    copy_all(shop, pg_url2)
-    before = snapshot(pg_url2)
-    with open_source(resolve(shop)) as src, pytest.raises(ConnectionFailed) as info:  # noqa: PT012, SIM117
-        with open_target(resolve(pg_url2)).begin_load(src.schema) as load:
-            batches = src.read_batches("customers", batch_size=1)
-            load.write("customers", next(batches))
-            lanes = load._lanes  # type: ignore[attr-defined]
-            assert len(lanes) == 1  # the first batch opened the second stream
-            lanes[0][0].drain()
-            run_sql(pg_url2, f"SELECT pg_terminate_backend({lanes[0][1].info.backend_pid})")
-            for batch in batches:
-                load.write("customers", batch)
-            for batch in src.read_batches("orders", batch_size=1):  # every other batch: the lost stream
-                load.write("orders", batch)
-            load.finish()
-    assert info.value.exit_code == 3
-    assert snapshot(pg_url2) == before
-    assert rows(pg_url2, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sanitize_shadow%'") == []
+
+    def load_and_kill(src: Any, load: Any) -> None:
+        batches = src.read_batches("customers", batch_size=1)
+        load.write("customers", next(batches))
+        assert len(load._lanes) == 1  # the first batch opened the second stream
+        writer, conn = load._lanes[0]
+        writer.drain()
+        run_sql(pg_url2, f"SELECT pg_terminate_backend({conn.info.backend_pid})")
+        for batch in batches:
+            load.write("customers", batch)
+        for batch in src.read_batches("orders", batch_size=1):  # every other batch: the lost stream
+            load.write("orders", batch)
+
+    _assert_lost_connection_fails_cleanly(shop, pg_url2, load_and_kill)
 
 
 def test_when_password_has_special_characters_then_error_names_server_not_password(shop: str) -> None:

@@ -216,32 +216,30 @@ tables:
 """
 
 
+def _run_probe(tmp_path: Path, probe: _Probe, *, thread_safe: bool, workers: int) -> Path:
+    """Register `probe` as a strategy, anonymise 20 batches with it; the target's path."""
+    name = "test_probe_threaded" if thread_safe else "test_probe_serial"
+    registry.register(
+        StrategySpec(name=name, description="probe", fn=probe, params=NoParams, thread_safe=thread_safe)
+    )
+    src = _source(tmp_path / "prod.db", rows=400)
+    target = tmp_path / "t.db"
+    anonymize(parse_rules(_probe_rules(name)), str(src), str(target), key=KEY, batch_size=20, workers=workers)
+    return target
+
+
 def test_a_plugin_that_is_not_thread_safe_runs_one_batch_at_a_time(
     tmp_path: Path, probe_strategy: None
 ) -> None:
     probe = _Probe()
-    registry.register(StrategySpec(name="test_probe_serial", description="probe", fn=probe, params=NoParams))
-    src = _source(tmp_path / "prod.db", rows=400)
-    anonymize(
-        parse_rules(_probe_rules("test_probe_serial")), str(src), str(tmp_path / "t.db"),
-        key=KEY, batch_size=20, workers=4,
-    )  # fmt: skip
+    target = _run_probe(tmp_path, probe, thread_safe=False, workers=4)
     assert probe.most == 1
-    assert _dump(tmp_path / "t.db")[0][2] == "PERSON NÄME 1"
+    assert _dump(target)[0][2] == "PERSON NÄME 1"
 
 
 def test_a_thread_safe_strategy_runs_batches_side_by_side(tmp_path: Path, probe_strategy: None) -> None:
     probe = _Probe(threading.Barrier(2, timeout=10))  # breaks (and fails the run) unless two meet
-    registry.register(
-        StrategySpec(
-            name="test_probe_threaded", description="probe", fn=probe, params=NoParams, thread_safe=True
-        )
-    )
-    src = _source(tmp_path / "prod.db", rows=400)
-    anonymize(
-        parse_rules(_probe_rules("test_probe_threaded")), str(src), str(tmp_path / "t.db"),
-        key=KEY, batch_size=20, workers=2,
-    )  # fmt: skip
+    _run_probe(tmp_path, probe, thread_safe=True, workers=2)
     assert probe.most == 2
 
 
