@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,7 +21,9 @@ from rich.progress import TaskID
 from rich.table import Table as RichTable
 
 from sanitize.errors import SanitizeError
-from sanitize.pipeline import RunReport
+
+if TYPE_CHECKING:
+    from sanitize.pipeline import RunReport
 
 app = typer.Typer(
     name="sanitize",
