@@ -127,7 +127,7 @@ def anonymize(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="Threads transforming batches (default: one per CPU, at most 4)."
+            "--workers", min=1, help="Threads transforming batches (default: CPUs - 1, at least 1, at most 4)."
         ),
     ] = None,
 ) -> None:
