@@ -126,9 +126,7 @@ def anonymize(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = 32_768,
     workers: Annotated[
         int | None,
-        typer.Option(
-            "--workers", min=1, help="Threads transforming batches (default: CPUs - 1, at least 1, at most 4)."
-        ),
+        typer.Option("--workers", min=1, help="Threads transforming batches (default: CPUs - 1, 1 to 4)."),
     ] = None,
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""
