@@ -4,7 +4,9 @@ Usage: python bench/bench_e2e.py [ROWS ...]   (default: 1000000 5000000)
 
 Builds bench/out/customers_<rows>.db once (vectorised, not timed), then runs `sanitize anonymize` in a
 child process with 5 of the 10 columns transformed and reports rows/s (wall), rows per CPU-second of
-the child (user + system, all threads: the figure to compare on a shared machine) and its peak RSS.
+the child (user + system, all threads: the figure to compare on a shared machine) and its peak RSS;
+then, as a floor measured in the same state of the machine, a bare ADBC read + ADBC ingest of the same
+table in a new process (`bare rows/s`) and how many times longer the real run took (`x bare`).
 Targets (issue 2): >= 250,000 rows/s end to end; peak RSS < 500 MB at 1M and at 5M rows.
 """
 
@@ -108,18 +110,52 @@ def run(rows: int) -> tuple[float, float, float]:
     return rows / seconds, rows / cpu, peak_mb
 
 
+BARE_COPY = """
+import sys
+import adbc_driver_sqlite.dbapi as adbc
+src, dst = sys.argv[1], sys.argv[2]
+with adbc.connect(f"file:{src}?mode=ro", autocommit=False) as a, adbc.connect(dst, autocommit=True) as b:
+    read, write = a.cursor(), b.cursor()
+    for pragma in ("journal_mode=OFF", "synchronous=OFF"):
+        write.execute(f"PRAGMA {pragma}")
+        write.fetchall()
+    read.execute("SELECT * FROM customers")
+    for i, batch in enumerate(read.fetch_record_batch()):
+        write.adbc_ingest("customers", batch, mode="create" if i == 0 else "append")
+    read.close()
+    write.close()
+"""
+
+
+def bare_copy(rows: int) -> float:
+    """Seconds for the floor: a new process that reads the table with ADBC and ingests it with ADBC
+    into a new file (no transform, no constraints, no indexes, no atomic publish)."""
+    target = OUT / f"bare_{rows}.db"
+    target.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", BARE_COPY, str(build(rows)), str(target)], check=True)
+    seconds = time.perf_counter() - t0
+    target.unlink()
+    return seconds
+
+
 def main() -> None:
     # bytecode for the package, as an installed wheel has it: an editable checkout run with
     # PYTHONDONTWRITEBYTECODE (set on this machine) would recompile every module at every start
     compileall.compile_dir(Path(__file__).resolve().parents[1] / "sanitize", quiet=1)
     sizes = [int(a) for a in sys.argv[1:]] or [1_000_000, 5_000_000]
     print(
-        f"{'rows':>10} {'rows/s':>12} {'rows/CPU-s':>12} {'peak RSS MB':>12}  "
-        "(target: >=250,000 rows/s, <500 MB)"
+        f"{'rows':>10} {'rows/s':>12} {'rows/CPU-s':>12} {'peak RSS MB':>12} {'bare rows/s':>12} "
+        f"{'x bare':>7}  (target: >=250,000 rows/s, <500 MB)"
     )
     for n in sizes:
         rate, per_cpu, peak = run(n)
-        print(f"{n:>10,} {rate:>12,.0f} {per_cpu:>12,.0f} {peak:>12,.0f}", flush=True)
+        bare = bare_copy(n)  # right after, so both see the machine in the same state
+        print(
+            f"{n:>10,} {rate:>12,.0f} {per_cpu:>12,.0f} {peak:>12,.0f} {n / bare:>12,.0f} "
+            f"{(n / rate) / bare:>7.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
