@@ -212,17 +212,17 @@ class MysqlLoad(Load):
         sets = ", ".join(f"{q(names[i])} = UNHEX(@v{i})" for i in hexed)
         self._files += 1
         path = self._tmp / f"{self._files}.csv"
-        path.write_bytes(body)
         sql = (
             f"LOAD DATA LOCAL INFILE %s INTO TABLE {q(self.shadow)}.{q(t.name)} CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\\n' "
             f"({', '.join(targets)})" + (f" SET {sets}" if sets else "")
         )
-        self._writer.submit(lambda: self._load_file(table, sql, path))
+        self._writer.submit(lambda: self._load_file(table, sql, path, body))
 
-    def _load_file(self, table: str, sql: str, path: Path) -> None:
+    def _load_file(self, table: str, sql: str, path: Path, body: bytes) -> None:
         conn = self._live()
         try:
+            path.write_bytes(body)  # on the writer thread: the main thread goes on with the next batch
             try:
                 warnings = self._execute_load(conn, sql, path)
             except pymysql.Error as exc:
