@@ -168,7 +168,8 @@ def anonymize(
 
     Fails closed: key, rules, coverage and target guards are checked before a row is read; any
     failure after that aborts the shadow copy and leaves the published target as it was. Batches are
-    transformed on `workers` threads (default: one per CPU); rows are written in source order.
+    transformed on `workers` threads (default: transform.default_workers()), and written in
+    source order.
     """
     started = time.perf_counter()
     n_workers = workers if workers is not None else default_workers()

@@ -45,9 +45,11 @@ def fit_length(out: pd.Series, max_length: int | None) -> pd.Series:
     """Cut text longer than the column allows (strategies aim to fit; this is the last guard)."""
     if not max_length or not pd.api.types.is_string_dtype(out.dtype):
         return out
-    data = getattr(out.array, "_pa_array", None)  # Arrow-backed text: bytes >= characters, O(1) each
-    if data is not None:
-        longest = pc.max(pc.binary_length(data)).as_py()
+    dt = out.dtype
+    if isinstance(dt, pd.ArrowDtype) or getattr(dt, "storage", None) == "pyarrow":
+        # Arrow-backed text: a value has at least as many bytes as characters, and byte lengths are
+        # offset differences, so the common case (everything fits) costs no UTF-8 decoding
+        longest = pc.max(pc.binary_length(pa.array(out.array))).as_py()
         if longest is None or longest <= max_length:
             return out
     lengths = out.str.len()
