@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -16,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanitize.db import open_source, open_target, resolve
 from sanitize.db.sqlite import sqlite_ready
@@ -524,3 +528,56 @@ def test_when_load_killed_then_target_intact_and_next_run_cleans_shadow(shop: Pa
             time.sleep(0.05)
     assert not list(tmp_path.glob(".dev.db.sanitize-shadow-*"))
     assert dump(dst) == dump(shop)
+
+
+def _copy_decimals(
+    tmp: Path, precision: int, scale: int, texts: list[str | None]
+) -> list[tuple[object, ...]]:
+    """Source rows inserted as decimal text, copied through a load; (source, target) typeof and value."""
+    src, dst = tmp / "src.db", tmp / "dst.db"
+    with sqlite3.connect(src) as con:
+        con.execute(f"CREATE TABLE t (id INTEGER PRIMARY KEY, v NUMERIC({precision},{scale}))")
+        con.executemany("INSERT INTO t (v) VALUES (?)", [(v,) for v in texts])
+    with open_source(resolve(str(src))) as s, open_target(resolve(str(dst))).begin_load(s.schema) as load:
+        for batch in s.read_batches("t"):
+            load.write("t", batch)
+        load.finish()
+        load.publish()
+    out = []
+    for path in (src, dst):
+        con = sqlite3.connect(path)
+        out.append(con.execute("SELECT typeof(v), v FROM t ORDER BY id").fetchall())
+        con.close()
+    return out
+
+
+@pytest.mark.parametrize(
+    ("precision", "scale", "texts"),
+    [
+        (12, 2, ["1234.56", "12.00", "-0.01", "0", None, "9999999999.99", "0.10"]),
+        (15, 6, ["123456789.123456", "-0.000001", "1.5", None]),
+        (15, 0, ["999999999999999", "-999999999999999", "7"]),
+        (20, 4, ["1234567890123456.7891", "-1.0000", None]),  # more than 15 digits: written as text
+    ],
+)
+def test_when_decimals_are_copied_then_sqlite_stores_what_their_text_would_store(
+    tmp_path: Path, precision: int, scale: int, texts: list[str | None]
+) -> None:
+    """Decimals reach SQLite as the correctly rounded double (not as text): the stored storage class
+    and value must be exactly what SQLite makes of the decimal's own text."""
+    source, target = _copy_decimals(tmp_path, precision, scale, texts)
+    assert target == source
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    scale=st.sampled_from([0, 1, 2, 4, 6]),
+    unscaled=st.lists(st.integers(-(10**15) + 1, 10**15 - 1) | st.none(), min_size=1, max_size=40),
+)
+def test_when_random_decimals_are_copied_then_sqlite_stores_what_their_text_would_store(
+    scale: int, unscaled: list[int | None]
+) -> None:
+    texts = [None if u is None else str(decimal.Decimal(u).scaleb(-scale)) for u in unscaled]
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = _copy_decimals(Path(tmp), 15, scale, texts)
+    assert target == source

@@ -194,7 +194,7 @@ class Source(ABC):
         self.close()
 
     def _read_ahead(self, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
-        """`batches` produced on a reader thread, up to two ahead of the consumer: the drivers read
+        """`batches` produced on a reader thread, one batch ahead of the consumer: the drivers read
         without the GIL, so the next batch arrives while this one is transformed and written.
         close() stops a read still running before the connection goes."""
         ahead = prefetch(lambda: batches)

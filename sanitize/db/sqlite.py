@@ -214,8 +214,9 @@ def datetime_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     """timestamp[us] / time64[us] -> ISO text, '.ffffff' only where the fraction is not zero.
 
     '2024-01-02 03:04:05' as Python's isoformat(' ') writes it (and SQLAlchemy's SQLite types read
-    back). Arrow's cast does the formatting; the fraction is tested on the integers, so the common
-    batch without fractions costs one slice and the per-value text test is only for mixed batches.
+    back). Arrow's casts do the formatting: a batch without fractions is cast to whole seconds (the
+    cast refuses to drop a fraction) and formatted; otherwise the fraction is tested on the integers
+    and cut from the text only where it is zero.
     """
     whole = pa.time32("s") if pa.types.is_time(arr.type) else pa.timestamp("s")
     try:
