@@ -532,7 +532,7 @@ def test_when_load_killed_then_target_intact_and_next_run_cleans_shadow(shop: Pa
 
 def _copy_decimals(
     tmp: Path, precision: int, scale: int, texts: list[str | None]
-) -> list[tuple[object, ...]]:
+) -> list[list[tuple[object, ...]]]:
     """Source rows inserted as decimal text, copied through a load; (source, target) typeof and value."""
     src, dst = tmp / "src.db", tmp / "dst.db"
     with sqlite3.connect(src) as con:
