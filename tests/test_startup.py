@@ -1,0 +1,44 @@
+"""Start-up cost stays where it belongs: `--help` and database runs do not load what they do not use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import sys
+{code}
+print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("pandas", "sanitize"))))
+"""
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(code=code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return set(out.stdout.strip().split(","))
+
+
+def test_help_does_not_import_pandas_or_the_pipeline() -> None:
+    loaded = _modules_after(
+        "from typer.testing import CliRunner\nfrom sanitize.cli import app\n"
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0"
+    )
+    assert "sanitize.cli" in loaded
+    assert "pandas" not in loaded
+    assert "sanitize.pipeline" not in loaded
+
+
+def test_a_database_source_does_not_load_the_dump_parsers() -> None:
+    loaded = _modules_after(
+        "from sanitize.pipeline import resolve_target\n"
+        "from sanitize.dumps import is_dump_path\n"
+        "assert not is_dump_path('postgresql://u@h/db') and not is_dump_path('dev.db')\n"
+        "resolve_target('dev.db')"
+    )
+    assert "sanitize.dumps.source" in loaded
+    assert not {"sanitize.dumps.pgdump", "sanitize.dumps.mysqldump", "sanitize.dumps.rewrite"} & loaded
