@@ -252,3 +252,30 @@ def test_json_rules_run_threaded_only_when_every_nested_strategy_is_thread_safe(
     unsafe = json.validate_params({"paths": {"$.a": "hash", "$.b": "test_probe_serial"}})
     assert json.threaded(safe)
     assert not json.threaded(unsafe)
+
+
+def _server_rows(url: str) -> list[tuple[object, ...]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text("SELECT * FROM people ORDER BY id"))]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("server", ["pg_url", "mariadb_url"])
+def test_server_targets_get_the_same_rows_from_many_workers_as_from_one(
+    tmp_path: Path, server: str, request: pytest.FixtureRequest
+) -> None:
+    """The PostgreSQL CSV (two COPY streams) and MariaDB LOAD DATA encoders run on worker threads."""
+    url = request.getfixturevalue(server)
+    src = _source(tmp_path / "prod.db", rows=1500)
+    rules = parse_rules(RULES)
+    anonymize(rules, str(src), url, key=KEY, batch_size=64, workers=1)
+    one = _server_rows(url)
+    anonymize(rules, str(src), url, key=KEY, batch_size=64, workers=4)
+    many = _server_rows(url)
+    assert len(one) == 1500
+    assert many == one
