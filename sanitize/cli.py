@@ -516,10 +516,16 @@ def scan(
         out.print(f"wrote draft rules to {out_path}; review every line before use", highlight=False)
 
 
+def _click_kinds(exc: BaseException) -> set[str]:
+    """Click exception classes `exc` is an instance of, by name: typer 0.2x ships its own copy of
+    click (`typer._click`), older typer uses the `click` package, and both may be installed."""
+    return {c.__name__ for c in type(exc).__mro__ if c.__module__.split(".")[0] in ("click", "typer")}
+
+
 def main() -> None:
     """Entry point: run the app, turn SanitizeErrors into messages and exit codes."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="sanitize")
     except SanitizeError as exc:
         err.print("error:", style="bold red", end=" ")
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
@@ -533,14 +539,16 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # click usage errors arrive as ClickException subclasses
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            err.print(f"error: {exc.format_message()}")
+        kinds = _click_kinds(exc)
+        if "UsageError" in kinds:  # unknown option, missing argument, bad value: exit 2
+            ctx = getattr(exc, "ctx", None)
+            command = getattr(ctx, "command_path", None) or "sanitize"
+            err.print(f"error: {exc.format_message()}", highlight=False, markup=False)  # type: ignore[attr-defined]
+            err.print(f"see `{command} --help`", highlight=False, markup=False)
             sys.exit(2)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if "ClickException" in kinds:
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if os.environ.get("SANITIZE_DEBUG"):
             raise
         # an error nobody expected: still no traceback, still no secret, and the target is unchanged

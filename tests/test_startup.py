@@ -42,3 +42,23 @@ def test_a_database_source_does_not_load_the_dump_parsers() -> None:
     )
     assert "sanitize.dumps.source" in loaded
     assert not {"sanitize.dumps.pgdump", "sanitize.dumps.mysqldump", "sanitize.dumps.rewrite"} & loaded
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sanitize.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_usage_errors_exit_2_with_the_message_and_where_to_look() -> None:
+    cases = [
+        (("anonymize", "--bogus"), "No such option: --bogus", "sanitize anonymize --help"),
+        (("scan",), "Missing argument", "sanitize scan --help"),
+        (("check", "x.db", "--rules", "r.yaml", "--sample", "-3"), "Invalid value for '--sample'", "check"),
+        (("nosuchcommand",), "No such command", "sanitize --help"),
+    ]
+    for args, message, hint in cases:
+        res = _cli(*args)
+        assert res.returncode == 2, (args, res.stderr)
+        assert message in res.stderr and hint in res.stderr, (args, res.stderr)
+        assert "report it as a bug" not in res.stderr and "Traceback" not in res.stderr
