@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -415,3 +417,46 @@ def test_when_killed_then_published_intact_and_next_run_cleans_up(
     assert rows(pg_url2, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sanitize_%' ORDER BY 1") == [
         ("sanitize_meta",)
     ]
+
+
+def test_when_source_has_partitions_enum_defaults_and_composite_serials_then_target_works_like_it(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    """Pagila-like features: a partitioned table (copied once, through its parent), an enum column whose
+    default names the enum, a serial inside a composite primary key."""
+    run_sql(
+        pg_url,
+        """
+        CREATE TYPE rating AS ENUM ('G', 'PG', 'R');
+        CREATE TABLE film (id serial PRIMARY KEY, title text NOT NULL, rating rating DEFAULT 'G');
+        CREATE TABLE payment (payment_id serial, amount numeric(5,2) NOT NULL, paid timestamptz NOT NULL,
+                              PRIMARY KEY (paid, payment_id)) PARTITION BY RANGE (paid);
+        CREATE TABLE payment_p1 PARTITION OF payment FOR VALUES FROM ('2022-01-01') TO ('2022-02-01');
+        CREATE TABLE payment_p2 PARTITION OF payment FOR VALUES FROM ('2022-02-01') TO ('2022-03-01');
+        INSERT INTO film (title, rating) VALUES ('A', 'PG'), ('B', 'R');
+        INSERT INTO payment (amount, paid) SELECT g, timestamptz '2022-01-01' + g * interval '1 day'
+            FROM generate_series(1, 50) g;
+        """,
+    )
+    with open_source(resolve(pg_url)) as src:
+        assert sorted(src.schema.tables) == ["film", "payment"]  # no partitions: their rows are payment's
+    copy_all(pg_url, pg_url2)
+    assert rows(pg_url2, "SELECT count(*), sum(amount) FROM payment") == [(50, 1275)]
+    run_sql(
+        pg_url2, "INSERT INTO film (title) VALUES ('C'); INSERT INTO payment (amount, paid) VALUES (1, now())"
+    )
+    assert rows(pg_url2, "SELECT title, rating::text FROM film ORDER BY id") == [
+        ("A", "PG"),
+        ("B", "R"),
+        ("C", "G"),
+    ]
+    assert rows(pg_url2, "SELECT max(payment_id) FROM payment") == [(51,)]
+    sqlite_path = tmp_path / "dev.db"
+    copy_all(pg_url, str(sqlite_path))
+    con = sqlite3.connect(sqlite_path)
+    try:
+        assert con.execute("SELECT count(*) FROM payment").fetchone() == (50,)
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not {"payment_p1", "payment_p2"} & tables
+    finally:
+        con.close()

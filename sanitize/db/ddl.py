@@ -201,6 +201,10 @@ def build_tables(
             default = target_default(c, dialect, source_dialect)
             if dialect == "postgresql" and autoinc and c.default is None and source_dialect == "postgresql":
                 extra.append(sa.Identity())  # reflected identity column (serials keep nextval)
+            elif dialect == "postgresql" and c.autoincrement and c.kind == "integer" and not autoinc:
+                # a serial/identity that is not the single-column primary key (part of a composite key,
+                # or no key at all): an identity column keeps inserts without it working
+                extra.append(sa.Identity())
             sql_type = target_type(c, dialect, source_dialect)
             if (
                 dialect == "sqlite"
@@ -218,7 +222,7 @@ def build_tables(
                     *extra,
                     nullable=c.nullable and c.name not in t.primary_key,
                     server_default=default,
-                    autoincrement=bool(autoinc),
+                    autoincrement=bool(autoinc) or ("auto" if extra else False),
                     primary_key=False,
                 )
             )

@@ -198,7 +198,16 @@ class PostgresLoad(Load):
                 labels = ", ".join("'" + v.replace("'", "''") + "'" for v in enum.enums)
                 conn.execute(f"CREATE TYPE {qualified(schema, name)} AS ENUM ({labels})")
             for table in self.built.tables.values():
-                conn.execute(str(CreateTable(table).compile(dialect=_DIALECT)))
+                # unqualified names in defaults ('G'::mpaa_rating) resolve to the enum types copied into
+                # the table's shadow schema; PostgreSQL stores them by OID, so the swap keeps them right
+                conn.execute(f"SET LOCAL search_path TO {q(str(table.schema))}, public")
+                try:
+                    conn.execute(str(CreateTable(table).compile(dialect=_DIALECT)))
+                except psycopg.Error as exc:
+                    raise LoadError(
+                        f"{table.name}: creating the shadow table in {self.ref.display} failed: "
+                        f"{scrub(str(exc).splitlines()[0], self.ref)}"
+                    ) from None
 
     def _live(self) -> psycopg.Connection[Any]:
         if self._conn is None:

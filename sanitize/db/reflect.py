@@ -105,12 +105,31 @@ def reflect_schema(
     tables: dict[str, Table] = {}
     for physical, logical in mapping.items():
         names = insp.get_table_names(schema=physical)
+        partitions = _pg_partitions(conn, physical) if dialect == "postgresql" else set()
         for name in sorted(names):
             if name == META_TABLE or (dialect == "sqlite" and name.startswith("sqlite_")):
+                continue
+            if name in partitions:  # its rows are read (and written) through the partitioned table
                 continue
             key = table_key(logical, name, dialect)
             tables[key] = _table(insp, physical, logical, name, key, dialect, mapping)
     return Schema(tables=tables, dialect=dialect)
+
+
+def _pg_partitions(conn: sa.Connection, schema: str | None) -> set[str]:
+    """Tables of `schema` that are partitions of another table (PostgreSQL 10+).
+
+    A partitioned table reads as the union of its partitions, so it is copied as one plain table and
+    its partitions are left out: listing both would copy every row twice. (The target table is not
+    partitioned; sanitize does not recreate PARTITION BY.)"""
+    rows = conn.execute(
+        sa.text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relispartition AND n.nspname = :schema"
+        ),
+        {"schema": schema or "public"},
+    )
+    return {str(r[0]) for r in rows}
 
 
 def _table(
