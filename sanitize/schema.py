@@ -57,6 +57,9 @@ class Index:
     name: str | None
     columns: tuple[str, ...]
     unique: bool = False
+    method: str | None = (
+        None  # not a plain b-tree: "fulltext"/"spatial" (MySQL), "gin"/"gist"/... (PostgreSQL)
+    )
 
 
 @dataclass(frozen=True)

@@ -141,9 +141,11 @@ def copy_and_compare(src: DatabaseRef, dst: DatabaseRef) -> tuple[Schema, Schema
         assert {(f.columns, f.ref_table, f.ref_columns) for f in t.foreign_keys} == {
             (f.columns, f.ref_table, f.ref_columns) for f in u.foreign_keys
         }, key
-        assert {i.columns for i in t.indexes} <= {i.columns for i in u.indexes} | {
-            c for c in u.unique_constraints
-        } | {fk.columns for fk in u.foreign_keys}, key
+        same_engine = src.dialect == dst.dialect  # FULLTEXT/GiST/... exist on their own engine only
+        kept = {i.columns for i in t.indexes if same_engine or i.method is None}
+        assert kept <= {i.columns for i in u.indexes} | {c for c in u.unique_constraints} | {
+            fk.columns for fk in u.foreign_keys
+        }, key
     assert table_values(dst, schema) == table_values(src, schema)
     return schema, copied
 
@@ -217,3 +219,56 @@ def test_when_sqlite_to_postgres_then_values_kept(sqlite_shop: DatabaseRef, pg_u
 @pytest.mark.mariadb
 def test_when_sqlite_to_mariadb_then_values_kept(sqlite_shop: DatabaseRef, mariadb_url: str) -> None:
     copy_and_compare(sqlite_shop, resolve(mariadb_url))
+
+
+def _indexes(url: str, table: str) -> dict[str, str]:
+    """Index name -> its SQL as the engine shows it."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                found = conn.execute(
+                    sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t"), {"t": table}
+                )
+                return {str(n): str(d) for n, d in found}
+            made = conn.execute(sa.text(f"SHOW CREATE TABLE `{table}`")).one()[1]
+            return {line.split("`")[1]: line.strip() for line in str(made).splitlines() if "KEY `" in line}
+    finally:
+        engine.dispose()
+
+
+def test_when_indexes_are_fulltext_or_gist_then_the_same_engine_rebuilds_them_and_others_skip_them(
+    mariadb_url: str, mariadb_url2: str, pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    """Sakila/Pagila-style schemas: MariaDB FULLTEXT and SET columns, PostgreSQL GiST on tsvector."""
+    engine = sa.create_engine(mariadb_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE film (id INT AUTO_INCREMENT PRIMARY KEY, title VARCHAR(128) NOT NULL, "
+                "body TEXT, features SET('Trailers','Commentaries','Deleted Scenes'), "
+                "FULLTEXT KEY ft (title, body))"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO film (title, body, features) VALUES ('A', 'x', 'Trailers,Deleted Scenes')")
+        )
+    engine.dispose()
+    copy_and_compare(resolve(mariadb_url), resolve(mariadb_url2))
+    assert "FULLTEXT KEY" in _indexes(mariadb_url2, "film")["ft"]
+    copy_and_compare(resolve(mariadb_url), resolve(pg_url))  # the SET value is longer than any member
+    assert [k for k in _indexes(pg_url, "film") if "pkey" not in k] == []
+    with psycopg.connect(pg_url2.replace("+psycopg", ""), autocommit=True) as c:
+        c.execute("CREATE TABLE doc (id serial PRIMARY KEY, words tsvector NOT NULL)")
+        c.execute("CREATE INDEX doc_words ON doc USING gist (words)")
+        c.execute("INSERT INTO doc (words) VALUES (to_tsvector('a story'))")
+    copy_and_compare(resolve(pg_url2), resolve(pg_url))
+    assert "USING gist (words)" in _indexes(pg_url, "doc")["doc_words"]
+    dev = tmp_path / "doc.db"
+    copy_and_compare(resolve(pg_url2), resolve(str(dev)))  # SQLite has no GiST: the index is left out
+    con = sqlite3.connect(dev)
+    try:
+        made = con.execute("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        assert made.fetchone() == (0,)
+    finally:
+        con.close()

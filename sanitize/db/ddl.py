@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
@@ -281,13 +282,26 @@ def index_ddl(built: TargetTables, key: str) -> list[DDLElement]:
     """CREATE INDEX statements for the (non-constraint) indexes of table `key` (call once per load)."""
     table, t = built.tables[key], built.source[key]
     stmts: list[DDLElement] = []
+    same = built.dialect == built.source_dialect
     for ix in t.indexes:
         name = (
-            ix.name
-            if ix.name and built.dialect == built.source_dialect
-            else short_name("ix", table.name, *ix.columns, dialect=built.dialect)
+            ix.name if ix.name and same else short_name("ix", table.name, *ix.columns, dialect=built.dialect)
         )
-        stmts.append(CreateIndex(sa.Index(name, *[table.c[c] for c in ix.columns], unique=ix.unique)))
+        options: dict[str, Any] = {}
+        if ix.method is not None:
+            if not same:  # FULLTEXT, GIN, GiST, ...: nothing equivalent to build on another engine
+                log.warning(
+                    "%s: %s index %s has no %s equivalent; it is not recreated",
+                    key,
+                    ix.method.upper(),
+                    ix.name or ", ".join(ix.columns),
+                    built.dialect,
+                )
+                continue
+            option = "mysql_prefix" if built.dialect == "mysql" else "postgresql_using"
+            options[option] = ix.method.upper() if built.dialect == "mysql" else ix.method
+        cols = [table.c[c] for c in ix.columns]
+        stmts.append(CreateIndex(sa.Index(name, *cols, unique=ix.unique, **options)))
     return stmts
 
 

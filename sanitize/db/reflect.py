@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from sanitize.db.checks import read_checks
 from sanitize.db.types import kind_of
@@ -64,6 +65,8 @@ def _column(info: Mapping[str, Any], single_int_pk: bool, dialect: str) -> Colum
     if kind == "decimal":
         precision, scale = getattr(t, "precision", None), getattr(t, "scale", None)
     max_length = getattr(t, "length", None) if kind in ("text", "binary", "other") else None
+    if isinstance(t, mysql.SET) and t.values:  # a SET value joins any of its members with commas
+        max_length = sum(len(v) for v in t.values) + len(t.values) - 1
     enums = tuple(t.enums) if isinstance(t, sa.Enum) and t.enums else None
     return Column(
         name=info["name"],
@@ -85,7 +88,10 @@ def _index(ix: Mapping[str, Any], where: str) -> Index | None:
     if any(c is None for c in cols) or not cols:
         log.warning("%s: index %s uses expressions; it is not recreated", where, ix.get("name"))
         return None
-    return Index(name=ix.get("name"), columns=tuple(cols), unique=bool(ix.get("unique")))
+    options = ix.get("dialect_options") or {}
+    method = options.get("mysql_prefix") or options.get("postgresql_using")
+    method = str(method).lower() if method and str(method).lower() != "btree" else None
+    return Index(name=ix.get("name"), columns=tuple(cols), unique=bool(ix.get("unique")), method=method)
 
 
 def reflect_schema(
