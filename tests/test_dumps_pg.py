@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import logging
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +17,12 @@ import sqlalchemy as sa
 from sanitize.dumps import is_dump_path, open_dump_source, read_dump_schema, rewrite_dump
 from sanitize.errors import CoverageError, DumpError
 from sanitize.keys import SecretKey, hash64
+from sanitize.pipeline import anonymize
 from sanitize.schema import Column, Schema
 from sanitize.strategies import ColumnContext, get
 from sanitize.transform import apply_strategy
+
+from .conftest import TEST_KEY
 
 pytestmark = pytest.mark.postgres
 
@@ -499,7 +503,11 @@ def test_when_a_dump_connects_to_a_database_then_the_source_ignores_it_and_says_
     assert any("ignored" in r.getMessage() and "connect" in r.getMessage() for r in caplog.records)
 
 
-def test_when_a_column_is_generated_then_the_dump_rows_still_decode(pg_url: str, tmp_path: Path) -> None:
+def test_when_a_column_is_generated_then_the_dump_rows_decode_and_load_with_it_null(
+    pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pg_dump leaves generated columns out of COPY: the rows still decode, the column is there (NULL:
+    the dump has no values for it) and a load into a database works and says so."""
     eng = _engine(pg_url)
     with eng.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE g (a int, b int GENERATED ALWAYS AS (a * 2) STORED, c text)")
@@ -508,9 +516,21 @@ def test_when_a_column_is_generated_then_the_dump_rows_still_decode(pg_url: str,
     dump = pg_dump(pg_url, tmp_path / "g.sql")
     with open_dump_source(dump) as src:
         df = next(iter(src.read_batches("g")))
-    assert df.columns.tolist() == ["a", "c"]
+        assert isinstance(src.schema["g"].column("b"), Column)
+    assert df.columns.tolist() == ["a", "b", "c"]
     assert df["a"].tolist() == [1, 2]
-    assert isinstance(src.schema["g"].column("b"), Column)
+    assert df["b"].isna().all()
+    rules = tmp_path / "g.yaml"
+    rules.write_text("version: 1\ntables:\n  g:\n    columns: {a: keep, b: keep, c: keep}\n")
+    target = tmp_path / "g.db"
+    with caplog.at_level("WARNING", logger="sanitize"):
+        anonymize(str(rules), str(dump), str(target), key=SecretKey(TEST_KEY.encode()))
+    assert "column(s) b have no data in the dump" in caplog.text
+    con = sqlite3.connect(target)
+    try:
+        assert con.execute("SELECT a, b, c FROM g ORDER BY a").fetchall() == [(1, None, "x"), (2, None, None)]
+    finally:
+        con.close()
 
 
 PEOPLE_RULES = """version: 1

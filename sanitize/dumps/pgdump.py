@@ -33,6 +33,7 @@ from typing import Any, BinaryIO, TypeVar
 import pandas as pd
 import pyarrow as pa
 
+from sanitize.db.types import arrow_type, to_pandas
 from sanitize.dumps import pgtext
 from sanitize.dumps.source import DumpSource, detect_format, open_binary
 from sanitize.dumps.sqlscan import (
@@ -672,6 +673,33 @@ def iter_frames(
 # --- sources ------------------------------------------------------------------------------
 
 
+def _select(df: pd.DataFrame, t: Table, columns: list[str] | None) -> pd.DataFrame:
+    """The frame with `columns` (default: every column of `t`), in order; a column the COPY does not
+    list is NULL (see _warn_unlisted)."""
+    wanted = list(columns) if columns is not None else list(t.column_names)
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        empty = pa.table({c: pa.nulls(len(df), arrow_type(t.column(c), "postgresql")) for c in missing})
+        nulls = to_pandas(empty)
+        nulls.index = df.index
+        df = pd.concat([df, nulls], axis=1)
+    return df[wanted]
+
+
+def _warn_unlisted(header: CopyHeader, t: Table, where: str) -> None:
+    """Say once per COPY block which columns it has no data for: pg_dump leaves out generated columns."""
+    unlisted = [c for c in t.column_names if header.columns and c not in header.columns]
+    if unlisted:
+        log.warning(
+            "%s: line %d: table %s: column(s) %s have no data in the dump (pg_dump leaves out generated "
+            "columns); they are loaded as NULL",
+            where,
+            header.line,
+            t.key,
+            ", ".join(unlisted),
+        )
+
+
 def _rebatch(frames: Iterator[pd.DataFrame], batch_size: int) -> Iterator[pd.DataFrame]:
     pending: list[pd.DataFrame] = []
     have = 0
@@ -724,13 +752,14 @@ class PlainDumpSource(DumpSource):
 
         def frames() -> Iterator[pd.DataFrame]:
             for b in blocks:
+                _warn_unlisted(b.header, t, self.display)
                 with open_binary(self.path) as f:
                     f.seek(b.header.data_offset)
                     reader = ByteReader(f, self.display, offset=b.header.data_offset, line=b.header.data_line)
                     for _chunk, _raw, df, _typed in iter_frames(
                         reader.copy_chunks(chunk, f"table {table}"), t, b.header, self.display
                     ):
-                        yield df if columns is None else df[list(columns)]
+                        yield _select(df, t, columns)
 
         if columns == [] or not any(b.header.columns for b in blocks):
             for b in blocks:
@@ -819,10 +848,11 @@ class ArchiveDumpSource(DumpSource):
                 header = CopyHeader(
                     t.key, parsed[0], parsed[1], parsed[2], line_no, reader.offset, reader.line
                 )
+                _warn_unlisted(header, t, self.display)
                 for _chunk, _raw, df, _typed in iter_frames(
                     reader.copy_chunks(CHUNK_BYTES, f"table {t.key}"), t, header, self.display
                 ):
-                    yield df if columns is None else df[list(columns)]
+                    yield _select(df, t, columns)
 
     def count(self, table: str) -> int:
         t = self.table(table)
