@@ -50,6 +50,19 @@ class ForeignKey:
     ref_table: str  # table key
     ref_columns: tuple[str, ...]
     name: str | None = None
+    on_delete: str | None = None  # "CASCADE", "SET NULL", "SET DEFAULT" or "RESTRICT"; None: NO ACTION
+    on_update: str | None = None
+
+
+FK_ACTIONS = ("CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT")
+
+
+def fk_action(text: object) -> str | None:
+    """A referential action as sanitize keeps it: upper case, single spaces; None for NO ACTION."""
+    if not isinstance(text, str):
+        return None
+    action = " ".join(text.upper().split())
+    return action if action in FK_ACTIONS else None
 
 
 @dataclass(frozen=True)

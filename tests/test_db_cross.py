@@ -272,3 +272,47 @@ def test_when_indexes_are_fulltext_or_gist_then_the_same_engine_rebuilds_them_an
         assert made.fetchone() == (0,)
     finally:
         con.close()
+
+
+FK_ACTIONS_SQL = [
+    "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT)",
+    "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE "
+    "ON UPDATE CASCADE, note TEXT)",
+    "CREATE TABLE other (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE SET NULL)",
+    "INSERT INTO parent VALUES (1, 'a'), (2, 'b')",
+    "INSERT INTO child VALUES (10, 1, 'x'), (11, 2, 'y')",
+    "INSERT INTO other VALUES (20, 1), (21, 2)",
+]
+
+
+@pytest.mark.parametrize("target", ["sqlite", "pg_url", "mariadb_url"])
+def test_when_foreign_keys_cascade_then_every_target_cascades_too(
+    tmp_path: Path, target: str, request: pytest.FixtureRequest
+) -> None:
+    """ON DELETE CASCADE / SET NULL and ON UPDATE CASCADE reach the target: deleting a parent in the
+    staging copy does what it does in production."""
+    src = tmp_path / "prod.db"
+    con = sqlite3.connect(src)
+    for stmt in FK_ACTIONS_SQL:
+        con.execute(stmt)
+    con.commit()
+    con.close()
+    with open_source(resolve(str(src))) as s:
+        fks = {(k, fk.on_delete, fk.on_update) for k, t in s.schema.tables.items() for fk in t.foreign_keys}
+    assert fks == {("child", "CASCADE", "CASCADE"), ("other", "SET NULL", None)}
+    url = str(tmp_path / "dev.db") if target == "sqlite" else request.getfixturevalue(target)
+    copy_and_compare(resolve(str(src)), resolve(url))
+    engine = sa.create_engine(url if "://" in url else f"sqlite:///{url}")
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+            conn.exec_driver_sql("DELETE FROM parent WHERE id = 1")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT id FROM child ORDER BY id").fetchall() == [(11,)]
+            assert conn.exec_driver_sql("SELECT id, parent_id FROM other ORDER BY id").fetchall() == [
+                (20, None),
+                (21, 2),
+            ]
+    finally:
+        engine.dispose()

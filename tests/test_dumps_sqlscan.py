@@ -133,3 +133,47 @@ def test_when_the_transform_returns_none_then_the_table_keeps_its_ddl_but_no_row
     assert result.rows["t"] == 0
     text = out.read_text()
     assert "COPY public.t (id, v) FROM stdin;\n\\.\n" in text and "CREATE TABLE public.t" in text
+
+
+PG_FK_DUMP = """-- PostgreSQL database dump
+CREATE TABLE public.parent (id integer NOT NULL);
+CREATE TABLE public.child (
+    id integer NOT NULL,
+    parent_id integer REFERENCES public.parent(id) ON DELETE CASCADE ON UPDATE SET NULL
+);
+CREATE TABLE public.other (id integer NOT NULL, parent_id integer);
+ALTER TABLE ONLY public.parent ADD CONSTRAINT parent_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.other
+    ADD CONSTRAINT other_parent_fkey FOREIGN KEY (parent_id)
+    REFERENCES public.parent(id) ON DELETE SET DEFAULT;
+-- PostgreSQL database dump complete
+"""
+
+MY_FK_DUMP = """-- MariaDB dump
+CREATE TABLE `parent` (`id` int(11) NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB;
+CREATE TABLE `child` (
+  `id` int(11) NOT NULL,
+  `parent_id` int(11) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  CONSTRAINT `child_fk` FOREIGN KEY (`parent_id`) REFERENCES `parent` (`id`)
+    ON DELETE CASCADE ON UPDATE NO ACTION
+) ENGINE=InnoDB;
+-- Dump completed on 2026-11-26 12:00:00
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (PG_FK_DUMP, {("child", "CASCADE", "SET NULL"), ("other", "SET DEFAULT", None)}),
+        (MY_FK_DUMP, {("child", "CASCADE", None)}),
+    ],
+)
+def test_when_a_dump_declares_referential_actions_then_the_schema_keeps_them(
+    tmp_path: Path, text: str, expected: set[tuple[str, str | None, str | None]]
+) -> None:
+    dump = tmp_path / "fk.sql"
+    dump.write_text(text)
+    with open_dump_source(dump) as src:
+        got = {(k, fk.on_delete, fk.on_update) for k, t in src.schema.tables.items() for fk in t.foreign_keys}
+    assert got == expected

@@ -272,8 +272,19 @@ def _foreign_keys(built: TargetTables, key: str) -> list[sa.ForeignKeyConstraint
             if fk.name and built.dialect == built.source_dialect
             else short_name(built.tables[key].name, *fk.columns, "fkey", dialect=built.dialect)
         )
+        on_delete, on_update = fk.on_delete, fk.on_update
+        if built.dialect == "mysql" and "SET DEFAULT" in (on_delete, on_update):
+            log.warning("%s: InnoDB has no ON ... SET DEFAULT; the foreign key %s keeps NO ACTION", key, name)
+            on_delete = None if on_delete == "SET DEFAULT" else on_delete
+            on_update = None if on_update == "SET DEFAULT" else on_update
         fks.append(
-            sa.ForeignKeyConstraint(list(fk.columns), [parent.c[c] for c in fk.ref_columns], name=name)
+            sa.ForeignKeyConstraint(
+                list(fk.columns),
+                [parent.c[c] for c in fk.ref_columns],
+                name=name,
+                ondelete=on_delete,
+                onupdate=on_update,
+            )
         )
     return fks
 

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import mysql
 
 from sanitize.db.checks import read_checks
 from sanitize.db.types import kind_of
-from sanitize.schema import Column, ForeignKey, Index, Schema, Table
+from sanitize.schema import Column, ForeignKey, Index, Schema, Table, fk_action
 
 log = logging.getLogger("sanitize")
 
@@ -158,6 +158,7 @@ def _table(
     if pk:
         columns = tuple(replace(c, nullable=False) if c.name in pk else c for c in columns)
     fks = []
+    actions = _sqlite_fk_actions(insp, name) if dialect == "sqlite" else {}
     for fk in insp.get_foreign_keys(name, schema=physical):
         ref_schema = fk.get("referred_schema")
         ref_logical = mapping.get(ref_schema, ref_schema) if ref_schema is not None else logical
@@ -174,6 +175,13 @@ def _table(
                 ref_table=ref_key,
                 ref_columns=ref_cols,
                 name=fk.get("name"),
+                **actions.get(
+                    (tuple(fk["constrained_columns"]), str(fk["referred_table"])),
+                    {
+                        "on_delete": fk_action((fk.get("options") or {}).get("ondelete")),
+                        "on_update": fk_action((fk.get("options") or {}).get("onupdate")),
+                    },
+                ),
             )
         )
     uniques: list[tuple[str, ...]] = []
@@ -229,6 +237,23 @@ def _with_checks(
         else c
         for c in columns
     )
+
+
+def _sqlite_fk_actions(insp: sa.Inspector, name: str) -> dict[tuple[tuple[str, ...], str], dict[str, Any]]:
+    """(columns, referenced table) -> ON DELETE / ON UPDATE of each foreign key of a SQLite table
+    (SQLAlchemy's SQLite reflection leaves them out; PRAGMA foreign_key_list has them)."""
+    conn = insp.bind
+    assert isinstance(conn, sa.Connection)
+    by_id: dict[int, list[Any]] = {}
+    for row in conn.exec_driver_sql(f"PRAGMA foreign_key_list({quote_ident(name, 'sqlite')})").fetchall():
+        by_id.setdefault(int(row[0]), []).append(row)
+    out = {}
+    for rows in by_id.values():
+        rows.sort(key=lambda r: r[1])
+        cols = tuple(str(r[3]) for r in rows)
+        first = rows[0]  # id, seq, table, from, to, on_update, on_delete, match
+        out[(cols, str(first[2]))] = {"on_delete": fk_action(first[6]), "on_update": fk_action(first[5])}
+    return out
 
 
 def _sqlite_uniques(insp: sa.Inspector, name: str) -> list[tuple[str, ...]]:

@@ -17,6 +17,7 @@ from typing import Any
 from sanitize.dumps.sqlscan import (
     MY_IDENT,
     MY_QNAME,
+    fk_actions,
     ident_list,
     split_qualified,
     split_top_level,
@@ -257,6 +258,7 @@ class SchemaBuilder:
                     rname,
                     ident_list(fk.group("rcols"), "mysql"),
                     unquote_ident(fk.group("name"), "mysql") if fk.group("name") else None,
+                    **fk_actions(element[fk.end() :]),
                 )
             )
             return

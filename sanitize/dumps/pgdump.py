@@ -41,6 +41,7 @@ from sanitize.dumps.sqlscan import (
     PG_QNAME,
     ByteReader,
     StatementSplitter,
+    fk_actions,
     ident_list,
     split_qualified,
     split_top_level,
@@ -341,7 +342,10 @@ class SchemaBuilder:
             rs, rn = split_qualified(ref.group("name"))
             draft.foreign_keys.append(
                 ForeignKey(
-                    (cname,), table_key(rs, rn), ident_list(ref.group("cols")) if ref.group("cols") else ()
+                    (cname,),
+                    table_key(rs, rn),
+                    ident_list(ref.group("cols")) if ref.group("cols") else (),
+                    **fk_actions(tail[ref.end() :]),
                 )
             )
         draft.columns.append(col)
@@ -370,6 +374,7 @@ class SchemaBuilder:
                         table_key(rs, rn),
                         ident_list(ref.group("cols")) if ref.group("cols") else (),
                         cname,
+                        **fk_actions(rest[ref.end() :]),
                     )
                 )
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, Literal
 
 from sanitize.errors import DumpError
+from sanitize.schema import fk_action
 
 Dialect = Literal["postgresql", "mysql"]
 
@@ -370,3 +371,16 @@ class ByteReader:
         self._pos += nbytes
         self.offset += nbytes
         self.line += nlines
+
+
+_FK_ACTION = re.compile(
+    r"\bON\s+(DELETE|UPDATE)\s+(CASCADE|SET\s+NULL|SET\s+DEFAULT|RESTRICT|NO\s+ACTION)\b", re.I
+)
+
+
+def fk_actions(text: str) -> dict[str, str | None]:
+    """`on_delete` / `on_update` of a REFERENCES clause's text, for schema.ForeignKey."""
+    out: dict[str, str | None] = {"on_delete": None, "on_update": None}
+    for event, action in _FK_ACTION.findall(text):
+        out[f"on_{event.lower()}"] = fk_action(action)
+    return out
