@@ -460,3 +460,21 @@ def test_when_source_has_partitions_enum_defaults_and_composite_serials_then_tar
         assert not {"payment_p1", "payment_p2"} & tables
     finally:
         con.close()
+
+
+def test_when_time_with_time_zone_is_copied_then_postgres_keeps_the_offset_and_sqlite_gets_utc(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    run_sql(
+        pg_url,
+        "CREATE TABLE t (id int PRIMARY KEY, tt timetz); INSERT INTO t VALUES (1, '10:00+02'), (2, NULL)",
+    )
+    copy_all(pg_url, pg_url2)
+    assert rows(pg_url2, "SELECT tt::text FROM t ORDER BY id") == [("10:00:00+02",), (None,)]
+    dev = tmp_path / "dev.db"
+    copy_all(pg_url, str(dev))
+    con = sqlite3.connect(dev)
+    try:
+        assert con.execute("SELECT tt FROM t ORDER BY id").fetchall() == [("08:00:00",), (None,)]
+    finally:
+        con.close()

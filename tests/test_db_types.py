@@ -82,6 +82,9 @@ def test_when_batch_columns_differ_then_load_error_lists_them() -> None:
         (Column("d", "decimal"), "postgresql", pa.large_string()),  # unconstrained numeric stays exact
         (Column("t", "datetime", timezone=True), "postgresql", pa.timestamp("us", tz="UTC")),
         (Column("u", "uuid"), "postgresql", pa.large_string()),
+        (Column("t", "time", timezone=True), "postgresql", pa.large_string()),  # '10:00+02' keeps its offset
+        (Column("t", "time", timezone=True), "sqlite", pa.time64("us")),  # elsewhere: a UTC time
+        (Column("t", "time"), "postgresql", pa.time64("us")),
     ],
 )
 def test_when_column_then_arrow_type(column: Column, dialect: str, expected: pa.DataType) -> None:

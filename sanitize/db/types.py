@@ -86,7 +86,10 @@ def arrow_type(col: Column, dialect: str) -> pa.DataType:
     if k == "datetime":
         return pa.timestamp("us", tz="UTC" if col.timezone else None)
     if k == "time":
-        return pa.time64("us")
+        # PostgreSQL's time with time zone keeps its offset ('10:00+02'), which no Arrow time type
+        # holds: carried as its text, so PostgreSQL -> PostgreSQL copies it exactly (other engines
+        # have no such type: their columns parse the text to a UTC time)
+        return pa.large_string() if col.timezone and dialect == "postgresql" else pa.time64("us")
     if k == "binary":
         return pa.large_binary()
     return pa.large_string()  # text, json, uuid, other
