@@ -478,3 +478,24 @@ def test_when_time_with_time_zone_is_copied_then_postgres_keeps_the_offset_and_s
         assert con.execute("SELECT tt FROM t ORDER BY id").fetchall() == [("08:00:00",), (None,)]
     finally:
         con.close()
+
+
+def test_when_the_second_copy_stream_cannot_connect_then_the_load_goes_on_one(
+    shop: str, pg_url2: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server at max_connections refuses the second COPY connection: the load still completes."""
+    import sanitize.db.pg_target as pg_target
+
+    def refuse(ref: Any, **_kw: Any) -> Any:
+        raise ConnectionFailed(f"cannot connect to {ref.display}: too many clients already")
+
+    with open_source(resolve(shop)) as src, open_target(resolve(pg_url2)).begin_load(src.schema) as load:
+        monkeypatch.setattr(pg_target, "pg_connect", refuse)  # the load's own connection is already open
+        with caplog.at_level("WARNING", logger="sanitize"):
+            for key in src.schema.load_order():
+                for batch in src.read_batches(key, batch_size=1):
+                    load.write(key, batch)
+        load.finish()
+        load.publish()
+    assert "loading on one connection" in caplog.text
+    assert snapshot(pg_url2) == snapshot(shop)

@@ -33,7 +33,13 @@ from sanitize.db.postgres import (
 )
 from sanitize.db.reflect import reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
-from sanitize.errors import CheckFailedError, ConcurrentRunError, LoadError, TargetRefusedError
+from sanitize.errors import (
+    CheckFailedError,
+    ConcurrentRunError,
+    ConnectionFailed,
+    LoadError,
+    TargetRefusedError,
+)
 from sanitize.schema import Schema, Table
 
 log = logging.getLogger("sanitize")
@@ -103,6 +109,7 @@ class PostgresLoad(Load):
         self._writer = BackgroundWriter()
         self._lanes: list[tuple[BackgroundWriter, psycopg.Connection[Any]]] = []  # COPY streams 2..
         self._batches = 0
+        self._lane_count = WRITE_LANES
         self._conn: psycopg.Connection[Any] | None = pg_connect(self.ref)
         conn = self._conn
         if not _rows(conn, "SELECT pg_try_advisory_lock(%s)", advisory_key(self.ref))[0][0]:
@@ -228,12 +235,18 @@ class PostgresLoad(Load):
         t = self.built.tables[table]
         sql = f"COPY {qualified(t.schema, t.name)} ({', '.join(q(c) for c in names)}) FROM STDIN (FORMAT csv)"
         self._batches += 1
-        lane = self._batches % WRITE_LANES
+        lane = self._batches % self._lane_count
         if lane == 0:
             self._writer.submit(lambda: self._copy(table, sql, body, self._live()))
             return
         while len(self._lanes) < lane:  # opened on first use: small loads keep one connection
-            self._lanes.append((BackgroundWriter(), pg_connect(self.ref)))
+            try:
+                self._lanes.append((BackgroundWriter(), pg_connect(self.ref)))
+            except ConnectionFailed as exc:  # e.g. max_connections reached: one stream still works
+                log.warning("%s; loading on one connection", exc.message)
+                self._lane_count = 1
+                self._writer.submit(lambda: self._copy(table, sql, body, self._live()))
+                return
         writer, conn = self._lanes[lane - 1]
         writer.submit(lambda: self._copy(table, sql, body, conn))
 
