@@ -6,6 +6,17 @@ import numpy as np
 import pyarrow as pa
 
 
+def string_bytes(arr: pa.LargeStringArray | pa.LargeBinaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets int64[n+1], data uint8) of a large_string/large_binary array, offsets rebased to 0."""
+    n = len(arr)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    if bufs[2] is None or n == 0:
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return offsets - offsets[0], data
+
+
 def decimal_words(arr: pa.Array) -> np.ndarray:
     """The 128-bit unscaled integers of a decimal128 array as an (n, 2) int64 array: (low, high)."""
     n = len(arr)

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
+from sanitize.arrow import string_bytes
 from sanitize.errors import RulesError
 from sanitize.keys import SecretKey
 from sanitize.schema import Column
@@ -20,7 +21,7 @@ from sanitize.strategies import ColumnContext, get
 from sanitize.strategies import fake_data as fd
 from sanitize.strategies import fake_numbers as fn
 from sanitize.strategies.fake_numbers import DOB_FIRST, DOB_LAST, iban_valid, luhn_valid
-from sanitize.strategies.vector import locate, replace_digit_bytes, string_bytes
+from sanitize.strategies.vector import locate, replace_digit_bytes
 from sanitize.transform import apply_strategy
 
 EMAIL = re.compile(r"^[a-z0-9]+([._][a-z0-9]+)*[0-9]*@example\.(com|org|net)$")

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
+from sanitize.arrow import string_bytes
 from sanitize.errors import BadInputError, LoadError
 from sanitize.schema import Column, Kind, Table
 
@@ -255,13 +256,7 @@ def hex_encode(arr: pa.Array | pa.ChunkedArray, prefix: bytes = b"\\x") -> pa.Ar
     n = len(arr)
     if n == 0:
         return pa.array([], pa.large_string())
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = arr.buffers()[2]
-    body = (
-        np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
-        if data is not None
-        else np.empty(0, np.uint8)
-    )
+    offsets, body = string_bytes(arr)
     lens = np.diff(offsets)
     p = len(prefix)
     new_off = np.zeros(n + 1, dtype=np.int64)
@@ -290,20 +285,14 @@ def hex_decode(arr: pa.Array) -> pa.Array:
     n = len(arr)
     if n == 0:
         return pa.array([], pa.large_binary())
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = arr.buffers()[2]
-    body = (
-        np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
-        if data is not None
-        else np.empty(0, np.uint8)
-    )
+    offsets, body = string_bytes(arr)
     if len(body) % 2 or np.any(np.diff(offsets) % 2):
         raise ValueError("hex text of odd length")
     nibbles = _UNHEX[body]
     if len(nibbles) and nibbles.max() == 255:
         raise ValueError("not hex text")
     out = (nibbles[0::2] << 4) | nibbles[1::2]
-    new_off = (offsets - offsets[0]) // 2
+    new_off = offsets // 2
     result = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), n, [None, pa.py_buffer(new_off), pa.py_buffer(out)]
     )

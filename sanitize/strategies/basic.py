@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
+from sanitize.arrow import string_bytes
 from sanitize.errors import BadInputError
 from sanitize.keys import hash64, hash128
 from sanitize.strategies.registry import ColumnContext, NoParams, Params, StrategySpec, register
@@ -30,7 +31,6 @@ from sanitize.strategies.vector import (
     from_matrix,
     is_text_kind,
     refuse,
-    string_bytes,
     text_array,
     text_series,
     uuid_text,

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
+from sanitize.arrow import string_bytes
 from sanitize.keys import canonical_bytes, canonical_text, hash64, hash128, mix
 from sanitize.strategies import fake_data as fd
 from sanitize.strategies import fake_numbers as fn
@@ -38,7 +39,6 @@ from sanitize.strategies.vector import (
     locate,
     refuse,
     replace_digit_bytes,
-    string_bytes,
     text_array,
     text_series,
     token,

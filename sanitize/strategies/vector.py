@@ -73,17 +73,6 @@ def text_series(arr: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     return pd.Series(text, index=index, copy=False)
 
 
-def string_bytes(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets int64[n+1], data uint8) of a large_string array, offsets rebased to start at 0."""
-    n = len(arr)
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    if bufs[2] is None or n == 0:
-        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
-    data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return offsets - offsets[0], data
-
-
 def from_bytes(offsets: np.ndarray, data: np.ndarray) -> pa.LargeStringArray:
     """A large_string array from offsets and UTF-8 bytes (the caller guarantees valid UTF-8)."""
     n = len(offsets) - 1

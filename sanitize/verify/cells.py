@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sanitize.arrow import string_bytes
 from sanitize.db.types import to_pandas
 from sanitize.keys import canonical_text
-from sanitize.strategies.vector import string_bytes
 from sanitize.verify.fingerprints import sorted_unique
 from sanitize.verify.reading import as_array
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from sanitize.arrow import string_bytes
 from sanitize.keys import SecretKey, hash64, mix
-from sanitize.strategies.vector import string_bytes
 
 LONG_STRING = 256  # longer strings go through SipHash (keys.hash64); shorter ones through the word chain
 _K_LEN = np.uint64(0x9E3779B97F4A7C15)

@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sanitize.arrow import string_bytes
 from sanitize.keys import SecretKey
-from sanitize.strategies.vector import string_bytes
 from sanitize.verify.cells import CellText
 from sanitize.verify.fingerprints import hash_numbers, hash_strings
 
