@@ -23,11 +23,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sanitize.errors import ConfigError
-from sanitize.problems import Problems, did_you_mean, yaml_lines
+from sanitize.problems import Problems, did_you_mean, read_yaml_file
 
 DEFAULT_CONFIG = "sanitize.yaml"
 ROLES = ("production", "staging", "dev")
@@ -286,26 +285,9 @@ def parse_config(
 def load_config(path: str | Path = DEFAULT_CONFIG, environ: Mapping[str, str] | None = None) -> Config:
     """Load and validate `sanitize.yaml`; ConfigError listing every problem with file:line and fix."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{p}: config file not found; create one with `sanitize init` or pass --config PATH"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the config file: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{p}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
-        what = getattr(exc, "problem", None) or "cannot parse"
-        raise ConfigError(f"{where}: invalid YAML: {what}; fix the syntax at that line") from None
-    lines = yaml_lines(node)
+    _raw, data, lines = read_yaml_file(
+        p, ConfigError, "config file", "create one with `sanitize init` or pass --config PATH"
+    )
     return parse_config(
         data if data is not None else {}, source=str(p), base_dir=p.parent, environ=environ, lines=lines
     )

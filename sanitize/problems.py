@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,6 +45,31 @@ class Problems:
             raise self.error(
                 f"{self.source}: {n} problem{'s' if n != 1 else ''} in the {self.what}", problems=self.items
             )
+
+
+def read_yaml_file(
+    path: Path, error: type[BadInputError], what: str, not_found: str
+) -> tuple[bytes, Any, dict[str, int]]:
+    """(raw bytes, data, dotted location -> line) of a YAML file, loaded safely; `error` with the file,
+    line and a fix when it is missing, unreadable, not UTF-8 or not YAML (`what`: "rules file", ...)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found; {not_found}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(f"{where}: invalid YAML: {problem}; fix the syntax at that line") from None
+    return raw, data, yaml_lines(node)
 
 
 def yaml_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:

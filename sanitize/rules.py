@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from sanitize.errors import BadInputError, RulesError
-from sanitize.problems import Problems, did_you_mean, yaml_lines
+from sanitize.problems import Problems, did_you_mean, read_yaml_file
 from sanitize.strategies import registry
 from sanitize.strategies.registry import Params
 
@@ -248,26 +248,9 @@ def parse_rules(data: Any, *, source: str = "<rules>", lines: Mapping[str, int] 
 def load_rules(path: str | Path) -> RulesFile:
     """Load and validate a rules file (YAML, loaded safely)."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise RulesError(
-            f"{p}: rules file not found; check the path or create one with `sanitize scan`"
-        ) from None
-    except OSError as exc:
-        raise RulesError(f"{p}: cannot read the rules file: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except UnicodeDecodeError as exc:
-        raise RulesError(f"{p}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
-        what = getattr(exc, "problem", None) or str(exc)
-        raise RulesError(f"{where}: invalid YAML: {what}; fix the syntax at that line") from None
-    lines = yaml_lines(node)
+    raw, data, lines = read_yaml_file(
+        p, RulesError, "rules file", "check the path or create one with `sanitize scan`"
+    )
     rules = parse_rules(data if data is not None else {}, source=str(p), lines=lines)
     return rules.model_copy(update={"path": str(p), "digest": hashlib.sha256(raw).hexdigest()})
 
