@@ -317,3 +317,27 @@ def test_when_killed_then_published_intact_and_next_run_cleans_up(
             time.sleep(0.1)
     assert leftovers(mariadb_url2) == []
     assert snapshot(mariadb_url2) == snapshot(shop)
+
+
+def test_when_legacy_values_are_read_then_zero_dates_are_null_and_unsigned_bigints_exact(
+    mariadb_url: str, mariadb_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Legacy MySQL data: zero dates ('0000-00-00', stored when sql_mode allows them) have no
+    equivalent anywhere and read as NULL with a warning; BIGINT UNSIGNED keeps values past 2**63."""
+    with connect(mariadb_url) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_mode = ''")
+        cur.execute("CREATE TABLE t (id int PRIMARY KEY, d date, dt datetime, big bigint unsigned)")
+        cur.execute(
+            "INSERT INTO t VALUES (1, '0000-00-00', '0000-00-00 00:00:00', 18446744073709551615), "
+            "(2, '2024-05-00', '2024-01-01 10:00:00', 5), (3, '2024-05-06', NULL, NULL)"
+        )
+        c.commit()
+    with caplog.at_level("WARNING", logger="sanitize"):
+        copy_all(mariadb_url, mariadb_url2)
+    assert "t.d: 2 zero date(s)" in caplog.text and "t.dt: 1 zero date(s)" in caplog.text
+    got = rows(mariadb_url2, "SELECT id, CAST(d AS CHAR), CAST(dt AS CHAR), big FROM t ORDER BY id")
+    assert got == [
+        (1, None, None, 18446744073709551615),
+        (2, None, "2024-01-01 10:00:00", 5),
+        (3, "2024-05-06", None, None),
+    ]

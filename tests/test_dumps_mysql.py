@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import logging
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,12 @@ from sanitize.dumps import is_dump_path, open_dump_source, read_dump_schema, rew
 from sanitize.dumps.mysqldump import parse_insert
 from sanitize.errors import DumpError
 from sanitize.keys import SecretKey
+from sanitize.pipeline import anonymize
 from sanitize.schema import Schema
 from sanitize.strategies import ColumnContext, get
 from sanitize.transform import apply_strategy
+
+from .conftest import TEST_KEY
 
 pytestmark = pytest.mark.mariadb
 
@@ -434,3 +438,35 @@ def test_when_inserts_use_every_literal_form_then_values_decode(
         df = next(iter(src.read_batches("t", columns=["id", "v"])))
     assert df["id"].tolist() == values[0]
     assert [None if pd.isna(v) else v for v in df["v"]] == values[1]
+
+
+def test_when_a_dump_holds_zero_dates_then_they_load_as_null_with_one_warning_per_column(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    dump = tmp_path / "legacy.sql"
+    dump.write_text(
+        "-- MariaDB dump\n"
+        "CREATE TABLE `t` (`id` int(11) NOT NULL, `d` date DEFAULT NULL, PRIMARY KEY (`id`));\n"
+        "INSERT INTO `t` VALUES (1,'0000-00-00'),(2,'2024-05-06');\n"
+        "INSERT INTO `t` VALUES (3,'2024-00-00'),(4,NULL);\n"
+        "-- Dump completed on 2026-11-26 12:00:00\n"
+    )
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\ntables:\n  t:\n    columns: {id: keep, d: keep}\n")
+    target = tmp_path / "t.db"
+    with caplog.at_level("WARNING", logger="sanitize"):
+        anonymize(str(rules), str(dump), str(target), key=SecretKey(TEST_KEY.encode()))
+    assert caplog.text.count("zero date(s)") == 1
+    con = sqlite3.connect(target)
+    try:
+        assert con.execute("SELECT id, d FROM t ORDER BY id").fetchall() == [
+            (1, None),
+            (2, "2024-05-06"),
+            (3, None),
+            (4, None),
+        ]
+    finally:
+        con.close()
+    out = tmp_path / "out.sql"  # a sanitised dump keeps what it kept, zero dates included
+    anonymize(str(rules), str(dump), str(out), key=SecretKey(TEST_KEY.encode()))
+    assert "(1,'0000-00-00')" in out.read_text()

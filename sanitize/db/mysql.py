@@ -24,7 +24,7 @@ from sanitize.db.base import DEFAULT_BATCH, Source, rechunk
 from sanitize.db.mywire import WireReader
 from sanitize.db.reflect import quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
-from sanitize.db.types import arrow_type, convert, read_error
+from sanitize.db.types import arrow_type, convert, null_zero_dates, read_error
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, Schema
 
@@ -93,6 +93,8 @@ def arrays_to_table(
                 value.validate(full=True)  # UTF-8, as pymysql's decoding checked it
                 if pa.types.is_boolean(t):
                     value = value.cast(pa.int64())
+                elif c.kind in ("date", "datetime"):
+                    value = null_zero_dates(value, f"{key}.{c.name}")
             out.append(convert(value, t))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError) as exc:
             raise read_error(key, c.name, exc) from None

@@ -8,6 +8,7 @@ naming `table.column` and the value, instead of a driver error deep in a COPY.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +21,8 @@ from sqlalchemy.dialects import mysql, postgresql
 from sanitize.arrow import string_bytes
 from sanitize.errors import BadInputError, LoadError
 from sanitize.schema import Column, Kind, Table
+
+log = logging.getLogger("sanitize")
 
 STR_DTYPE = pd.StringDtype(storage="pyarrow", na_value=np.nan)  # pandas' default `str`
 INT_TYPES = {2: pa.int16(), 4: pa.int32(), 8: pa.int64()}
@@ -73,6 +76,12 @@ def arrow_type(col: Column, dialect: str) -> pa.DataType:
     """The Arrow type that holds every value of `col` as stored on `dialect`."""
     k = col.kind
     if k == "integer":
+        if (
+            dialect == "mysql"
+            and isinstance(col.sql_type, sa.BigInteger)
+            and getattr(col.sql_type, "unsigned", False)
+        ):
+            return pa.uint64()  # BIGINT UNSIGNED reaches 2**64 - 1
         return INT_TYPES[int_width(col, dialect)]
     if k == "float":
         return pa.float64()
@@ -105,6 +114,26 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
         return pd.ArrowDtype(t)
 
     return table.to_pandas(types_mapper=mapper, self_destruct=True, split_blocks=True)
+
+
+# MySQL's zero dates ('0000-00-00', '2024-00-00', '2024-05-00'): no date holds them
+_ZERO_DATE = r"^(?:0000-\d\d-\d\d|\d{4}-00-\d\d|\d{4}-\d\d-00)"
+
+
+def null_zero_dates(arr: pa.Array, where: str, *, once: tuple[set[str], str] | None = None) -> pa.Array:
+    """MySQL zero dates in date/datetime text -> NULL, with a warning saying how many (the legacy
+    `0000-00-00` default of many MySQL schemas has no equivalent in Arrow or any other engine).
+    With `once=(seen, key)` the warning is given once per key (a dump decodes one INSERT at a time)."""
+    zero = pc.match_substring_regex(arr, _ZERO_DATE)
+    n = pc.sum(zero).as_py() or 0
+    if not n:
+        return arr
+    if once is None or once[1] not in once[0]:
+        more = "" if once is None else " (this column may hold more further on)"
+        log.warning("%s: %d zero date(s) such as '0000-00-00' read as NULL%s", where, n, more)
+        if once is not None:
+            once[0].add(once[1])
+    return pc.if_else(zero, pa.scalar(None, arr.type), arr)
 
 
 def _first_bad(arr: pa.Array, target: pa.DataType, convert: object) -> object:

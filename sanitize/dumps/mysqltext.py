@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sanitize.db.types import to_pandas
+from sanitize.db.types import null_zero_dates, to_pandas
 from sanitize.dumps import pgtext
 from sanitize.dumps.mysqlinsert import InsertStatement
 from sanitize.errors import DumpError
@@ -124,6 +124,9 @@ def _fast_body(raw: pa.Array) -> pa.Array | None:
     return unescaped
 
 
+_ZERO_DATES_WARNED: set[str] = set()  # "<dump>:<column>" warned about once per process
+
+
 def decode_column(tokens: list[bytes], column: Column, where: str) -> tuple[pa.Array, pa.Array]:
     """A column's literal tokens -> (typed values as a database read gives them, raw literal tokens)."""
     raw = pa.array(tokens, type=pa.large_binary())
@@ -157,6 +160,9 @@ def decode_column(tokens: list[bytes], column: Column, where: str) -> tuple[pa.A
         ) from None
     if column.kind == "boolean":
         text = pc.if_else(pc.equal(text, "0"), "f", pc.if_else(pc.is_null(text), None, "t"))
+    elif column.kind in ("date", "datetime"):
+        once = (_ZERO_DATES_WARNED, f"{re.sub(r': line [0-9]+', '', where)}: {column.name}")
+        text = null_zero_dates(text, f"{where}: column {column.name}", once=once)
     return pgtext.to_typed(text, column, "mysql"), raw
 
 
