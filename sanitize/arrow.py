@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
+
+from sanitize.schema import Kind
 
 
 def string_bytes(arr: pa.LargeStringArray | pa.LargeBinaryArray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,3 +51,31 @@ def decimal_floats(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         slow = np.flatnonzero(~exact)
         out[slow] = [np.nan if v is None else float(v) for v in arr.take(pa.array(slow)).to_pylist()]
     return out
+
+
+def kind_of_arrow(t: pa.DataType) -> tuple[Kind, dict[str, Any]]:
+    """A column kind (and its details: precision, scale, time zone) from an Arrow type."""
+    if pa.types.is_boolean(t):
+        return "boolean", {}
+    if pa.types.is_integer(t):
+        return "integer", {}
+    if pa.types.is_floating(t):
+        return "float", {}
+    if pa.types.is_decimal(t):
+        return "decimal", {"precision": t.precision, "scale": t.scale}
+    if pa.types.is_date(t):
+        return "date", {}
+    if pa.types.is_timestamp(t):
+        return "datetime", {"timezone": t.tz is not None}
+    if pa.types.is_time(t):
+        return "time", {}
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        return "binary", {}
+    if (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_string_view(t)
+        or pa.types.is_dictionary(t)
+    ):
+        return "text", {}
+    return "other", {}

@@ -96,6 +96,31 @@ class RunReport:
     def write(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
 
+    @classmethod
+    def start(cls, rules: RulesFile, source: str, target: str) -> RunReport:
+        """The report of an anonymize run that starts now."""
+        return cls(
+            command="anonymize",
+            source=source,
+            target=target,
+            rules=rules.path,
+            rules_sha256=rules.digest,
+            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+
+    @contextlib.contextmanager
+    def recording(self, started: float) -> Iterator[None]:
+        """A failure inside is written into the report (status and a failed check) before it goes on;
+        the run's seconds are set either way."""
+        try:
+            yield
+        except SanitizeError as exc:
+            self.status = f"failed: {type(exc).__name__}"
+            self.checks.append({"name": "run", "ok": False, "detail": exc.message})
+            raise
+        finally:
+            self.seconds = round(time.perf_counter() - started, 4)
+
 
 @contextlib.contextmanager
 def open_source(spec: str | Any, environments: dict[str, str] | None = None) -> Iterator[Any]:
@@ -180,83 +205,71 @@ def anonymize(
     tgt_kind, tref = resolve_target(target, environments)
     if tgt_kind == "dump":
         return _rewrite_dump(r, source, Path(tref), k, report, started)
-    run = report or RunReport(
-        command="anonymize",
-        source=str(getattr(getattr(source, "ref", None), "display", source)),
-        target=tref.display,
-        rules=r.path,
-        rules_sha256=r.digest,
-        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    run = report or RunReport.start(
+        r, str(getattr(getattr(source, "ref", None), "display", source)), tref.display
     )
-    try:
-        with open_source(source, environments) as src:
-            sref = getattr(src, "ref", None)
-            if sref is not None:
-                run.source = sref.display
-                if getattr(sref, "identity", None) == getattr(tref, "identity", ()):
-                    raise TargetRefusedError(
-                        f"target {tref.display} is the source database; refusing to write to it. "
-                        "Name a different target database."
-                    )
-            plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
-            run.skipped_tables = plan.skipped
-            if r.unknown_columns == "keep" and plan.coverage.defaulted:
-                run.warnings.append(
-                    f"{len(plan.coverage.defaulted)} column(s) copied unchanged because no rule names them "
-                    f"(unknown_columns: keep): {', '.join(plan.coverage.defaulted[:20])}"
+    with run.recording(started), open_source(source, environments) as src:
+        sref = getattr(src, "ref", None)
+        if sref is not None:
+            run.source = sref.display
+            if getattr(sref, "identity", None) == getattr(tref, "identity", ()):
+                raise TargetRefusedError(
+                    f"target {tref.display} is the source database; refusing to write to it. "
+                    "Name a different target database."
                 )
-            with _open_target(tgt_kind, tref) as tgt, tgt.begin_load(plan.target_schema) as load:
-                for tkey, tplan in plan.tables.items():
-                    t0 = time.perf_counter()
-                    expected = src.count(tkey) if progress is not None else None
-                    tr = TableRun(
-                        tkey,
-                        strategies={
-                            c: (
-                                p.spec.name
-                                if p.origin != "inherited"
-                                else f"{p.spec.name} (from {p.inherited_from})"
-                            )
-                            for c, p in tplan.columns.items()
-                        },
-                    )
-                    if progress is not None:
-                        progress(tkey, 0, expected)
-
-                    def work(batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan) -> Any:
-                        return load.prepare(tkey, transform_batch(batch, tplan, k, r.locale))
-
-                    threads = n_workers if tplan.thread_safe else 1
-                    with contextlib.closing(iter(src.read_batches(tkey, batch_size=batch_size))) as batches:
-                        for prepared in map_ordered(work, batches, threads):
-                            load.write_prepared(prepared)
-                            tr.rows += prepared.rows
-                            if progress is not None:
-                                progress(tkey, tr.rows, expected)
-                    tr.seconds = round(time.perf_counter() - t0, 4)
-                    run.tables.append(tr)
-                    log.info("%s: %d rows in %.2fs", tkey, tr.rows, tr.seconds)
-                load.finish()
-                run.checks.append(
-                    {
-                        "name": "integrity gate",
-                        "ok": True,
-                        "detail": "row counts, foreign keys, unique constraints",
-                    }
+        plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
+        run.skipped_tables = plan.skipped
+        if r.unknown_columns == "keep" and plan.coverage.defaulted:
+            run.warnings.append(
+                f"{len(plan.coverage.defaulted)} column(s) copied unchanged because no rule names them "
+                f"(unknown_columns: keep): {', '.join(plan.coverage.defaulted[:20])}"
+            )
+        with _open_target(tgt_kind, tref) as tgt, tgt.begin_load(plan.target_schema) as load:
+            for tkey, tplan in plan.tables.items():
+                t0 = time.perf_counter()
+                expected = src.count(tkey) if progress is not None else None
+                tr = TableRun(
+                    tkey,
+                    strategies={
+                        c: (
+                            p.spec.name
+                            if p.origin != "inherited"
+                            else f"{p.spec.name} (from {p.inherited_from})"
+                        )
+                        for c, p in tplan.columns.items()
+                    },
                 )
-                if before_publish is not None:
-                    before_publish(load, plan)
-                if publish:
-                    load.publish()
-                    run.published = True
+                if progress is not None:
+                    progress(tkey, 0, expected)
+
+                def work(batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan) -> Any:
+                    return load.prepare(tkey, transform_batch(batch, tplan, k, r.locale))
+
+                threads = n_workers if tplan.thread_safe else 1
+                with contextlib.closing(iter(src.read_batches(tkey, batch_size=batch_size))) as batches:
+                    for prepared in map_ordered(work, batches, threads):
+                        load.write_prepared(prepared)
+                        tr.rows += prepared.rows
+                        if progress is not None:
+                            progress(tkey, tr.rows, expected)
+                tr.seconds = round(time.perf_counter() - t0, 4)
+                run.tables.append(tr)
+                log.info("%s: %d rows in %.2fs", tkey, tr.rows, tr.seconds)
+            load.finish()
+            run.checks.append(
+                {
+                    "name": "integrity gate",
+                    "ok": True,
+                    "detail": "row counts, foreign keys, unique constraints",
+                }
+            )
+            if before_publish is not None:
+                before_publish(load, plan)
+            if publish:
+                load.publish()
+                run.published = True
         run.status = "ok"
-        return run
-    except SanitizeError as exc:
-        run.status = f"failed: {type(exc).__name__}"
-        run.checks.append({"name": "run", "ok": False, "detail": exc.message})
-        raise
-    finally:
-        run.seconds = round(time.perf_counter() - started, 4)
+    return run
 
 
 def resolve_target(target: str | Any, environments: dict[str, str] | None = None) -> tuple[str, Any]:
@@ -301,14 +314,7 @@ def _rewrite_dump(
             f"{out}: a .sql target is a sanitised dump, and needs a dump file as SOURCE (got {source!r}); "
             "to anonymise a live database, name a database as TARGET, or pg_dump/mysqldump it first"
         )
-    run = report or RunReport(
-        command="anonymize",
-        source=source,
-        target=str(out),
-        rules=rules.path,
-        rules_sha256=rules.digest,
-        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    )
+    run = report or RunReport.start(rules, source, str(out))
     plans: dict[str, Plan] = {}
 
     def schema_check(schema: Schema) -> None:
@@ -318,14 +324,8 @@ def _rewrite_dump(
         tplan = plans["plan"].tables.get(table)
         return None if tplan is None else transform_batch(df, tplan, key, rules.locale)
 
-    try:
+    with run.recording(started):
         result = rewrite_dump(source, out, transform, schema_check=schema_check)
-    except SanitizeError as exc:
-        run.status = f"failed: {type(exc).__name__}"
-        run.checks.append({"name": "run", "ok": False, "detail": exc.message})
-        raise
-    finally:
-        run.seconds = round(time.perf_counter() - started, 4)
     plan = plans["plan"]
     run.skipped_tables = plan.skipped
     run.tables = [

@@ -97,6 +97,18 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    def selected(self, columns: Iterable[str] | None, error: type[Exception] = KeyError) -> list[str]:
+        """`columns` (all when None), or `error` naming those this table lacks and the ones it has."""
+        if columns is None:
+            return list(self.column_names)
+        wanted = list(columns)
+        unknown = [c for c in wanted if c not in self.column_names]
+        if unknown:
+            raise error(
+                f"{self.key} has no column(s) {', '.join(unknown)} (columns: {', '.join(self.column_names)})"
+            )
+        return wanted
+
     def is_unique(self, column: str) -> bool:
         """True when the column alone is the primary key or a unique constraint/index."""
         single = (column,)

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanitize.dumps import pgdump, pgtext
+from sanitize.db.base import prefetch
+from sanitize.dumps import pgtext
 from sanitize.errors import DumpError
 from sanitize.schema import Column
 
@@ -263,7 +264,7 @@ def test_when_a_block_is_decoded_with_its_lines_then_values_equal_the_full_decod
 
 def test_when_reading_ahead_then_items_arrive_in_order_and_the_thread_ends() -> None:
     before = threading.active_count()
-    assert list(pgdump.prefetch(iter(range(100)), depth=1)) == list(range(100))
+    assert list(prefetch(lambda: iter(range(100)), depth=1)) == list(range(100))
     assert threading.active_count() == before
 
 
@@ -275,7 +276,7 @@ def test_when_the_producer_fails_then_the_consumer_gets_its_error_after_the_good
 
     got = []
     with pytest.raises(DumpError, match="line 3"):
-        for item in pgdump.prefetch(items()):
+        for item in prefetch(items):
             got.append(item)
     assert got == [1, 2]
 
@@ -290,7 +291,7 @@ def test_when_the_consumer_stops_early_then_the_producer_stops_too() -> None:
 
     before = threading.active_count()
     with pytest.raises(RuntimeError, match="transform failed"):
-        for item in pgdump.prefetch(items(), depth=1):
+        for item in prefetch(items, depth=1):
             if item == 3:
                 raise RuntimeError("transform failed")
     assert threading.active_count() == before  # the reader thread has ended

@@ -11,32 +11,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sanitize.arrow import kind_of_arrow
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, Kind, Table
 
 
 def _kind_of_arrow(t: pa.DataType) -> tuple[Kind, dict[str, Any]]:
-    if pa.types.is_boolean(t):
-        return "boolean", {}
-    if pa.types.is_integer(t):
-        return "integer", {}
-    if pa.types.is_floating(t):
-        return "float", {}
-    if pa.types.is_decimal(t):
-        return "decimal", {"precision": t.precision, "scale": t.scale}  # type: ignore[attr-defined]
-    if pa.types.is_timestamp(t):
-        return "datetime", {"timezone": t.tz is not None}  # type: ignore[attr-defined]
-    if pa.types.is_date(t):
-        return "date", {}
-    if pa.types.is_time(t):
-        return "time", {}
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        return "binary", {}
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return "text", {}
+    """As a database column would be: nested values (struct, list, map) are JSON in a notebook frame."""
     if pa.types.is_struct(t) or pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t):
         return "json", {}
-    return "other", {}
+    return kind_of_arrow(t)
 
 
 def _kind_of_objects(values: pd.Series) -> tuple[Kind, dict[str, Any]]:

@@ -25,7 +25,7 @@ from sanitize.db.ddl import TargetTables
 from sanitize.db.refs import DatabaseRef
 from sanitize.db.types import arrow_type, batch_to_arrow, to_pandas
 from sanitize.errors import BadInputError, CheckFailedError, LoadError
-from sanitize.schema import Schema, Table
+from sanitize.schema import Column, Schema, Table
 
 log = logging.getLogger("sanitize")
 
@@ -154,24 +154,23 @@ class Source(ABC):
         return self.schema[key]
 
     def columns_of(self, key: str, columns: Sequence[str] | None) -> list[str]:
-        t = self.table(key)
-        if columns is None:
-            return list(t.column_names)
-        unknown = [c for c in columns if c not in t.column_names]
-        if unknown:
-            raise BadInputError(
-                f"{key} has no column(s) {', '.join(unknown)} (columns: {', '.join(t.column_names)})"
-            )
-        return list(columns)
+        return self.table(key).selected(columns, BadInputError)
 
     @abstractmethod
     def count(self, table: str) -> int: ...
 
-    @abstractmethod
     def read_arrow(
         self, table: str, batch_size: int = DEFAULT_BATCH, columns: Sequence[str] | None = None
     ) -> Iterator[pa.Table]:
-        """Stream a table as Arrow tables of `batch_size` rows, typed by `arrow_type`."""
+        """Stream a table as Arrow tables of `batch_size` rows, typed by `arrow_type`, read ahead on a
+        thread (see _read_ahead)."""
+        t = self.table(table)
+        cols = [t.column(c) for c in self.columns_of(table, columns)]
+        yield from self._read_ahead(rechunk(self._select(table, cols, min(batch_size, 65_536)), batch_size))
+
+    @abstractmethod
+    def _select(self, table: str, cols: list[Column], batch_rows: int) -> Iterator[pa.Table]:
+        """Every row of `cols` of `table` as typed Arrow tables of about `batch_rows` rows."""
 
     def read_batches(
         self, table: str, batch_size: int = DEFAULT_BATCH, columns: Sequence[str] | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -20,7 +20,7 @@ import pymysql.converters
 import pymysql.cursors
 import sqlalchemy as sa
 
-from sanitize.db.base import DEFAULT_BATCH, Source, rechunk
+from sanitize.db.base import Source
 from sanitize.db.mywire import WireReader
 from sanitize.db.reflect import quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
@@ -165,14 +165,8 @@ class MysqlSource(Source):
             row = cur.fetchone()
         return int(row[0]) if row else 0
 
-    def read_arrow(
-        self, table: str, batch_size: int = DEFAULT_BATCH, columns: Sequence[str] | None = None
-    ) -> Iterator[pa.Table]:
-        t = self.table(table)
-        cols = [t.column(c) for c in self.columns_of(table, columns)]
-        sql = f"SELECT {_select_expr(cols)} FROM {self._from(table)}"
-        batches = self._run(sql, table, cols, min(batch_size, 65_536))
-        yield from self._read_ahead(rechunk(batches, batch_size))
+    def _select(self, table: str, cols: list[Column], batch_rows: int) -> Iterator[pa.Table]:
+        return self._run(f"SELECT {_select_expr(cols)} FROM {self._from(table)}", table, cols, batch_rows)
 
     def sample(self, table: str, n: int) -> pd.DataFrame:
         t = self.table(table)

@@ -15,7 +15,7 @@ import contextlib
 import io
 import logging
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import adbc_driver_postgresql.dbapi as adbc_pg
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 
-from sanitize.db.base import DEFAULT_BATCH, Source, rechunk
+from sanitize.db.base import Source
 from sanitize.db.reflect import quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
 from sanitize.db.types import arrow_type, convert, hex_encode, read_error
@@ -188,13 +188,9 @@ class PostgresSource(Source):
             cur.close()
         return int(row[0]) if row else 0
 
-    def read_arrow(
-        self, table: str, batch_size: int = DEFAULT_BATCH, columns: Sequence[str] | None = None
-    ) -> Iterator[pa.Table]:
-        t = self.table(table)
-        cols = [t.column(c) for c in self.columns_of(table, columns)]
+    def _select(self, table: str, cols: list[Column], batch_rows: int) -> Iterator[pa.Table]:
         sql = f"SELECT {', '.join(_select_expr(c) for c in cols)} FROM {self._from(table)}"
-        yield from self._read_ahead(rechunk(self._run(sql, table, cols), batch_size))
+        return self._run(sql, table, cols)  # ADBC picks its own batch size
 
     def sample(self, table: str, n: int) -> pd.DataFrame:
         t = self.table(table)

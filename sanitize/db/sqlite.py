@@ -37,7 +37,7 @@ from sqlalchemy.dialects import sqlite as sa_sqlite
 from sqlalchemy.schema import CreateTable
 
 from sanitize.arrow import decimal_floats
-from sanitize.db.base import DEFAULT_BATCH, BackgroundWriter, Load, Source, Target, rechunk
+from sanitize.db.base import BackgroundWriter, Load, Source, Target
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
@@ -169,15 +169,9 @@ class SqliteSource(Source):
                 cur.close()
         return int(n[0]) if n else 0
 
-    def read_arrow(
-        self, table: str, batch_size: int = DEFAULT_BATCH, columns: Sequence[str] | None = None
-    ) -> Iterator[pa.Table]:
-        t = self.table(table)
-        cols = [t.column(c) for c in self.columns_of(table, columns)]
-        sql = "SELECT {cols} FROM " + quote_ident(t.name, "sqlite")
-        yield from self._read_ahead(
-            rechunk(self._query(sql, table, cols, min(batch_size, 65_536)), batch_size)
-        )
+    def _select(self, table: str, cols: list[Column], batch_rows: int) -> Iterator[pa.Table]:
+        sql = "SELECT {cols} FROM " + quote_ident(self.table(table).name, "sqlite")
+        return self._query(sql, table, cols, batch_rows)
 
     def sample(self, table: str, n: int) -> pd.DataFrame:
         t = self.table(table)

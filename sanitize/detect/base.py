@@ -1,10 +1,12 @@
-"""A presidio RecognizerResult from a (start, end, score) found by one of sanitize's recognizers."""
+"""What sanitize's own recognizers share: a presidio result from a (start, end, score), and a base class
+for recognizers that find spans with a `find(text)` method."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 
 def recognizer_result(
@@ -24,3 +26,31 @@ def recognizer_result(
             RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: rec.id,
         },
     )
+
+
+class FindRecognizer(LocalRecognizer):
+    """A recognizer of one ENTITY whose `find(text)` gives (start, end, score) spans; nothing to load.
+
+    Subclasses set ENTITY, NAME (presidio's recognizer name) and WHY (the explanation of a result)."""
+
+    ENTITY = ""
+    NAME = ""
+    WHY = ""
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entities=[self.ENTITY], supported_language=supported_language, name=self.NAME
+        )
+
+    def load(self) -> None:
+        return None
+
+    def find(self, text: str) -> list[tuple[int, int, float]]:
+        raise NotImplementedError
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if entities and self.ENTITY not in entities:
+            return []
+        return [recognizer_result(self, self.ENTITY, s, e, sc, self.WHY) for s, e, sc in self.find(text)]

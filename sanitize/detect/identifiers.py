@@ -9,10 +9,9 @@ from __future__ import annotations
 import re as stdre
 
 import regex as re
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import Pattern, PatternRecognizer
 
-from sanitize.detect.base import recognizer_result as _result
+from sanitize.detect.base import FindRecognizer
 
 _IBAN = stdre.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 
@@ -26,18 +25,12 @@ def iban_is_valid(text: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
-class IbanCodeRecognizer(EntityRecognizer):
+class IbanCodeRecognizer(FindRecognizer):
     """IBAN_CODE: grouped or compact IBANs whose mod-97 check passes (score 1.0)."""
 
     ENTITY = "IBAN_CODE"
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY], supported_language=supported_language, name="IbanRecognizer"
-        )
-
-    def load(self) -> None:
-        return None
+    NAME = "IbanRecognizer"
+    WHY = "IBAN mod-97"
 
     def find(self, text: str) -> list[tuple[int, int, float]]:
         out = []
@@ -49,11 +42,6 @@ class IbanCodeRecognizer(EntityRecognizer):
             elif " " in found and iban_is_valid(found.rsplit(" ", 1)[0]):
                 out.append((m.start(), m.start() + len(found.rsplit(" ", 1)[0]), 1.0))
         return out
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        return [_result(self, self.ENTITY, s, e, sc, "IBAN mod-97") for s, e, sc in self.find(text)]
 
 
 def fr_nir_is_valid(text: str) -> bool:

@@ -6,10 +6,9 @@ import importlib
 import re as stdre
 
 import regex as re
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import Pattern, PatternRecognizer
 
-from sanitize.detect.base import recognizer_result as _result
+from sanitize.detect.base import FindRecognizer
 
 
 def _street_suffixes() -> list[str]:
@@ -106,7 +105,7 @@ _STREET_WORD_GATE = stdre.compile(r"[^\W\d_]\.?\s*-?\s*\d")
 _TYPE_WORDS = frozenset(w.replace("\\", "") for w in _PREFIX_WORDS.split("|"))
 
 
-class StreetAddressRecognizer(EntityRecognizer):
+class StreetAddressRecognizer(FindRecognizer):
     """STREET_ADDRESS: '12 Oak Street', 'Hauptstraße 5', '8, rue Jeanne Henry', 'Via Roma, 7'.
 
     Three shapes: a number, capitalised words and a street suffix from Faker's lists; a German/Dutch
@@ -114,18 +113,13 @@ class StreetAddressRecognizer(EntityRecognizer):
     """
 
     ENTITY = "STREET_ADDRESS"
+    NAME = "StreetAddressRecognizer"
+    WHY = "street address shape"
     SCORE = 0.6
 
     def __init__(self, supported_language: str = "en") -> None:
         self.suffixes = frozenset(_street_suffixes())
-        super().__init__(
-            supported_entities=[self.ENTITY],
-            supported_language=supported_language,
-            name="StreetAddressRecognizer",
-        )
-
-    def load(self) -> None:
-        return None
+        super().__init__(supported_language)
 
     def find(self, text: str) -> list[tuple[int, int, float]]:
         out: list[tuple[int, int, float]] = []
@@ -150,11 +144,6 @@ class StreetAddressRecognizer(EntityRecognizer):
                     out.append((m.start(), end, self.SCORE))
                     break
         return out
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        return [_result(self, self.ENTITY, s, e, sc, "street address shape") for s, e, sc in self.find(text)]
 
 
 class PostcodeRecognizer(PatternRecognizer):

@@ -19,12 +19,12 @@ import pandas as pd
 import regex as re
 from presidio_analyzer import (
     EntityRecognizer,
-    LocalRecognizer,
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer, IpRecognizer
 
+from sanitize.detect.base import FindRecognizer
 from sanitize.detect.base import recognizer_result as _result
 from sanitize.detect.identifiers import FrNirRecognizer, IbanCodeRecognizer, NlBsnRecognizer
 from sanitize.detect.places import PostcodeRecognizer, StreetAddressRecognizer
@@ -115,7 +115,7 @@ def name_lists(locales: tuple[str, ...] = DEFAULT_NAME_LOCALES) -> NameLists:
 _TOKEN = stdre.compile(r"[^\W\d_][^\W\d_'’\-]*\.?")
 
 
-class PersonNameRecognizer(LocalRecognizer):
+class PersonNameRecognizer(FindRecognizer):
     """PERSON from given-name and surname lists: 'Jane Doe', 'Dr. Smith', 'Hans van der Berg'.
 
     Scores: given name + known surname 0.85; title + capitalised word 0.8; known given name that is not a
@@ -123,17 +123,12 @@ class PersonNameRecognizer(LocalRecognizer):
     """
 
     ENTITY = "PERSON"
+    NAME = "PersonNameRecognizer"
+    WHY = "given name and surname from Faker's locale lists"
 
     def __init__(self, locales: tuple[str, ...] = DEFAULT_NAME_LOCALES, supported_language: str = "en"):
         self.lists = name_lists(locales)
-        super().__init__(
-            supported_entities=[self.ENTITY],
-            supported_language=supported_language,
-            name="PersonNameRecognizer",
-        )
-
-    def load(self) -> None:
-        return None
+        super().__init__(supported_language)
 
     def find(self, text: str) -> list[tuple[int, int, float]]:
         """(start, end, score) of each name in the text."""
@@ -200,16 +195,6 @@ class PersonNameRecognizer(LocalRecognizer):
                         continue
             i += 1
         return out
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        if entities and self.ENTITY not in entities:
-            return []
-        return [
-            _result(self, self.ENTITY, s, e, sc, "given name and surname from Faker's locale lists")
-            for s, e, sc in self.find(text)
-        ]
 
     def classify_values(self, values: pd.Series) -> pd.Series:
         """Whole-value name classes, vectorised: 'full_name', 'first_name', 'last_name' or ''.
@@ -337,7 +322,7 @@ _TRUNK_ZERO_REGIONS = ("GB", "DE", "FR", "NL", "IT")
 _NOT_PHONE = stdre.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^\d+[.,]\d{1,2}$")  # IPv4, amounts
 
 
-class PhoneNumberRecognizer(LocalRecognizer):
+class PhoneNumberRecognizer(FindRecognizer):
     """PHONE_NUMBER: candidates by one regex, checked with phonenumbers (international, then by region).
 
     presidio's PhoneRecognizer runs phonenumbers' matcher once per region over the whole text (~4 ms a
@@ -346,16 +331,8 @@ class PhoneNumberRecognizer(LocalRecognizer):
     """
 
     ENTITY = "PHONE_NUMBER"
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY],
-            supported_language=supported_language,
-            name="PhoneNumberRecognizer",
-        )
-
-    def load(self) -> None:
-        return None
+    NAME = "PhoneNumberRecognizer"
+    WHY = "phonenumbers"
 
     @staticmethod
     @lru_cache(maxsize=65536)
@@ -407,13 +384,6 @@ class PhoneNumberRecognizer(LocalRecognizer):
             if sc > 0:
                 out.append((m.start(), end, sc))
         return out
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        if entities and self.ENTITY not in entities:
-            return []
-        return [_result(self, self.ENTITY, s, e, sc, "phonenumbers") for s, e, sc in self.find(text)]
 
 
 def our_recognizers(

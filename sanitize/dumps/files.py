@@ -30,12 +30,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from sanitize.arrow import kind_of_arrow
 from sanitize.db.base import Prepared
 from sanitize.db.types import arrow_type, batch_to_arrow, to_pandas
 from sanitize.dumps import pgtext
 from sanitize.dumps.source import DumpSource
 from sanitize.errors import DumpError, LoadError, TargetRefusedError
-from sanitize.schema import Column, Kind, Schema, Table
+from sanitize.schema import Column, Schema, Table
 
 log = logging.getLogger("sanitize")
 
@@ -56,29 +57,6 @@ def _table_files(path: Path) -> dict[str, tuple[Path, FileFormat]]:
                     raise DumpError(f"{path}: table {key!r} has two files ({files[key][0].name}, {p.name})")
                 files[key] = (p, fmt)  # type: ignore[assignment]
     return files
-
-
-def kind_of_arrow(t: pa.DataType) -> tuple[Kind, dict[str, Any]]:
-    """A column kind (and its details) from an Arrow type."""
-    if pa.types.is_boolean(t):
-        return "boolean", {}
-    if pa.types.is_integer(t):
-        return "integer", {}
-    if pa.types.is_floating(t):
-        return "float", {}
-    if pa.types.is_decimal(t):
-        return "decimal", {"precision": t.precision, "scale": t.scale}
-    if pa.types.is_date(t):
-        return "date", {}
-    if pa.types.is_timestamp(t):
-        return "datetime", {"timezone": t.tz is not None}
-    if pa.types.is_time(t):
-        return "time", {}
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        return "binary", {}
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
-        return "text", {}
-    return "other", {}
 
 
 def _split_key(key: str) -> tuple[str | None, str]:

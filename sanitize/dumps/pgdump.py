@@ -18,21 +18,20 @@ Table keys: `table` for the `public` schema, `schema.table` elsewhere. A dump's 
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
 
+from sanitize.db.base import prefetch
 from sanitize.db.types import arrow_type, to_pandas
 from sanitize.dumps import pgtext
 from sanitize.dumps.source import DumpSource, detect_format, open_binary
@@ -611,55 +610,6 @@ def _copy_columns(table: Table, names: tuple[str, ...], where: str) -> list[Colu
     return cols
 
 
-_T = TypeVar("_T")
-_DONE = object()
-
-
-def prefetch(items: Iterator[_T], depth: int = 2) -> Iterator[_T]:
-    """`items`, produced by a background thread at most `depth` ahead of the consumer.
-
-    Reading, splitting and decoding COPY data (pyarrow and numpy, which release the GIL) then
-    overlaps with the transform and encoding of the previous batch. An exception in the producer
-    is raised in the consumer; when the consumer stops early (an exception, or closing the
-    generator) the producer stops too. Either way the thread has ended when this generator
-    finishes, so the stream `items` reads from is the caller's alone again.
-    """
-    q: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-
-    def put(entry: tuple[bool, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((True, item)):
-                    return
-            put((True, _DONE))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
-            put((False, exc))
-
-    thread = threading.Thread(target=produce, name="sanitize-dump-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            ok, item = q.get()
-            if not ok:
-                raise item
-            if item is _DONE:
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
 def iter_frames(
     chunks: Iterator[bytes], table: Table, header: CopyHeader, where: str
 ) -> Iterator[tuple[bytes, pa.Table, pd.DataFrame, list[pa.ChunkedArray]]]:
@@ -771,7 +721,7 @@ class PlainDumpSource(DumpSource):
                 for start in range(0, b.rows, batch_size):
                     yield pd.DataFrame(index=pd.RangeIndex(min(batch_size, b.rows - start)))
             return
-        yield from _rebatch(prefetch(frames(), depth=1), batch_size)  # decode ahead while a batch loads
+        yield from _rebatch(prefetch(frames, depth=1), batch_size)  # decode ahead while a batch loads
 
 
 # --- pg_restore for custom and directory formats ------------------------------------------
@@ -837,7 +787,7 @@ class ArchiveDumpSource(DumpSource):
             self.columns_of(table, columns)
         with pg_restore_stream(self.path, *self._table_args(t)) as out:
             reader = ByteReader(out, self.display)
-            yield from _rebatch(prefetch(self._frames(reader, t, columns), depth=1), batch_size)
+            yield from _rebatch(prefetch(lambda: self._frames(reader, t, columns), depth=1), batch_size)
 
     def _frames(self, reader: ByteReader, t: Table, columns: list[str] | None) -> Iterator[pd.DataFrame]:
         splitter = StatementSplitter("postgresql")

@@ -33,6 +33,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from sanitize.db.base import prefetch
 from sanitize.dumps import mysqldump, pgdump, pgtext
 from sanitize.dumps.source import DumpFormat, detect_format, open_binary
 from sanitize.dumps.sqlscan import ByteReader
@@ -140,7 +141,7 @@ class _PgRewrite(pgdump.PlainHandler):
         where = f"{self.where}: table {header.key}: "
         written = 0
         frames = pgdump.iter_frames(chunks, table, header, self.where)
-        for chunk, raw, df, typed in pgdump.prefetch(frames, depth=1):
+        for chunk, raw, df, typed in prefetch(lambda: frames, depth=1):
             out_df = self.transform(header.key, df)
             if out_df is None:  # the table's rows are not copied
                 continue

@@ -76,15 +76,7 @@ class DumpSource:
 
     def columns_of(self, table: str, columns: list[str] | None) -> list[str]:
         """The columns to read (all when None); DumpError naming any the table lacks."""
-        t = self.table(table)
-        if columns is None:
-            return list(t.column_names)
-        unknown = [c for c in columns if c not in t.column_names]
-        if unknown:
-            raise DumpError(
-                f"{table} has no column(s) {', '.join(unknown)} (columns: {', '.join(t.column_names)})"
-            )
-        return list(columns)
+        return self.table(table).selected(columns, DumpError)
 
     def read_batches(
         self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
