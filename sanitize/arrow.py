@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sanitize.schema import Kind
 
@@ -79,3 +80,44 @@ def kind_of_arrow(t: pa.DataType) -> tuple[Kind, dict[str, Any]]:
     ):
         return "text", {}
     return "other", {}
+
+
+def datetime_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """timestamp[us] / time64[us] -> ISO text, '.ffffff' only where the fraction is not zero.
+
+    '2024-01-02 03:04:05' as Python's isoformat(' ') writes it (and SQLAlchemy's SQLite types read
+    back). Arrow's casts do the formatting: a batch without fractions is cast to whole seconds (the
+    cast refuses to drop a fraction) and formatted; otherwise the fraction is tested on the integers
+    and cut from the text only where it is zero.
+    """
+    whole = pa.time32("s") if pa.types.is_time(arr.type) else pa.timestamp("s")
+    try:
+        return arr.cast(whole).cast(pa.large_string())  # no fractions at all: the common case
+    except pa.ArrowInvalid:  # some value has a fraction (the cast refuses to drop it)
+        pass
+    text = arr.cast(pa.large_string())
+    ints = arr.cast(pa.int64())
+    chunks = ints.chunks if isinstance(ints, pa.ChunkedArray) else [ints]
+    fractions = [np.asarray(c.fill_null(0), dtype=np.int64) % np.int64(1_000_000) != 0 for c in chunks]
+    if not any(f.any() for f in fractions):
+        return pc.utf8_slice_codeunits(text, 0, -7)
+    if all(f.all() for f in fractions):
+        return text
+    mask = pa.chunked_array([pa.array(f) for f in fractions], type=pa.bool_())
+    return pc.if_else(mask, text, pc.utf8_slice_codeunits(text, 0, -7))
+
+
+def temporal_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Dates, times and timestamps as the ISO text SQLite files hold (SQLite has no date/time storage
+    class): '2024-01-02', '03:04:05', '2024-01-02 03:04:05[.ffffff]'; a timestamp with a time zone in
+    UTC with '+00:00' (the form SQLAlchemy and Python's isoformat write)."""
+    t = arr.type
+    if pa.types.is_date(t):
+        return arr.cast(pa.date32()).cast(pa.large_string())
+    if pa.types.is_time(t):
+        return datetime_text(arr.cast(pa.time64("us")))
+    text = datetime_text(arr.cast(pa.timestamp("us", tz=t.tz)).cast(pa.timestamp("us")))
+    if t.tz is None:
+        return text
+    ls = pa.large_string()
+    return pc.binary_join_element_wise(text, pa.scalar("+00:00", ls), pa.scalar("", ls))

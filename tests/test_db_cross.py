@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from sanitize.db import DatabaseRef, open_source, open_target, resolve
+from sanitize.errors import LoadError
 from sanitize.schema import Schema, Table
 from tests.test_db_sqlite import SHOP_SQL
 
@@ -96,6 +97,9 @@ def norm(value: Any, kind: str) -> Any:
         return bool(value)
     if kind == "decimal":
         return decimal.Decimal(str(value)).normalize()
+    if isinstance(value, str) and kind in ("date", "datetime", "time"):
+        # SQLite holds date/time values as their ISO text
+        value = {"date": dt.date, "datetime": dt.datetime, "time": dt.time}[kind].fromisoformat(value)
     if kind == "datetime":
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
             return value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -189,6 +193,30 @@ def test_when_postgres_to_sqlite_then_types_mapped_and_values_kept(
         tags, created = c.execute("SELECT tags, created FROM customers WHERE id = 1").fetchone()
     assert tags == '{"a,b","c\\"d"}'  # arrays keep PostgreSQL's text form
     assert created == "2024-01-02 01:04:05.123456+00:00"  # time zone normalised to UTC
+
+
+@pytest.mark.postgres
+def test_when_a_transform_puts_text_in_a_postgres_date_column_then_sqlite_refuses_what_does_not_parse(
+    pg_shop: DatabaseRef, tmp_path: Path
+) -> None:
+    """SQLite date/time columns hold text; from a typed source, text there came from a transform and
+    must still be a date/time (written in the canonical form), or the load stops naming the value."""
+    dst = tmp_path / "dev.db"
+
+    def copy(created: str) -> None:
+        with open_source(pg_shop) as s, open_target(resolve(str(dst))).begin_load(s.schema) as load:
+            for key in s.schema.load_order():
+                for batch in s.read_batches(key):
+                    load.write(key, batch.assign(created=created) if key == "customers" else batch)
+            load.finish()
+            load.publish()
+
+    with pytest.raises(LoadError, match=r"customers\.created: value 'not a date'"):
+        copy("not a date")
+    assert not dst.exists()
+    copy("2024-05-06T07:08:09+02:00")
+    with sqlite3.connect(dst) as c:
+        assert {r[0] for r in c.execute("SELECT created FROM customers")} == {"2024-05-06 05:08:09+00:00"}
 
 
 @pytest.mark.postgres

@@ -152,8 +152,8 @@ def test_when_read_then_pyarrow_dtypes_and_batches_of_requested_size(shop: Path)
         assert [len(b) for b in batches] == [2, 1]
         cust = next(src.read_batches("customers", columns=["id", "created", "photo"]))
         assert list(cust.columns) == ["id", "created", "photo"]
-        assert all(isinstance(d, pd.ArrowDtype) for d in cust.dtypes)
-        assert str(cust["created"].dtype) == "timestamp[us][pyarrow]"
+        assert all(isinstance(cust[c].dtype, pd.ArrowDtype) for c in ("id", "photo"))
+        assert str(cust["created"].dtype) == "str"  # SQLite's date/time values: the text the file holds
         assert cust["photo"].iloc[0] == b"\x00\xff"
         assert list(src.read_batches("empty_one")) == []
         assert src.count("order_items") == 3 and src.count("empty_one") == 0
@@ -219,7 +219,7 @@ def test_when_odd_values_then_they_round_trip(tmp_path: Path) -> None:
     assert got[-4][2] == math.inf and got[-3][2] == -math.inf and got[-1] == (103,) + (None,) * 6
     assert got[-4][3:5] == ("0001-01-01", "0001-01-01 00:00:00")
     assert got[-3][3:5] == ("9999-12-31", "9999-12-31 23:59:59.999999")
-    assert got[-2][4] == "1969-12-31 23:59:59.500000"
+    assert got[-2][4] == "1969-12-31 23:59:59.5"  # as the file holds it
     assert [r[5] for r in got[-4:-1]] == [b"", bytes(range(256)), b"\x00"]
     assert [r[6] for r in got[-4:-1]] == [-(2**63), 2**63 - 1, 0]
 
@@ -267,11 +267,11 @@ def test_when_transformed_value_does_not_fit_then_load_error_names_column(shop: 
     dst = tmp_path / "dev.db"
 
     def bad(key: str, batch: pd.DataFrame) -> pd.DataFrame:
-        if key == "orders":
-            batch = batch.assign(placed="not a date")
+        if key == "order_items":
+            batch = batch.assign(qty="a few")
         return batch
 
-    with pytest.raises(LoadError, match=r"orders\.placed: value 'not a date'"):
+    with pytest.raises(LoadError, match=r"order_items\.qty: value 'a few'"):
         copy_all(shop, dst, bad)
     assert not dst.exists()
     assert not list(tmp_path.glob(".dev.db.sanitize-shadow-*"))

@@ -83,7 +83,10 @@ def test_when_batch_columns_differ_then_load_error_lists_them() -> None:
         (Column("t", "datetime", timezone=True), "postgresql", pa.timestamp("us", tz="UTC")),
         (Column("u", "uuid"), "postgresql", pa.large_string()),
         (Column("t", "time", timezone=True), "postgresql", pa.large_string()),  # '10:00+02' keeps its offset
-        (Column("t", "time", timezone=True), "sqlite", pa.time64("us")),  # elsewhere: a UTC time
+        (Column("t", "time", timezone=True), "mysql", pa.time64("us")),  # elsewhere: a UTC time
+        (Column("t", "time"), "sqlite", pa.large_string()),  # SQLite: the text the file holds
+        (Column("d", "date"), "sqlite", pa.large_string()),
+        (Column("t", "datetime", timezone=True), "sqlite", pa.large_string()),
         (Column("t", "time"), "postgresql", pa.time64("us")),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -343,3 +344,59 @@ def test_when_a_kept_copy_is_leak_checked_then_verify_exits_1(prod: Path, tmp_pa
     some_email = con.execute("SELECT email FROM customers LIMIT 1").fetchone()[0]
     con.close()
     assert some_email not in res.stdout + res.stderr  # leaks are named by place, never by value
+
+
+def test_when_sqlite_dates_are_stored_in_other_forms_then_keep_copies_them_exactly_and_shifts_keep_the_form(
+    tmp_path: Path,
+) -> None:
+    """SQLite has no date/time type: applications store ISO text with 'T' or ' ', offsets or 'Z',
+    short fractions, dates in DATETIME columns, even epoch numbers. `keep` copies each value and its
+    storage class; date_shift moves the date and keeps the rest of the text; typed outputs are ISO."""
+    src, dst = tmp_path / "app.db", tmp_path / "dev.db"
+    stored: list[object] = [
+        "2024-01-01T10:00:00Z",
+        "2016-07-04",
+        "2024-01-01 10:00:00.5",
+        "2024-03-05T06:07:08+05:30",
+        1700000000,
+        None,
+        "2023-12-31 23:59:59",
+    ]
+    con = sqlite3.connect(src)
+    con.execute(
+        "CREATE TABLE ev (id INTEGER PRIMARY KEY, at DATETIME, d DATE, t TIME, moved TIMESTAMP, born DATE)"
+    )
+    con.executemany(
+        "INSERT INTO ev VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (i, v, "2024-5-6" if i % 2 else "2024-05-06", "9:30", v, "1980-05-06")
+            for i, v in enumerate(stored)
+        ],
+    )
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "version: 1\ntables:\n  ev:\n    columns:\n"
+        "      id: keep\n      at: keep\n      d: keep\n      t: keep\n"
+        "      moved: {strategy: date_shift, max_days: 30}\n"
+        "      born: {strategy: fake, kind: date_of_birth}\n"
+    )
+    done = cli("anonymize", "--rules", str(rules), str(src), str(dst))
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        kept = "SELECT id, at, typeof(at), d, t FROM ev ORDER BY id"
+        assert b.execute(kept).fetchall() == a.execute(kept).fetchall()
+        moved = [r[0] for r in b.execute("SELECT moved FROM ev ORDER BY id")]
+        born = [r[0] for r in b.execute("SELECT born FROM ev ORDER BY id")]
+    iso = [v for v in stored if isinstance(v, str)]
+    shifted = [m for m, v in zip(moved, stored, strict=True) if isinstance(v, str)]
+    assert [m[10:] for m in shifted] == [v[10:] for v in iso]  # time of day, offset and 'T' kept
+    assert all(m[:10] != v[:10] for m, v in zip(shifted, iso, strict=True))  # the date moved
+    assert all(
+        abs((dt.date.fromisoformat(m[:10]) - dt.date.fromisoformat(v[:10])).days) <= 30
+        for m, v in zip(shifted, iso, strict=True)
+    )
+    assert moved[stored.index(None)] is None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", moved[stored.index(1700000000)])  # no date: a keyed one
+    assert all(re.fullmatch(r"(19[4-9]\d|200[0-7])-\d\d-\d\d", b) for b in born)  # fake dates as ISO text

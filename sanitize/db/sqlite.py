@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import quote
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,12 +35,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sa_sqlite
 from sqlalchemy.schema import CreateTable
 
-from sanitize.arrow import decimal_floats
+from sanitize.arrow import decimal_floats, temporal_text
 from sanitize.db.base import BackgroundWriter, Load, Source, Target
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
-from sanitize.db.types import arrow_type, convert, read_error
+from sanitize.db.types import TEMPORAL, arrow_type, convert, read_error
 from sanitize.errors import (
     CheckFailedError,
     ConcurrentRunError,
@@ -204,44 +203,13 @@ def _remove(path: Path) -> None:
             p.unlink()
 
 
-def datetime_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """timestamp[us] / time64[us] -> ISO text, '.ffffff' only where the fraction is not zero.
-
-    '2024-01-02 03:04:05' as Python's isoformat(' ') writes it (and SQLAlchemy's SQLite types read
-    back). Arrow's casts do the formatting: a batch without fractions is cast to whole seconds (the
-    cast refuses to drop a fraction) and formatted; otherwise the fraction is tested on the integers
-    and cut from the text only where it is zero.
-    """
-    whole = pa.time32("s") if pa.types.is_time(arr.type) else pa.timestamp("s")
-    try:
-        return arr.cast(whole).cast(pa.large_string())  # no fractions at all: the common case
-    except pa.ArrowInvalid:  # some value has a fraction (the cast refuses to drop it)
-        pass
-    text = arr.cast(pa.large_string())
-    ints = arr.cast(pa.int64())
-    chunks = ints.chunks if isinstance(ints, pa.ChunkedArray) else [ints]
-    fractions = [np.asarray(c.fill_null(0), dtype=np.int64) % np.int64(1_000_000) != 0 for c in chunks]
-    if not any(f.any() for f in fractions):
-        return pc.utf8_slice_codeunits(text, 0, -7)
-    if all(f.all() for f in fractions):
-        return text
-    mask = pa.chunked_array([pa.array(f) for f in fractions], type=pa.bool_())
-    return pc.if_else(mask, text, pc.utf8_slice_codeunits(text, 0, -7))
-
-
 def sqlite_ready(data: pa.Table) -> pa.Table:
     """Arrow types ADBC's SQLite ingest cannot write (or writes oddly) -> SQLite's text forms."""
     cols = []
     for col in data.columns:
         t = col.type
-        if pa.types.is_timestamp(t):
-            text = datetime_text(col.cast(pa.timestamp("us", tz=t.tz)).cast(pa.timestamp("us")))
-            if t.tz is not None:
-                ls = pa.large_string()
-                text = pc.binary_join_element_wise(text, pa.scalar("+00:00", ls), pa.scalar("", ls))
-            col = text
-        elif pa.types.is_time(t):
-            col = datetime_text(col.cast(pa.time64("us")))
+        if pa.types.is_timestamp(t) or pa.types.is_time(t) or pa.types.is_date(t):
+            col = temporal_text(col)
         elif pa.types.is_decimal(t):
             col = _decimal_for_sqlite(col)
         cols.append(col)
@@ -339,6 +307,16 @@ class SqliteLoad(Load):
         self._indexed: set[str] = set()  # tables whose unique constraints and indexes are built
         self._fk_checked: set[str] = set()  # tables whose foreign keys held after their last batch
         self._promote: list[_Promotion] = []
+        if source_dialect != "sqlite":
+            # date/time columns hold text here (see arrow_type); values from a typed source stay typed
+            # (text from a transform must parse) and sqlite_ready writes them in the canonical ISO form;
+            # a SQLite source's own text is copied as it is
+            for key in keys:
+                cols = schema[key].columns
+                self._types[key] = [
+                    arrow_type(c, "generic") if c.kind in TEMPORAL else t
+                    for c, t in zip(cols, self._types[key], strict=True)
+                ]
         self._conn: Any = adbc_sqlite.connect(str(shadow), autocommit=True)
         try:
             cur = self._conn.cursor()

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
-from sanitize.arrow import string_bytes
+from sanitize.arrow import string_bytes, temporal_text
 from sanitize.errors import BadInputError, LoadError
 from sanitize.schema import Column, Kind, Table
 
@@ -26,6 +26,7 @@ log = logging.getLogger("sanitize")
 
 STR_DTYPE = pd.StringDtype(storage="pyarrow", na_value=np.nan)  # pandas' default `str`
 INT_TYPES = {2: pa.int16(), 4: pa.int32(), 8: pa.int64()}
+TEMPORAL: tuple[Kind, ...] = ("date", "datetime", "time")
 
 
 def kind_of(t: sa.types.TypeEngine) -> Kind:  # type: ignore[type-arg]
@@ -91,6 +92,12 @@ def arrow_type(col: Column, dialect: str) -> pa.DataType:
         return pa.large_string()  # unconstrained NUMERIC: text keeps it exact
     if k == "boolean":
         return pa.bool_()
+    if k in TEMPORAL and dialect == "sqlite":
+        # SQLite has no date/time storage class: a file holds whatever text (or number) the writing
+        # application chose ('2024-01-02T03:04:05Z', '2024-01-02' in a DATETIME column, epoch
+        # seconds), so values travel as that text: SQLite -> SQLite copies them exactly, other
+        # engines' columns parse it, and date/time values from elsewhere arrive as ISO text
+        return pa.large_string()
     if k == "date":
         return pa.date32()
     if k == "datetime":
@@ -206,6 +213,8 @@ def convert(arr: pa.Array, target: pa.DataType) -> pa.Array:
                 else pc.cast(arr, target)
             )
     if (pa.types.is_string(target) or pa.types.is_large_string(target)) and not textual:
+        if pa.types.is_timestamp(src) or pa.types.is_date(src) or pa.types.is_time(src):
+            return temporal_text(arr).cast(target)
         if pa.types.is_binary(src) or pa.types.is_large_binary(src):
             return pc.cast(arr, target)
         if pa.types.is_boolean(src):
@@ -239,7 +248,8 @@ def column_to_arrow(values: pd.Series | pa.Array, target: pa.DataType, where: st
         bad = _first_bad(arr, target, convert)
         raise LoadError(
             f"{where}: value {_short(bad)} ({arr.type}) does not fit the column's type {target} ({exc}); "
-            "change the rule for this column so its output fits the target column"
+            "change the rule for this column so its output fits the target column (or, for a value kept "
+            "from the source, fix it there)"
         ) from None
 
 
