@@ -462,6 +462,41 @@ def test_when_source_has_partitions_enum_defaults_and_composite_serials_then_tar
         con.close()
 
 
+def test_when_tables_inherit_or_use_types_sqlalchemy_does_not_know_then_each_row_is_copied_once_as_it_is(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    """Inheritance children are tables of their own (the parent is read ONLY, or its children's rows
+    would be copied twice, and could break its unique constraints); point/xml/ltree-like types keep their
+    type on PostgreSQL (text elsewhere); arrays of an enum find the enum in the shadow schema."""
+    run_sql(
+        pg_url,
+        """
+        CREATE TYPE mood AS ENUM ('sad', 'happy');
+        CREATE TABLE people (id int PRIMARY KEY, email text UNIQUE, loc point, doc xml, moods mood[]);
+        CREATE TABLE staff (badge int) INHERITS (people);
+        INSERT INTO people VALUES (1, 'a@x.io', point(1, 2), '<a>1</a>', '{sad,happy}');
+        INSERT INTO staff VALUES (2, 'a@x.io', point(3, 4), '<b/>', '{happy}', 7);
+        """,
+    )
+    copy_all(pg_url, pg_url2)
+    assert rows(pg_url2, "SELECT id, email, loc::text, doc::text, moods::text FROM ONLY people") == [
+        (1, "a@x.io", "(1,2)", "<a>1</a>", "{sad,happy}")
+    ]
+    assert rows(pg_url2, "SELECT id, email, loc::text, badge FROM staff") == [(2, "a@x.io", "(3,4)", 7)]
+    assert rows(
+        pg_url2,
+        "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = 'people' "
+        "AND column_name IN ('loc', 'doc', 'moods') ORDER BY 1",
+    ) == [("doc", "xml"), ("loc", "point"), ("moods", "_mood")]
+    dev = tmp_path / "dev.db"
+    copy_all(pg_url, str(dev))
+    con = sqlite3.connect(dev)
+    try:
+        assert con.execute("SELECT id, loc, doc FROM people").fetchall() == [(1, "(1,2)", "<a>1</a>")]
+    finally:
+        con.close()
+
+
 def test_when_time_with_time_zone_is_copied_then_postgres_keeps_the_offset_and_sqlite_gets_utc(
     pg_url: str, pg_url2: str, tmp_path: Path
 ) -> None:

@@ -533,6 +533,39 @@ def test_when_a_column_is_generated_then_the_dump_rows_decode_and_load_with_it_n
         con.close()
 
 
+def test_when_a_dumped_table_inherits_then_its_columns_are_its_parents_and_its_own(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """pg_dump writes `CREATE TABLE child (badge int) INHERITS (people)` and a COPY with every column."""
+    eng = _engine(pg_url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE people (id int PRIMARY KEY, email text NOT NULL)")
+        conn.exec_driver_sql("CREATE TABLE staff (badge int, email text) INHERITS (people)")
+        conn.exec_driver_sql("INSERT INTO people VALUES (1, 'a@x.io')")
+        conn.exec_driver_sql("INSERT INTO staff VALUES (2, 'b@x.io', 7)")
+    eng.dispose()
+    dump = pg_dump(pg_url, tmp_path / "i.sql")
+    with open_dump_source(dump) as src:
+        assert src.schema["staff"].column_names == ("id", "email", "badge")
+        assert src.schema["staff"].column("email").nullable is False  # merged with the parent's
+        assert next(iter(src.read_batches("staff"))).to_dict("records") == [
+            {"id": 2, "email": "b@x.io", "badge": 7}
+        ]
+    rules = tmp_path / "i.yaml"
+    rules.write_text(
+        "version: 1\ntables:\n  people:\n    columns: {id: keep, email: {strategy: hash, domain: email}}\n"
+        "  staff:\n    columns: {id: keep, email: {strategy: hash, domain: email}, badge: keep}\n"
+    )
+    target = tmp_path / "i.db"
+    anonymize(str(rules), str(dump), str(target), key=SecretKey(TEST_KEY.encode()))
+    con = sqlite3.connect(target)
+    try:
+        assert con.execute("SELECT id, badge FROM staff").fetchall() == [(2, 7)]
+        assert con.execute("SELECT count(*) FROM people WHERE email LIKE '%@x.io'").fetchone() == (0,)
+    finally:
+        con.close()
+
+
 PEOPLE_RULES = """version: 1
 tables:
   people:

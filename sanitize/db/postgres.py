@@ -144,13 +144,22 @@ class PostgresSource(Source):
             self._conn = adbc_pg.connect(libpq_uri(ref))  # autocommit off: BEGIN is already sent
             cur = self._conn.cursor()
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cur.execute(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'p'"
+            )
+            self._partitioned = {(str(s), str(n)) for s, n in cur.fetchall()}
             cur.close()
         except adbc_pg.Error as exc:
             raise connection_failed(ref, exc) from None
 
     def _from(self, table: str) -> str:
+        """The table to read: ONLY its own rows, as inheritance children (`INHERITS`) are tables of
+        their own here, copied once; a partitioned table is read whole (its partitions are not listed)."""
         t = self.table(table)
-        return qualified(self._physical.get(t.schema, t.schema) or "public", t.name)
+        physical = self._physical.get(t.schema, t.schema) or "public"
+        name = qualified(physical, t.name)
+        return name if (physical, t.name) in self._partitioned else f"ONLY {name}"
 
     def _run(self, sql: str, key: str, cols: list[Column]) -> Iterator[pa.Table]:
         types = [arrow_type(c, "postgresql") for c in cols]
@@ -238,4 +247,6 @@ def enum_copy(t: sa.types.TypeEngine, schema: str, cache: dict[tuple[str, str], 
         return cache[key]
     if isinstance(t, postgresql.DOMAIN):
         return t.data_type
+    if isinstance(t, postgresql.ARRAY) and isinstance(t.item_type, postgresql.ENUM | postgresql.DOMAIN):
+        return postgresql.ARRAY(enum_copy(t.item_type, schema, cache), dimensions=t.dimensions)
     return t

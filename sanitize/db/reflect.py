@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -147,7 +148,14 @@ def _table(
     dialect: str,
     mapping: Mapping[str | None, str | None],
 ) -> Table:
-    cols_info = insp.get_columns(name, schema=physical)
+    with warnings.catch_warnings():  # types SQLAlchemy does not know are handled below, not warned about
+        warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
+        cols_info = insp.get_columns(name, schema=physical)
+    if dialect == "postgresql" and any(isinstance(c["type"], sa.types.NullType) for c in cols_info):
+        named = _pg_type_names(insp, physical, name)
+        for c in cols_info:
+            if isinstance(c["type"], sa.types.NullType) and c["name"] in named:
+                c["type"] = NamedType(named[c["name"]], "postgresql")
     pk = tuple(insp.get_pk_constraint(name, schema=physical).get("constrained_columns") or ())
     int_pk = {
         c["name"]
@@ -237,6 +245,35 @@ def _with_checks(
         else c
         for c in columns
     )
+
+
+class NamedType(sa.types.UserDefinedType):  # type: ignore[type-arg]
+    """A type SQLAlchemy does not know (PostgreSQL's point, xml, ltree, ...), by the name its engine
+    gives it: recreated verbatim on that engine, text elsewhere; values travel as the engine's text."""
+
+    cache_ok = True
+
+    def __init__(self, name: str, family: str) -> None:
+        self.name = name
+        self.family = family
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
+
+def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, str]:
+    """Column -> its type as PostgreSQL writes it (format_type: 'point', 'xml', 'public.ltree')."""
+    conn = insp.bind
+    assert isinstance(conn, sa.Connection)
+    rows = conn.execute(
+        sa.text(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema AND c.relname = :table AND a.attnum > 0 AND NOT a.attisdropped"
+        ),
+        {"schema": schema or "public", "table": table},
+    )
+    return {str(r[0]): str(r[1]) for r in rows}
 
 
 def _sqlite_fk_actions(insp: sa.Inspector, name: str) -> dict[tuple[tuple[str, ...], str], dict[str, Any]]:

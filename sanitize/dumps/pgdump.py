@@ -295,6 +295,28 @@ class SchemaBuilder:
         body = rest[1:end] if end > 0 else rest[1:]
         for element in split_top_level(body):
             self._table_element(draft, element)
+        inherits = re.match(r"\s*INHERITS\s*\((?P<p>.*?)\)", rest[end + 1 :] if end > 0 else "", re.I | re.S)
+        if inherits:
+            self._inherit(draft, split_top_level(inherits.group("p")))
+
+    def _inherit(self, draft: _TableDraft, parents: list[str]) -> None:
+        """`INHERITS (parent, ...)`: the parents' columns come first (PostgreSQL's order, and pg_dump's
+        COPY column list), a column the table declares again merges into the parent's."""
+        own = {c.name: c for c in draft.columns}
+        merged: dict[str, Column] = {}
+        for p in parents:
+            pdraft = self.tables.get(table_key(*split_qualified(p.strip())))
+            if pdraft is None:
+                continue
+            for c in pdraft.columns:
+                merged.setdefault(c.name, c)
+            draft.generated |= pdraft.generated
+            draft.defaults = {**pdraft.defaults, **draft.defaults}
+            draft.not_null |= pdraft.not_null
+        for name, c in own.items():
+            parent = merged.get(name)
+            merged[name] = c if parent is None or parent.nullable else replace(c, nullable=False)
+        draft.columns = list(merged.values())
 
     def _table_element(self, draft: _TableDraft, element: str) -> None:
         cm = _CONSTRAINT.match(element)
