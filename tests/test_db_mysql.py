@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -341,3 +342,34 @@ def test_when_legacy_values_are_read_then_zero_dates_are_null_and_unsigned_bigin
         (2, None, "2024-01-01 10:00:00", 5),
         (3, "2024-05-06", None, None),
     ]
+
+
+def test_when_columns_are_spatial_or_types_sqlalchemy_does_not_know_then_mysql_gets_them_back(
+    mariadb_url: str, mariadb_url2: str, tmp_path: Path
+) -> None:
+    """Sakila's address.location: a NOT NULL geometry with a SPATIAL index (the index failed, and the
+    values were read as utf8 text); MariaDB's inet6 was made text. Both are recreated by name and
+    their values copied exactly; elsewhere geometry is its bytes."""
+    run_sql(
+        mariadb_url,
+        "CREATE TABLE address (id int PRIMARY KEY, location geometry NOT NULL, ip inet6,"
+        " SPATIAL KEY idx_location (location))",
+        "INSERT INTO address VALUES (1, ST_GeomFromText('POINT(-112.8185647 49.6999986)'), '2001:db8::1'),"
+        " (2, ST_GeomFromText('LINESTRING(0 0, 1 1)'), NULL)",
+    )
+    copy_all(mariadb_url, mariadb_url2)
+    query = "SELECT id, ST_AsText(location), CAST(ip AS CHAR) FROM address ORDER BY id"
+    assert rows(mariadb_url2, query) == rows(mariadb_url, query)
+    made = rows(mariadb_url2, "SHOW CREATE TABLE address")[0][1]
+    assert "`location` geometry NOT NULL" in made and "SPATIAL KEY `idx_location`" in made
+    assert "`ip` inet6" in made
+    dev = tmp_path / "dev.db"
+    copy_all(mariadb_url, str(dev))
+    with connect(mariadb_url) as c, c.cursor() as cur:
+        cur.execute("SELECT location FROM address ORDER BY id")
+        stored = [r[0] for r in cur.fetchall()]
+    con = sqlite3.connect(dev)
+    try:
+        assert [r[0] for r in con.execute("SELECT location FROM address ORDER BY id")] == stored
+    finally:
+        con.close()

@@ -170,6 +170,7 @@ def test_when_faking_text_kinds_then_outputs_are_nonempty_and_varied(kind: str, 
     out = fake(kind, inputs(2000), key)
     assert (out.str.len() > 0).all()
     assert out.nunique() > 100
+    assert not out.str.contains("\n").any()  # one line, as a column holds it (Faker's address has two)
 
 
 def test_when_the_locale_is_german_then_names_come_from_german_data(key: SecretKey) -> None:

@@ -34,7 +34,7 @@ def type_family(t: sa.types.TypeEngine | None) -> str | None:  # type: ignore[ty
     """The engine a reflected type belongs to, or None for a generic SQLAlchemy type."""
     if t is None:
         return None
-    family = getattr(t, "family", None)  # reflect.NamedType
+    family = getattr(t, "family", None)  # types.NamedType
     if isinstance(family, str):
         return family
     mod = type(t).__module__

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from sanitize.db.checks import read_checks
-from sanitize.db.types import kind_of
+from sanitize.db.types import NamedType, kind_of
 from sanitize.schema import Column, ForeignKey, Index, Schema, Table, fk_action
 
 log = logging.getLogger("sanitize")
@@ -151,11 +151,12 @@ def _table(
     with warnings.catch_warnings():  # types SQLAlchemy does not know are handled below, not warned about
         warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
         cols_info = insp.get_columns(name, schema=physical)
-    if dialect == "postgresql" and any(isinstance(c["type"], sa.types.NullType) for c in cols_info):
-        named = _pg_type_names(insp, physical, name)
+    unknown = any(isinstance(c["type"], sa.types.NullType) for c in cols_info)
+    if unknown and dialect in ("postgresql", "mysql"):
+        named = (_pg_type_names if dialect == "postgresql" else _mysql_type_names)(insp, physical, name)
         for c in cols_info:
             if isinstance(c["type"], sa.types.NullType) and c["name"] in named:
-                c["type"] = NamedType(named[c["name"]], "postgresql")
+                c["type"] = named[c["name"]]
     pk = tuple(insp.get_pk_constraint(name, schema=physical).get("constrained_columns") or ())
     int_pk = {
         c["name"]
@@ -247,21 +248,7 @@ def _with_checks(
     )
 
 
-class NamedType(sa.types.UserDefinedType):  # type: ignore[type-arg]
-    """A type SQLAlchemy does not know (PostgreSQL's point, xml, ltree, ...), by the name its engine
-    gives it: recreated verbatim on that engine, text elsewhere; values travel as the engine's text."""
-
-    cache_ok = True
-
-    def __init__(self, name: str, family: str) -> None:
-        self.name = name
-        self.family = family
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return self.name
-
-
-def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, str]:
+def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, NamedType]:
     """Column -> its type as PostgreSQL writes it (format_type: 'point', 'xml', 'public.ltree')."""
     conn = insp.bind
     assert isinstance(conn, sa.Connection)
@@ -273,7 +260,40 @@ def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[s
         ),
         {"schema": schema or "public", "table": table},
     )
-    return {str(r[0]): str(r[1]) for r in rows}
+    return {str(r[0]): NamedType(str(r[1]), "postgresql") for r in rows}
+
+
+# MySQL's spatial types: values in its internal form (SRID + WKB), which a load takes back as bytes
+_MYSQL_SPATIAL = frozenset(
+    [
+        "geometry",
+        "point",
+        "linestring",
+        "polygon",
+        "multipoint",
+        "multilinestring",
+        "multipolygon",
+        "geometrycollection",
+        "geomcollection",
+    ]
+)
+
+
+def _mysql_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, NamedType]:
+    """Column -> its COLUMN_TYPE ('geometry', 'point', MariaDB's 'inet6'): spatial ones as binary."""
+    conn = insp.bind
+    assert isinstance(conn, sa.Connection)
+    rows = conn.execute(
+        sa.text(
+            "SELECT column_name, data_type, column_type FROM information_schema.columns "
+            "WHERE table_schema = COALESCE(:schema, DATABASE()) AND table_name = :table"
+        ),
+        {"schema": schema, "table": table},
+    )
+    return {
+        str(r[0]): NamedType(str(r[2]), "mysql", "binary" if str(r[1]).lower() in _MYSQL_SPATIAL else "other")
+        for r in rows
+    }
 
 
 def _sqlite_fk_actions(insp: sa.Inspector, name: str) -> dict[tuple[tuple[str, ...], str], dict[str, Any]]:

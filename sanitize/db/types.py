@@ -29,8 +29,26 @@ INT_TYPES = {2: pa.int16(), 4: pa.int32(), 8: pa.int64()}
 TEMPORAL: tuple[Kind, ...] = ("date", "datetime", "time")
 
 
+class NamedType(sa.types.UserDefinedType):  # type: ignore[type-arg]
+    """A type SQLAlchemy does not know (PostgreSQL's point or xml, MySQL's geometry or MariaDB's inet6),
+    by the name its engine gives it: recreated verbatim on that engine (`family`), rebuilt from `kind`
+    elsewhere; values travel as the engine's text, or as bytes for kind binary (MySQL's spatial types)."""
+
+    cache_ok = True
+
+    def __init__(self, name: str, family: str, kind: Kind = "other") -> None:
+        self.name = name
+        self.family = family
+        self.kind = kind
+
+    def get_col_spec(self, **kw: object) -> str:
+        return self.name
+
+
 def kind_of(t: sa.types.TypeEngine) -> Kind:  # type: ignore[type-arg]
     """The logical kind of a (reflected) SQLAlchemy type."""
+    if isinstance(t, NamedType):
+        return t.kind
     if isinstance(t, postgresql.ARRAY | sa.ARRAY):
         return "other"
     if isinstance(t, sa.Boolean):

@@ -192,7 +192,8 @@ def generated(locale: str, kind: str) -> Pool:
     fk = Faker(locale)
     fk.seed_instance(0x5A417E)
     fn = getattr(fk, method)
-    return make_pool([str(fn()) for _ in range(size)])
+    # one line, as a column holds it (Faker's address is a postal label: street, newline, city)
+    return make_pool([str(fn()).replace("\n", ", ") for _ in range(size)])
 
 
 @lru_cache(maxsize=64)
