@@ -470,3 +470,49 @@ def test_when_a_dump_holds_zero_dates_then_they_load_as_null_with_one_warning_pe
     out = tmp_path / "out.sql"  # a sanitised dump keeps what it kept, zero dates included
     anonymize(str(rules), str(dump), str(out), key=SecretKey(TEST_KEY.encode()))
     assert "(1,'0000-00-00')" in out.read_text()
+
+
+@pytest.mark.mariadb
+def test_when_a_sakila_like_dump_has_geometry_a_spatial_index_and_on_update_then_a_database_gets_them(
+    mariadb_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sakila's address: a geometry (bytes in the dump: they were refused as 'not UTF-8'), a SPATIAL
+    index (dropped) and `DEFAULT current_timestamp() ON UPDATE current_timestamp()` (the ON UPDATE was
+    dropped); SQLite keeps the default and says the ON UPDATE has no equivalent."""
+    eng = _engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE address (id int PRIMARY KEY, location geometry NOT NULL, last_update timestamp NOT "
+            "NULL DEFAULT current_timestamp() ON UPDATE current_timestamp(), SPATIAL KEY idx_loc (location))"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO address (id, location) VALUES (1, ST_GeomFromText('POINT(-112.81 49.69)')),"
+            " (2, ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))'))"
+        )
+    before = query(mariadb_url, "SELECT id, ST_AsText(location) FROM address ORDER BY id")
+    stored = [r[0] for r in query(mariadb_url, "SELECT location FROM address ORDER BY id")]
+    dump = mysqldump(mariadb_url, tmp_path / "sakila.sql")
+    eng.dispose()
+    with eng.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE address")
+    eng.dispose()
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        "version: 1\ntables:\n  address:\n    columns: {id: keep, location: keep, last_update: keep}\n"
+    )
+    anonymize(str(rules), str(dump), mariadb_url, key=SecretKey(TEST_KEY.encode()))
+    assert query(mariadb_url, "SELECT id, ST_AsText(location) FROM address ORDER BY id") == before
+    made = str(query(mariadb_url, "SHOW CREATE TABLE address")[0][1])
+    assert "SPATIAL KEY `idx_loc`" in made
+    assert "DEFAULT current_timestamp() ON UPDATE current_timestamp()" in made
+    target = tmp_path / "dev.db"
+    with caplog.at_level("WARNING", logger="sanitize"):
+        anonymize(str(rules), str(dump), str(target), key=SecretKey(TEST_KEY.encode()))
+    assert "ON UPDATE current_timestamp() has no sqlite equivalent" in caplog.text
+    con = sqlite3.connect(target)
+    try:
+        made_here = con.execute("SELECT sql FROM sqlite_master WHERE name = 'address'").fetchone()[0]
+        assert "DEFAULT CURRENT_TIMESTAMP" in made_here
+        assert [r[0] for r in con.execute("SELECT location FROM address ORDER BY id")] == stored
+    finally:
+        con.close()

@@ -118,6 +118,7 @@ def _text_type(col: Column, dialect: str) -> sa.types.TypeEngine:  # type: ignor
 
 _NUMBER = re.compile(r"^\(?(-?\d+(\.\d+)?([eE][-+]?\d+)?)\)?$")
 _QUOTED = re.compile(r"""^\(?'((?:[^']|'')*)'\)?(::[\w ."]+)*$""")
+_ON_UPDATE = re.compile(r"\s+ON\s+UPDATE\s+(.*)$", re.I | re.S)
 _NOW = re.compile(r"^(now\(\)|current_timestamp(\(\d*\))?|localtimestamp|transaction_timestamp\(\))$", re.I)
 
 
@@ -131,6 +132,11 @@ def target_default(col: Column, dialect: str, source_dialect: str) -> sa.TextCla
         return None  # serial: the target makes its own sequence
     if source_dialect == dialect:
         return sa.text(d)
+    if m := _ON_UPDATE.search(d):  # MySQL's `DEFAULT now() ON UPDATE now()`: the default part only
+        log.warning(
+            "column %s: ON UPDATE %s has no %s equivalent; it is not recreated", col.name, m[1], dialect
+        )
+        d = d[: m.start()]
     if m := _NUMBER.match(d):
         if col.kind == "boolean":
             truth = float(m.group(1)) != 0

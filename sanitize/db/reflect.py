@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from sanitize.db.checks import read_checks
-from sanitize.db.types import NamedType, kind_of
+from sanitize.db.types import MYSQL_SPATIAL, NamedType, kind_of
 from sanitize.schema import Column, ForeignKey, Index, Schema, Table, fk_action
 
 log = logging.getLogger("sanitize")
@@ -263,22 +263,6 @@ def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[s
     return {str(r[0]): NamedType(str(r[1]), "postgresql") for r in rows}
 
 
-# MySQL's spatial types: values in its internal form (SRID + WKB), which a load takes back as bytes
-_MYSQL_SPATIAL = frozenset(
-    [
-        "geometry",
-        "point",
-        "linestring",
-        "polygon",
-        "multipoint",
-        "multilinestring",
-        "multipolygon",
-        "geometrycollection",
-        "geomcollection",
-    ]
-)
-
-
 def _mysql_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, NamedType]:
     """Column -> its COLUMN_TYPE ('geometry', 'point', MariaDB's 'inet6'): spatial ones as binary."""
     conn = insp.bind
@@ -291,7 +275,7 @@ def _mysql_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dic
         {"schema": schema, "table": table},
     )
     return {
-        str(r[0]): NamedType(str(r[2]), "mysql", "binary" if str(r[1]).lower() in _MYSQL_SPATIAL else "other")
+        str(r[0]): NamedType(str(r[2]), "mysql", "binary" if str(r[1]).lower() in MYSQL_SPATIAL else "other")
         for r in rows
     }
 

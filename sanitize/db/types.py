@@ -29,6 +29,22 @@ INT_TYPES = {2: pa.int16(), 4: pa.int32(), 8: pa.int64()}
 TEMPORAL: tuple[Kind, ...] = ("date", "datetime", "time")
 
 
+# MySQL's spatial types: values in its internal form (SRID + WKB), which a load takes back as bytes
+MYSQL_SPATIAL = frozenset(
+    [
+        "geometry",
+        "point",
+        "linestring",
+        "polygon",
+        "multipoint",
+        "multilinestring",
+        "multipolygon",
+        "geometrycollection",
+        "geomcollection",
+    ]
+)
+
+
 class NamedType(sa.types.UserDefinedType):  # type: ignore[type-arg]
     """A type SQLAlchemy does not know (PostgreSQL's point or xml, MySQL's geometry or MariaDB's inet6),
     by the name its engine gives it: recreated verbatim on that engine (`family`), rebuilt from `kind`

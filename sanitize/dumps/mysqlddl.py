@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sanitize.db.types import MYSQL_SPATIAL, NamedType
 from sanitize.dumps.sqlscan import (
     MY_IDENT,
     MY_QNAME,
@@ -127,12 +128,17 @@ def mysql_column(name: str, definition: str) -> Column:
         kind = "time"
     elif base == "uuid":
         kind = "uuid"
+    elif base in MYSQL_SPATIAL:
+        kind = "binary"  # the internal form (SRID + WKB), as mysqldump writes it
     default = None
     dm = re.search(r"\bDEFAULT\s+('(?:[^'\\]|\\.|'')*'|\S+)", rest, re.I | re.S)
     if dm:
         default = dm.group(1)
         if default.upper() == "NULL":
             default = None
+        on_update = re.match(r"\s+ON\s+UPDATE\s+(\S+)", rest[dm.end() :], re.I)
+        if default is not None and on_update:  # as SQLAlchemy reflects it from a server
+            default = f"{default} ON UPDATE {on_update.group(1)}"
     return Column(
         name=name,
         kind=kind,
@@ -143,7 +149,7 @@ def mysql_column(name: str, definition: str) -> Column:
         default=default,
         autoincrement="AUTO_INCREMENT" in upper,
         enum_values=values if base == "enum" else None,
-        sql_type=_sa_type(base, args, unsigned, values),
+        sql_type=_sa_type(base, args, unsigned, values) or NamedType(m.group(0).strip(), "mysql", kind),
     )
 
 
@@ -274,6 +280,8 @@ class SchemaBuilder:
                 draft.indexes.append(Index(iname, cols, unique=True))
             elif kind == "":
                 draft.indexes.append(Index(iname, cols))
+            else:  # FULLTEXT / SPATIAL: rebuilt on MySQL only (see Index.method)
+                draft.indexes.append(Index(iname, cols, method=kind.lower()))
 
     def build(self) -> Schema:
         tables: dict[str, Table] = {}
