@@ -120,9 +120,25 @@ class Table:
 
 
 @dataclass(frozen=True)
+class View:
+    """A view of the source (no data of its own, or a PostgreSQL materialized view, which a load
+    computes again from the loaded tables); recreated on a target of the same engine."""
+
+    name: str
+    schema: str | None = None  # PostgreSQL's (logical) schema
+    sql: str = ""  # SQLite: its CREATE VIEW statement; PostgreSQL: its SELECT, names as seen from `public`
+    materialized: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema and self.schema != "public" else self.name
+
+
+@dataclass(frozen=True)
 class Schema:
     tables: dict[str, Table]
     dialect: str | None = None  # engine it was reflected from ("sqlite" | "postgresql" | "mysql"), if any
+    views: tuple[View, ...] = ()  # in an order that creates each after the views it reads
 
     def __iter__(self) -> Iterable[Table]:  # type: ignore[override]
         return iter(self.tables.values())

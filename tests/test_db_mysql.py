@@ -373,3 +373,18 @@ def test_when_columns_are_spatial_or_types_sqlalchemy_does_not_know_then_mysql_g
         assert [r[0] for r in con.execute("SELECT location FROM address ORDER BY id")] == stored
     finally:
         con.close()
+
+
+def test_when_the_source_has_views_then_mysql_says_they_are_not_recreated(
+    shop: str, mariadb_url2: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_sql(shop, "CREATE OR REPLACE VIEW big_orders AS SELECT * FROM orders")
+    try:
+        with caplog.at_level("WARNING", logger="sanitize"):
+            copy_all(shop, mariadb_url2)
+    finally:
+        run_sql(shop, "DROP VIEW big_orders")
+    assert "view big_orders is not recreated: sanitize publishes with RENAME TABLE" in caplog.text
+    assert rows(
+        mariadb_url2, "SELECT count(*) FROM information_schema.views WHERE table_schema = DATABASE()"
+    ) == [(0,)]

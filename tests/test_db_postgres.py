@@ -497,6 +497,45 @@ def test_when_tables_inherit_or_use_types_sqlalchemy_does_not_know_then_each_row
         con.close()
 
 
+def test_when_the_source_has_views_then_postgres_recreates_them_over_the_loaded_rows(
+    pg_url: str, pg_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Views and materialized views are made in the shadow and published with the tables (a
+    materialized view is computed from the loaded, anonymised rows); a view reading a schema that is
+    not loaded is left out with a warning; the next run still owns the target; SQLite says it cannot."""
+    run_sql(
+        pg_url,
+        """
+        CREATE TABLE people (id int PRIMARY KEY, name text);
+        CREATE SCHEMA "Sales";
+        CREATE TABLE "Sales".orders (id int PRIMARY KEY, person int REFERENCES people);
+        INSERT INTO people VALUES (1, 'Maria Anders'), (2, 'Ana Trujillo');
+        INSERT INTO "Sales".orders VALUES (10, 1);
+        CREATE VIEW buyers AS SELECT p.name FROM people p JOIN "Sales".orders o ON o.person = p.id;
+        CREATE VIEW "Sales".first_buyer AS SELECT * FROM buyers LIMIT 1;
+        CREATE MATERIALIZED VIEW names AS SELECT name FROM people;
+        CREATE SCHEMA reports;
+        CREATE VIEW reports.everyone AS SELECT name FROM people;
+        """,
+    )
+
+    def rename(key: str, batch: pd.DataFrame) -> pd.DataFrame:
+        return batch.assign(name=[f"Person {i}" for i in batch["id"]]) if key == "people" else batch
+
+    for _ in range(2):  # the second run replaces what the first published, views included
+        with caplog.at_level("WARNING", logger="sanitize"):
+            copy_all(pg_url, pg_url2, rename)
+    assert "view reports.everyone is not recreated: no table of schema reports is loaded" in caplog.text
+    assert rows(pg_url2, "SELECT name FROM buyers") == [("Person 1",)]
+    assert rows(pg_url2, 'SELECT name FROM "Sales".first_buyer') == [("Person 1",)]
+    assert rows(pg_url2, "SELECT name FROM names ORDER BY 1") == [("Person 1",), ("Person 2",)]
+    assert rows(pg_url2, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'sanitize_old%'") == [(0,)]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="sanitize"):
+        copy_all(pg_url, str(tmp_path / "dev.db"))
+    assert "4 view(s) not recreated, as they are postgresql SQL: " in caplog.text
+
+
 def test_when_time_with_time_zone_is_copied_then_postgres_keeps_the_offset_and_sqlite_gets_utc(
     pg_url: str, pg_url2: str, tmp_path: Path
 ) -> None:

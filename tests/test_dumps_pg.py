@@ -566,6 +566,31 @@ def test_when_a_dumped_table_inherits_then_its_columns_are_its_parents_and_its_o
         con.close()
 
 
+def test_when_a_dump_has_views_then_a_postgres_target_gets_them_over_the_loaded_rows(
+    pg_url: str, pg_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pg_dump writes views schema-qualified and materialized views WITH NO DATA (then a REFRESH):
+    both are made again in the target from the loaded, sanitised rows."""
+    eng = _engine(pg_url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE people (id int PRIMARY KEY, email text NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO people VALUES (1, 'a@x.io'), (2, 'b@x.io')")
+        conn.exec_driver_sql("CREATE VIEW first_people AS SELECT email FROM people WHERE id < 2")
+        conn.exec_driver_sql("CREATE MATERIALIZED VIEW emails AS SELECT email FROM people")
+    eng.dispose()
+    dump = pg_dump(pg_url, tmp_path / "v.sql")
+    rules = tmp_path / "v.yaml"
+    rules.write_text("version: 1\ntables:\n  people:\n    columns: {id: keep, email: {strategy: hash}}\n")
+    anonymize(str(rules), str(dump), pg_url2, key=SecretKey(TEST_KEY.encode()))
+    loaded = query(pg_url2, "SELECT email FROM people ORDER BY id")
+    assert all("@x.io" not in str(r[0]) for r in loaded)
+    assert query(pg_url2, "SELECT email FROM first_people") == loaded[:1]
+    assert sorted(query(pg_url2, "SELECT email FROM emails")) == sorted(loaded)
+    with caplog.at_level("WARNING", logger="sanitize"):
+        anonymize(str(rules), str(dump), str(tmp_path / "v.db"), key=SecretKey(TEST_KEY.encode()))
+    assert "2 view(s) not recreated, as they are postgresql SQL: emails, first_people" in caplog.text
+
+
 PEOPLE_RULES = """version: 1
 tables:
   people:

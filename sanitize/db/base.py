@@ -25,9 +25,14 @@ from sanitize.db.ddl import TargetTables
 from sanitize.db.refs import DatabaseRef
 from sanitize.db.types import arrow_type, batch_to_arrow, to_pandas
 from sanitize.errors import BadInputError, CheckFailedError, LoadError
-from sanitize.schema import Column, Schema, Table
+from sanitize.schema import Column, Schema, Table, View
 
 log = logging.getLogger("sanitize")
+
+
+class ViewNotMade(Exception):
+    """A view the target cannot make (it reads a table left out, a function not copied, ...)."""
+
 
 DEFAULT_BATCH = 32_768  # measured: faster than 64k rows (temporaries stay in cache) and less memory
 T = TypeVar("T")
@@ -327,6 +332,39 @@ class Load(ABC):
 
     @abstractmethod
     def _finish(self) -> None: ...
+
+    def make_views(self, create: Callable[[View], None]) -> list[View]:
+        """Recreate the source's views with `create` (engine-specific: it raises ViewNotMade, or an error
+        that stops the load) when the source is of this engine; a view that reads a view made later is
+        retried until nothing more can be made. Each view left out is named in a warning, with why."""
+        views = self.built.source.views
+        if not views:
+            return []
+        if self.built.source_dialect != self.built.dialect:
+            log.warning(
+                "%d view(s) not recreated, as they are %s SQL: %s",
+                len(views),
+                self.built.source_dialect,
+                ", ".join(v.key for v in views),
+            )
+            return []
+        made: list[View] = []
+        pending, why = list(views), {}
+        while pending:
+            left = []
+            for v in pending:
+                try:
+                    create(v)
+                    made.append(v)
+                except ViewNotMade as exc:
+                    why[v.key] = str(exc)
+                    left.append(v)
+            if len(left) == len(pending):
+                break
+            pending = left
+        for v in pending:
+            log.warning("view %s is not recreated: %s", v.key, why[v.key])
+        return made
 
     def check_counts(self, counted: dict[str, int]) -> None:
         wrong = [

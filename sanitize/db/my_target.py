@@ -26,14 +26,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql as sa_mysql
 from sqlalchemy.schema import CreateTable
 
-from sanitize.db.base import BackgroundWriter, Load, Target
+from sanitize.db.base import BackgroundWriter, Load, Target, ViewNotMade
 from sanitize.db.ddl import build_tables, post_load_ddl, short_name, source_dialect_of
 from sanitize.db.mysql import MysqlSource, my_connect, my_engine, q
 from sanitize.db.reflect import reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
 from sanitize.db.types import hex_encode
 from sanitize.errors import CheckFailedError, ConcurrentRunError, LoadError, TargetRefusedError
-from sanitize.schema import Schema
+from sanitize.schema import Schema, View
 
 log = logging.getLogger("sanitize")
 
@@ -80,6 +80,13 @@ def csv_for_load(data: pa.Table) -> tuple[bytes, list[int]]:
         pacsv.WriteOptions(include_header=False, quoting_style="all_valid", null_string="NULL"),
     )
     return buf.getvalue().to_pybytes(), hexed
+
+
+def _view_not_made(view: View) -> None:
+    raise ViewNotMade(
+        "sanitize publishes with RENAME TABLE, which cannot move a view between databases; "
+        "create it again from the source's SHOW CREATE VIEW"
+    )
 
 
 class MysqlTarget(Target):
@@ -265,6 +272,7 @@ class MysqlLoad(Load):
     def _finish(self) -> None:
         self._writer.drain()
         conn = self._live()
+        self.make_views(_view_not_made)
         dialect = _dialect(self.ref)
         for fk_table, fk in [
             (k, fk)

@@ -20,7 +20,7 @@ from psycopg import errors as pgerr
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
-from sanitize.db.base import BackgroundWriter, Load, Target
+from sanitize.db.base import BackgroundWriter, Load, Target, ViewNotMade
 from sanitize.db.ddl import build_tables, post_load_ddl, short_name, source_dialect_of
 from sanitize.db.postgres import (
     PostgresSource,
@@ -40,7 +40,7 @@ from sanitize.errors import (
     LoadError,
     TargetRefusedError,
 )
-from sanitize.schema import Schema, Table
+from sanitize.schema import Schema, Table, View
 
 log = logging.getLogger("sanitize")
 
@@ -316,6 +316,22 @@ class PostgresLoad(Load):
                 "sequences are behind the loaded data; nothing was published", problems=problems
             )
 
+    def _make_view(self, conn: psycopg.Connection[Any], view: View) -> None:
+        """One view, in the publishing transaction once the shadows carry the published names, so the
+        names in its SQL (as seen from `public`, schema-qualified otherwise) find the loaded tables; a
+        materialized view is computed from them. A savepoint each: a view that fails is left out."""
+        if (view.schema or "public") not in self.shadows:
+            raise ViewNotMade(f"no table of schema {view.schema} is loaded")
+        kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
+        try:
+            with conn.transaction():
+                conn.execute("SET LOCAL search_path TO public")
+                conn.execute(f"CREATE {kind} {qualified(view.schema or 'public', view.name)} AS {view.sql}")
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError) or conn.closed:
+                raise
+            raise ViewNotMade(scrub(str(exc).splitlines()[0], self.ref)) from None
+
     def source(self) -> PostgresSource:
         self._check_state("finished", "read")
         return PostgresSource(self.ref, schemas={shadow: s for s, shadow in self.shadows.items()})
@@ -335,9 +351,11 @@ class PostgresLoad(Load):
                     if s in self.shadows:
                         conn.execute(f"ALTER SCHEMA {q(self.shadows[s])} RENAME TO {q(s)}")
                         conn.execute(f"DELETE FROM {META}.objects WHERE name = %s", (self.shadows[s],))
+                made = self.make_views(lambda v: self._make_view(conn, v))
                 conn.execute(f"DELETE FROM {META}.published")
                 for s in self.shadows:
                     names = sorted(t.name for t in self.built.tables.values() if t.schema == self.shadows[s])
+                    names += [v.name for v in made if (v.schema or "public") == s]
                     conn.execute(
                         f"INSERT INTO {META}.published (schema_name, tables) VALUES (%s, %s)", (s, names)
                     )

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import mysql
 
 from sanitize.db.checks import read_checks
 from sanitize.db.types import MYSQL_SPATIAL, NamedType, kind_of
-from sanitize.schema import Column, ForeignKey, Index, Schema, Table, fk_action
+from sanitize.schema import Column, ForeignKey, Index, Schema, Table, View, fk_action
 
 log = logging.getLogger("sanitize")
 
@@ -120,7 +120,44 @@ def reflect_schema(
                 continue
             key = table_key(logical, name, dialect)
             tables[key] = _table(insp, physical, logical, name, key, dialect, mapping)
-    return Schema(tables=tables, dialect=dialect)
+    return Schema(tables=tables, dialect=dialect, views=_views(conn, dialect, mapping))
+
+
+def _views(conn: sa.Connection, dialect: str, mapping: Mapping[str | None, str | None]) -> tuple[View, ...]:
+    """The views of the reflected schemas, oldest first (a view is made after those it reads)."""
+    if dialect == "sqlite":
+        rows = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL ORDER BY rowid"
+        )
+        return tuple(View(str(n), None, str(sql)) for n, sql in rows)
+    if dialect == "mysql":  # listed so a load can say they were not recreated
+        rows = conn.exec_driver_sql(
+            "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE() ORDER BY 1"
+        )
+        return tuple(View(str(r[0])) for r in rows)
+    if dialect != "postgresql":
+        return ()
+    # pg_get_viewdef names tables relative to the search_path: `public` only, for every view alike
+    old = conn.exec_driver_sql("SELECT current_setting('search_path')").scalar()
+    conn.exec_driver_sql("SELECT set_config('search_path', 'public', true)")
+    views = []
+    try:
+        for physical, logical in mapping.items():
+            rows = conn.execute(
+                sa.text(
+                    "SELECT c.relname, c.relkind, pg_get_viewdef(c.oid) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = :s AND c.relkind IN ('v', 'm') ORDER BY c.oid"
+                ),
+                {"s": physical or "public"},
+            )
+            views += [
+                View(str(name), logical or "public", str(sql).strip().rstrip(";"), kind == "m")
+                for name, kind, sql in rows
+            ]
+    finally:
+        conn.execute(sa.text("SELECT set_config('search_path', :p, true)"), {"p": old})
+    return tuple(views)
 
 
 def _pg_partitions(conn: sa.Connection, schema: str | None) -> set[str]:

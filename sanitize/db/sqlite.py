@@ -36,7 +36,7 @@ from sqlalchemy.dialects import sqlite as sa_sqlite
 from sqlalchemy.schema import CreateTable
 
 from sanitize.arrow import decimal_floats, temporal_text
-from sanitize.db.base import BackgroundWriter, Load, Source, Target
+from sanitize.db.base import BackgroundWriter, Load, Source, Target, ViewNotMade
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
@@ -47,7 +47,7 @@ from sanitize.errors import (
     LoadError,
     UrlError,
 )
-from sanitize.schema import Column, Schema
+from sanitize.schema import Column, Schema, View
 
 log = logging.getLogger("sanitize")
 
@@ -416,6 +416,7 @@ class SqliteLoad(Load):
                 "nothing was published",
                 problems=problems,
             )
+        self.make_views(lambda v: self._make_view(cur, v))
         cur.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         meta = {
             "tool": "sanitize",
@@ -429,6 +430,22 @@ class SqliteLoad(Load):
         self._conn.close()
         self._conn = None
         _promote_uniques(self.shadow, self._promote)
+
+    @staticmethod
+    def _make_view(cur: Any, view: View) -> None:
+        """The view's own CREATE VIEW; SQLite checks what it reads only when it is used, so it is
+        compiled once here (a view reading a table left out is dropped again)."""
+        name = quote_ident(view.name, "sqlite")
+        try:
+            cur.execute(view.sql)
+        except adbc_sqlite.Error as exc:
+            raise ViewNotMade(_sqlite_detail(str(exc))) from None
+        try:
+            cur.execute(f"SELECT * FROM {name} LIMIT 0")
+            cur.fetchall()
+        except adbc_sqlite.Error as exc:
+            cur.execute(f"DROP VIEW {name}")
+            raise ViewNotMade(_sqlite_detail(str(exc))) from None
 
     def _build_indexes(self, cur: Any, key: str) -> None:
         """The unique constraints and indexes of table `key`, built after its data (one sort instead of
@@ -570,6 +587,11 @@ def _promote_uniques(path: Path, promote: list[_Promotion]) -> None:
 
 def _sqlite_detail(msg: str) -> str:
     """The useful part of an ADBC SQLite error (no driver prefix, no echoed query)."""
-    msg = msg.replace("\n", " ").split(" query was:")[0]
-    msg = re.sub(r"^[A-Z_]+: (\[SQLite\] )?(failed to execute: )?", "", msg.strip(), flags=re.I)
+    msg = re.sub(
+        r"^[A-Z_]+: (\[SQLite\] )?(failed to (?:execute|prepare query): )?",
+        "",
+        msg.replace("\n", " ").strip(),
+        flags=re.I,
+    )
+    msg = re.split(r" query(?: was)?:", msg)[0]
     return msg[:300]

@@ -47,7 +47,7 @@ from sanitize.dumps.sqlscan import (
     unquote_ident,
 )
 from sanitize.errors import DumpError
-from sanitize.schema import Column, ForeignKey, Index, Kind, Schema, Table
+from sanitize.schema import Column, ForeignKey, Index, Kind, Schema, Table, View
 
 log = logging.getLogger("sanitize")
 
@@ -178,6 +178,10 @@ def pg_column(
 
 # --- DDL -> Schema --------------------------------------------------------------------------
 
+_CREATE_VIEW = re.compile(
+    rf"^CREATE\s+(?:OR\s+REPLACE\s+)?(?P<mat>MATERIALIZED\s+)?VIEW\s+(?P<name>{PG_QNAME})\s+AS\s+(?P<body>.*)$",
+    re.I | re.S,
+)
 _CREATE_TABLE = re.compile(
     rf"^CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?(?:FOREIGN\s+)?TABLE\s+"
     rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{PG_QNAME})\s*(?P<rest>.*)$",
@@ -232,6 +236,7 @@ class SchemaBuilder:
     def __init__(self, where: str) -> None:
         self.where = where
         self.tables: dict[str, _TableDraft] = {}
+        self.views: list[View] = []  # names schema-qualified, as pg_dump writes them
         self.enums: dict[str, tuple[str, ...]] = {}
 
     def statement(self, sql: str, line: int) -> None:
@@ -241,6 +246,12 @@ class SchemaBuilder:
                 self._create_table(sql)
             elif head.startswith("ALTER TABLE"):
                 self._alter_table(sql)
+            elif m := _CREATE_VIEW.match(sql):
+                vs, vn = split_qualified(m.group("name"))
+                body = re.sub(
+                    r"\s+WITH\s+(?:NO\s+)?DATA\s*$", "", m.group("body").strip().rstrip(";"), flags=re.I
+                )
+                self.views.append(View(vn, vs or "public", body, bool(m.group("mat"))))
             elif head.startswith("CREATE") and "INDEX" in head:
                 self._create_index(sql)
             elif head.startswith("CREATE TYPE"):
@@ -478,7 +489,7 @@ class SchemaBuilder:
                 indexes=tuple(d.indexes),
                 row_estimate=d.rows,
             )
-        return Schema(tables, dialect="postgresql")
+        return Schema(tables, dialect="postgresql", views=tuple(self.views))
 
 
 # --- walking a plain-format stream ----------------------------------------------------------
