@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pymysql
 import pytest
@@ -388,3 +389,37 @@ def test_when_the_source_has_views_then_mysql_says_they_are_not_recreated(
     assert rows(
         mariadb_url2, "SELECT count(*) FROM information_schema.views WHERE table_schema = DATABASE()"
     ) == [(0,)]
+
+
+@pytest.mark.postgres
+def test_when_columns_are_bit_or_year_then_every_engine_gets_their_values(
+    mariadb_url: str, mariadb_url2: str, pg_url: str, tmp_path: Path
+) -> None:
+    """BIT arrives as bytes ('\\x00' reached PostgreSQL's COPY, which refused it) and LOAD DATA would
+    read '1' into a BIT as the byte 0x31: BIT(1) is a flag (boolean elsewhere), wider BITs numbers;
+    YEAR is a number."""
+    run_sql(
+        mariadb_url,
+        "CREATE TABLE film (id int PRIMARY KEY, flag bit(1), mask bit(10), released year)",
+        "INSERT INTO film VALUES (1, b'1', b'1000000001', 2006), (2, b'0', b'0', NULL),"
+        " (3, NULL, NULL, 1999)",
+    )
+    copy_all(mariadb_url, mariadb_url2)
+    query = "SELECT id, flag + 0, mask + 0, released FROM film ORDER BY id"
+    assert rows(mariadb_url2, query) == [(1, 1, 513, 2006), (2, 0, 0, None), (3, None, None, 1999)]
+    assert "`flag` bit(1)" in rows(mariadb_url2, "SHOW CREATE TABLE film")[0][1]
+    copy_all(mariadb_url, pg_url)
+    with psycopg.connect(pg_url.replace("+psycopg", "")) as c:
+        got = c.execute("SELECT id, flag, mask, released FROM film ORDER BY id").fetchall()
+    assert got == [(1, True, 513, 2006), (2, False, 0, None), (3, None, None, 1999)]
+    dev = tmp_path / "dev.db"
+    copy_all(mariadb_url, str(dev))
+    con = sqlite3.connect(dev)
+    try:
+        assert con.execute("SELECT id, flag, mask, released FROM film ORDER BY id").fetchall() == [
+            (1, 1, 513, 2006),
+            (2, 0, 0, None),
+            (3, None, None, 1999),
+        ]
+    finally:
+        con.close()

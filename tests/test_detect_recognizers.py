@@ -198,6 +198,14 @@ def test_when_whole_values_are_classified_then_names_are_recognised_case_insensi
         ("mac_address", "text", None, None),
         ("birthplace", "text", None, None),
         ("dob", "boolean", None, None),  # the type cannot hold a date
+        ("encrypted_password", "text", None, "secret"),  # Devise
+        ("remember_token", "text", None, "secret"),  # Rails/Laravel
+        ("session_key", "text", "django_session", "secret"),
+        ("session_data", "text", "django_session", "secret"),
+        ("key", "text", "authtoken_token", "secret"),  # Django REST framework's tokens
+        ("key", "text", "api_keys", "secret"),
+        ("key", "text", "settings", None),  # a setting's name
+        ("session_id", "integer", None, None),  # a foreign key to a sessions table
     ],
 )
 def test_when_a_column_name_is_matched_then_the_kind_respects_name_type_and_table(

@@ -97,6 +97,24 @@ def test_when_only_the_name_says_pii_then_it_is_reported_with_the_name_pattern(c
     assert rule_for(col) in ("date_shift", {"strategy": "fake", "kind": "date_of_birth"})
 
 
+def test_when_a_unique_column_holds_secrets_then_the_draft_hashes_it_unique_and_redacts_the_rest(
+    clf: ColumnClassifier,
+) -> None:
+    """Session and API keys are credentials (a prod session key works against prod); as primary keys
+    they must stay distinct, which redact cannot do."""
+    frame = pd.DataFrame({"session_key": ["k1", "k2"], "session_data": ["eyJ1", "eyJ2"]})
+    table = Table(
+        "django_session",
+        "django_session",
+        columns=(Column("session_key", "text", nullable=False), Column("session_data", "text")),
+        primary_key=("session_key",),
+    )
+    key, data = scan_frame(frame, table, classifier=clf).columns
+    assert (key.kind, data.kind) == ("secret", "secret")
+    assert rule_for(key) == {"strategy": "hash", "unique": True}
+    assert rule_for(data) == "redact"
+
+
 def test_when_json_documents_hold_pii_then_the_paths_are_reported_with_wildcards(
     clf: ColumnClassifier,
 ) -> None:

@@ -516,3 +516,33 @@ def test_when_a_sakila_like_dump_has_geometry_a_spatial_index_and_on_update_then
         assert [r[0] for r in con.execute("SELECT location FROM address ORDER BY id")] == stored
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("hex_blob", [False, True])
+def test_when_a_mysqldump_holds_bit_columns_then_they_load_as_flags_and_numbers(
+    mariadb_url: str, tmp_path: Path, hex_blob: bool
+) -> None:
+    """mysqldump writes BIT values as their bytes ('\\0', '\\x01'; 0x01 with --hex-blob): they were
+    read as text, a NUL that no engine's text takes."""
+    eng = _engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE film (id int PRIMARY KEY, flag bit(1), mask bit(10), released year)"
+        )
+        conn.exec_driver_sql("INSERT INTO film VALUES (1, b'1', b'1000000001', 2006), (2, b'0', b'0', NULL)")
+    eng.dispose()
+    dump = mysqldump(mariadb_url, tmp_path / "bits.sql", *(["--hex-blob"] if hex_blob else []))
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        "version: 1\ntables:\n  film:\n    columns: {id: keep, flag: keep, mask: keep, released: keep}\n"
+    )
+    target = tmp_path / "bits.db"
+    anonymize(str(rules), str(dump), str(target), key=SecretKey(TEST_KEY.encode()))
+    con = sqlite3.connect(target)
+    try:
+        assert con.execute("SELECT id, flag, mask, released FROM film ORDER BY id").fetchall() == [
+            (1, 1, 513, 2006),
+            (2, 0, 0, None),
+        ]
+    finally:
+        con.close()

@@ -215,8 +215,13 @@ class MysqlLoad(Load):
     def _write_encoded(self, table: str, payload: Any) -> None:
         names, body, hexed = payload
         t = self.built.tables[table]
-        targets = [f"@v{i}" if i in hexed else q(n) for i, n in enumerate(names)]
-        sets = ", ".join(f"{q(names[i])} = UNHEX(@v{i})" for i in hexed)
+        # LOAD DATA reads text into a BIT column as its bytes: numbers go through a variable instead
+        bits = {i for i, n in enumerate(names) if isinstance(t.c[n].type, sa_mysql.BIT)}
+        targets = [f"@v{i}" if i in hexed or i in bits else q(n) for i, n in enumerate(names)]
+        sets = ", ".join(
+            [f"{q(names[i])} = UNHEX(@v{i})" for i in sorted(hexed)]
+            + [f"{q(names[i])} = CAST(@v{i} AS UNSIGNED)" for i in sorted(bits)]
+        )
         self._files += 1
         path = self._tmp / f"{self._files}.csv"
         sql = (

@@ -19,6 +19,7 @@ import pymysql
 import pymysql.converters
 import pymysql.cursors
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql as sa_mysql
 
 from sanitize.db.base import Source
 from sanitize.db.mywire import WireReader
@@ -70,7 +71,7 @@ def _select_expr(cols: list[Column]) -> str:
     parts = []
     for col in cols:
         name = q(col.name)
-        if col.kind == "boolean":
+        if col.kind == "boolean" or isinstance(col.sql_type, sa_mysql.BIT):  # BIT arrives as bytes
             parts.append(f"{name} + 0")
         elif col.kind == "other":
             parts.append(f"CONVERT({name} USING utf8mb4)")

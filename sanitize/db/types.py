@@ -65,6 +65,10 @@ def kind_of(t: sa.types.TypeEngine) -> Kind:  # type: ignore[type-arg]
     """The logical kind of a (reflected) SQLAlchemy type."""
     if isinstance(t, NamedType):
         return t.kind
+    if isinstance(t, mysql.BIT):  # BIT(1) is MySQL's usual flag; wider ones hold a number
+        return "boolean" if (t.length or 1) == 1 else "integer"
+    if isinstance(t, mysql.YEAR):
+        return "integer"
     if isinstance(t, postgresql.ARRAY | sa.ARRAY):
         return "other"
     if isinstance(t, sa.Boolean):
@@ -98,7 +102,7 @@ def int_width(col: Column, dialect: str) -> int:
     if dialect == "sqlite" or t is None:
         return 8
     unsigned = bool(getattr(t, "unsigned", False))
-    if isinstance(t, sa.BigInteger):
+    if isinstance(t, sa.BigInteger | mysql.BIT):
         return 8
     if isinstance(t, sa.SmallInteger | mysql.TINYINT):
         return 4 if unsigned else 2

@@ -98,8 +98,8 @@ def rule_for(col: ColumnScan, unique_domains: frozenset[str] = frozenset()) -> d
         if _registered("date_shift"):
             return "date_shift"
         return {"strategy": "fake", "kind": "date_of_birth"}
-    if kind == "secret":
-        return "redact"
+    if kind == "secret":  # a unique one (a session or API key) keeps its keys distinct, keyed
+        return {"strategy": "hash", "unique": True} if col.unique else "redact"
     if kind == "national_id":
         return {"strategy": "hash", "domain": "national_id"}
     fake_kind: str

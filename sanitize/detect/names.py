@@ -69,7 +69,8 @@ _RULES: tuple[_Rule, ...] = (
         "secret",
         "password passwd pwd pass_hash password_hash password_digest passwort contrasena "
         "mot_de_passe secret api_key apikey access_token refresh_token auth_token token otp_secret "
-        "pin totp_secret",
+        "pin totp_secret session_key session_data sessionid session_token salt private_key signing_key "
+        "access_key auth_key recovery_codes backup_codes",
         TEXTISH | {"binary"},
         0.7,
     ),
@@ -194,6 +195,11 @@ _FREE_TEXT = re.compile(
 )
 
 
+_CREDENTIAL_TABLE = re.compile(
+    r"(?:^|_)(?:tokens?|api_keys?|apikeys?|sessions?|secrets?|credentials?)(?:_|$)"
+)
+
+
 def normalise(name: str) -> str:
     """`customerEMail-Address` -> `customer_e_mail_address`; accents dropped."""
     text = unicodedata.normalize("NFKD", name)
@@ -247,6 +253,13 @@ def match_column_name(
         if kind is not None and kind not in rule.types:
             continue
         return NameHint(rule.kind, m.group().strip("_"), rule.strength)
+    credential = (  # Django's authtoken_token.key, api_keys.key
+        norm in ("key", "value", "digest")
+        and table is not None
+        and _CREDENTIAL_TABLE.search(normalise(table.rsplit(".", 1)[-1])) is not None
+    )
+    if credential and (kind is None or kind in TEXTISH | {"binary"}):
+        return NameHint("secret", f"{norm} (in credential table {table})", 0.6)
     bare_name = norm in ("name", "names", "nombre_y_apellido")
     if bare_name and table is not None and is_person_table(table) and (kind is None or kind in TEXTISH):
         return NameHint("person", f"name (in person table {table})", 0.7)

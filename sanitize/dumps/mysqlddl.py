@@ -128,6 +128,8 @@ def mysql_column(name: str, definition: str) -> Column:
         kind = "time"
     elif base == "uuid":
         kind = "uuid"
+    elif base == "bit":
+        kind = "boolean" if (args[0] if args else 1) == 1 else "integer"
     elif base in MYSQL_SPATIAL:
         kind = "binary"  # the internal form (SRID + WKB), as mysqldump writes it
     default = None

@@ -127,6 +127,21 @@ def _fast_body(raw: pa.Array) -> pa.Array | None:
 _ZERO_DATES_WARNED: set[str] = set()  # "<dump>:<column>" warned about once per process
 
 
+def _bit_values(lit: pa.Array, body: pa.Array, kind: str) -> pa.Array:
+    """BIT values: mysqldump writes their bytes ('\\0', '\x01', 0x01 with --hex-blob), other tools
+    b'101'; a number (a flag for BIT(1))."""
+    out: list[int | None] = []
+    for literal, data in zip(lit.to_pylist(), body.to_pylist(), strict=True):
+        if literal is None:
+            out.append(None)
+        elif literal[:2] in (b"b'", b"B'"):
+            out.append(int(literal[2:-1] or b"0", 2))
+        else:
+            out.append(int.from_bytes(data, "big"))
+    ints = pa.array(out, pa.int64())
+    return pc.not_equal(ints, 0) if kind == "boolean" else ints
+
+
 def decode_column(tokens: list[bytes], column: Column, where: str) -> tuple[pa.Array, pa.Array]:
     """A column's literal tokens -> (typed values as a database read gives them, raw literal tokens)."""
     raw = pa.array(tokens, type=pa.large_binary())
@@ -141,6 +156,8 @@ def decode_column(tokens: list[bytes], column: Column, where: str) -> tuple[pa.A
         if pc.any(is_hex).as_py():
             hexed = _unhex(pc.if_else(is_hex, digits, pa.scalar(b"", pa.large_binary())))
             body = pc.if_else(is_hex, hexed, body)
+    if getattr(column.sql_type, "__visit_name__", None) == "BIT":
+        return _bit_values(lit, body, column.kind), raw
     if column.kind == "binary":
         return body, raw
     if (
