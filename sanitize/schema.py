@@ -73,6 +73,7 @@ class Index:
     method: str | None = (
         None  # not a plain b-tree: "fulltext"/"spatial" (MySQL), "gin"/"gist"/... (PostgreSQL)
     )
+    where: str | None = None  # a partial index's predicate, as its engine writes it (SQLite, PostgreSQL)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Table:
     unique_constraints: tuple[tuple[str, ...], ...] = ()
     indexes: tuple[Index, ...] = ()
     row_estimate: int | None = None
+    virtual: str | None = None  # SQLite: the CREATE VIRTUAL TABLE of a virtual table (FTS with its text)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -127,7 +129,7 @@ class View:
     name: str
     schema: str | None = None  # PostgreSQL's (logical) schema
     sql: str = ""  # SQLite: its CREATE VIEW statement; PostgreSQL: its SELECT, names as seen from `public`
-    materialized: bool = False
+    materialized: bool = False  # computed from the loaded tables (SQLite: an FTS index of a content table)
 
     @property
     def key(self) -> str:

@@ -536,6 +536,34 @@ def test_when_the_source_has_views_then_postgres_recreates_them_over_the_loaded_
     assert "4 view(s) not recreated, as they are postgresql SQL: " in caplog.text
 
 
+def test_when_a_unique_index_is_partial_then_postgres_keeps_its_where_and_other_engines_skip_it(
+    pg_url: str, pg_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_sql(
+        pg_url,
+        """
+        CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, deleted_at timestamptz);
+        CREATE UNIQUE INDEX users_email_live ON users (email) WHERE deleted_at IS NULL;
+        INSERT INTO users VALUES (1, 'a@x.io', '2024-01-01'), (2, 'a@x.io', NULL);
+        """,
+    )
+    copy_all(pg_url, pg_url2)
+    assert rows(pg_url2, "SELECT indexdef FROM pg_indexes WHERE indexname = 'users_email_live'") == [
+        (
+            "CREATE UNIQUE INDEX users_email_live ON public.users USING btree (email)"
+            " WHERE (deleted_at IS NULL)",
+        )
+    ]
+    with caplog.at_level("WARNING", logger="sanitize"):
+        copy_all(pg_url, str(tmp_path / "dev.db"))  # SQLite: loads, without the index
+    assert "partial index users_email_live (WHERE (deleted_at IS NULL)) is postgresql SQL" in caplog.text
+    con = sqlite3.connect(tmp_path / "dev.db")
+    try:
+        assert con.execute("SELECT count(*) FROM users").fetchone() == (2,)
+    finally:
+        con.close()
+
+
 def test_when_time_with_time_zone_is_copied_then_postgres_keeps_the_offset_and_sqlite_gets_utc(
     pg_url: str, pg_url2: str, tmp_path: Path
 ) -> None:

@@ -612,3 +612,26 @@ def test_when_the_source_has_views_then_sqlite_recreates_them_over_the_loaded_ro
         views = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name")]
         assert views == ["Berlin", "Customers by City"]
         assert c.execute('SELECT name FROM "Berlin"').fetchall() == [("Person 0",)]
+
+
+def test_when_a_unique_index_is_partial_then_it_keeps_its_where_and_soft_deleted_duplicates_load(
+    tmp_path: Path,
+) -> None:
+    """`UNIQUE ... WHERE deleted_at IS NULL` (soft delete): built without its WHERE it refused the
+    source's own rows and nothing was published."""
+    src = make_db(
+        tmp_path / "u.db",
+        """
+        CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at TEXT);
+        CREATE UNIQUE INDEX users_email_live ON users (email) WHERE deleted_at IS NULL;
+        INSERT INTO users VALUES (1, 'a@x.io', '2024-01-01'), (2, 'a@x.io', NULL);
+        """,
+    )
+    dst = tmp_path / "dev.db"
+    copy_all(src, dst)
+    with sqlite3.connect(dst) as c:
+        made = c.execute("SELECT sql FROM sqlite_master WHERE name = 'users_email_live'").fetchone()[0]
+        assert made.endswith("WHERE deleted_at IS NULL")
+        assert c.execute("SELECT count(*) FROM users").fetchone() == (2,)
+        with pytest.raises(sqlite3.IntegrityError):
+            c.execute("INSERT INTO users VALUES (3, 'a@x.io', NULL)")

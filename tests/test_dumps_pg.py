@@ -591,6 +591,24 @@ def test_when_a_dump_has_views_then_a_postgres_target_gets_them_over_the_loaded_
     assert "2 view(s) not recreated, as they are postgresql SQL: emails, first_people" in caplog.text
 
 
+def test_when_a_dumped_unique_index_is_partial_then_a_postgres_target_keeps_its_where(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    eng = _engine(pg_url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, gone boolean)")
+        conn.exec_driver_sql("CREATE UNIQUE INDEX users_live ON users (email) WHERE (gone IS NOT TRUE)")
+        conn.exec_driver_sql("INSERT INTO users VALUES (1, 'a@x.io', true), (2, 'a@x.io', false)")
+    eng.dispose()
+    dump = pg_dump(pg_url, tmp_path / "u.sql")
+    rules = tmp_path / "u.yaml"
+    rules.write_text("version: 1\ntables:\n  users:\n    columns: {id: keep, email: keep, gone: keep}\n")
+    anonymize(str(rules), str(dump), pg_url2, key=SecretKey(TEST_KEY.encode()))
+    assert query(pg_url2, "SELECT count(*) FROM users") == [(2,)]
+    (made,) = query(pg_url2, "SELECT indexdef FROM pg_indexes WHERE indexname = 'users_live'")
+    assert str(made[0]).endswith("WHERE (gone IS NOT TRUE)")
+
+
 PEOPLE_RULES = """version: 1
 tables:
   people:

@@ -400,3 +400,46 @@ def test_when_sqlite_dates_are_stored_in_other_forms_then_keep_copies_them_exact
     assert moved[stored.index(None)] is None
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", moved[stored.index(1700000000)])  # no date: a keyed one
     assert all(re.fullmatch(r"(19[4-9]\d|200[0-7])-\d\d-\d\d", b) for b in born)  # fake dates as ISO text
+
+
+def test_when_sqlite_has_full_text_tables_then_no_indexed_word_of_the_source_reaches_the_target(
+    tmp_path: Path,
+) -> None:
+    """An FTS index's shadow tables hold every word it indexes: copied as tables they carried the
+    source's text into the target whatever the rules said. They are never copied: a full-text table
+    over a loaded table is rebuilt from its sanitised rows, one holding its own text is copied through
+    its rules and indexes that, and one keeping no text is made empty."""
+    src, dst = tmp_path / "app.db", tmp_path / "dev.db"
+    con = sqlite3.connect(src)
+    con.executescript(
+        """
+        CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+        CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='id');
+        CREATE VIRTUAL TABLE letters USING fts5(title, body);
+        CREATE VIRTUAL TABLE words_only USING fts5(body, content='');
+        INSERT INTO notes VALUES (1, 'Zebulon Quixotewood called'), (2, 'nothing to see');
+        INSERT INTO notes_fts (notes_fts) VALUES ('rebuild');
+        INSERT INTO letters VALUES ('Hello', 'Dear Zebulon Quixotewood');
+        INSERT INTO words_only (rowid, body) VALUES (1, 'Zebulon Quixotewood');
+        """
+    )
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "version: 1\ntables:\n"
+        "  notes:\n    columns: {id: keep, body: {strategy: redact, value: 'note text'}}\n"
+        "  letters:\n    columns: {title: keep, body: {strategy: redact, value: 'letter text'}}\n"
+    )
+    done = cli("anonymize", "--rules", str(rules), str(src), str(dst))  # the rules name no shadow table
+    assert done.returncode == 0, done.stderr
+    assert b"Quixotewood" in src.read_bytes()
+    assert b"Quixotewood" not in dst.read_bytes()
+    with sqlite3.connect(dst) as c:
+        assert c.execute("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'note'").fetchall() == [
+            (1,),
+            (2,),
+        ]
+        assert c.execute("SELECT title FROM letters WHERE letters MATCH 'letter'").fetchall() == [("Hello",)]
+        assert c.execute("SELECT count(*) FROM words_only").fetchone() == (0,)
+    assert "keeps no text of its own" in done.stderr

@@ -320,6 +320,19 @@ def index_ddl(built: TargetTables, key: str) -> list[DDLElement]:
                 continue
             option = "mysql_prefix" if built.dialect == "mysql" else "postgresql_using"
             options[option] = ix.method.upper() if built.dialect == "mysql" else ix.method
+        if ix.where is not None:
+            if not same or built.dialect not in ("sqlite", "postgresql"):
+                # the predicate is SQL of its own engine (a soft-delete `WHERE deleted_at IS NULL` on a
+                # unique index): built without it, a unique index would refuse valid rows
+                log.warning(
+                    "%s: partial index %s (WHERE %s) is %s SQL; it is not recreated",
+                    key,
+                    ix.name or ", ".join(ix.columns),
+                    ix.where,
+                    built.source_dialect,
+                )
+                continue
+            options[f"{built.dialect}_where"] = sa.text(ix.where)
         cols = [table.c[c] for c in ix.columns]
         stmts.append(CreateIndex(sa.Index(name, *cols, unique=ix.unique, **options)))
     return stmts

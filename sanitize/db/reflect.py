@@ -9,11 +9,12 @@ how a shadow copy reads back with the keys of the data it will replace.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,7 +93,16 @@ def _index(ix: Mapping[str, Any], where: str) -> Index | None:
     options = ix.get("dialect_options") or {}
     method = options.get("mysql_prefix") or options.get("postgresql_using")
     method = str(method).lower() if method and str(method).lower() != "btree" else None
-    return Index(name=ix.get("name"), columns=tuple(cols), unique=bool(ix.get("unique")), method=method)
+    predicate = options.get("sqlite_where")
+    if predicate is None:
+        predicate = options.get("postgresql_where")
+    return Index(
+        name=ix.get("name"),
+        columns=tuple(cols),
+        unique=bool(ix.get("unique")),
+        method=method,
+        where=None if predicate is None else str(predicate),
+    )
 
 
 def reflect_schema(
@@ -110,6 +120,7 @@ def reflect_schema(
         dict(schemas) if schemas is not None else {s: s for s in user_schemas(insp, dialect)}
     )
     tables: dict[str, Table] = {}
+    virtual = sqlite_virtual_tables(conn) if dialect == "sqlite" else SqliteVirtual({}, set(), ())
     for physical, logical in mapping.items():
         names = insp.get_table_names(schema=physical)
         partitions = _pg_partitions(conn, physical) if dialect == "postgresql" else set()
@@ -118,9 +129,63 @@ def reflect_schema(
                 continue
             if name in partitions:  # its rows are read (and written) through the partitioned table
                 continue
+            if name in virtual.derived:  # an FTS index's own tables, or one built from another table
+                continue
             key = table_key(logical, name, dialect)
-            tables[key] = _table(insp, physical, logical, name, key, dialect, mapping)
-    return Schema(tables=tables, dialect=dialect, views=_views(conn, dialect, mapping))
+            made = _table(insp, physical, logical, name, key, dialect, mapping)
+            tables[key] = replace(made, virtual=virtual.tables[name]) if name in virtual.tables else made
+    views = _views(conn, dialect, mapping) + virtual.rebuilt
+    return Schema(tables=tables, dialect=dialect, views=views)
+
+
+@dataclass(frozen=True)
+class SqliteVirtual:
+    tables: dict[str, str]  # virtual tables holding their own rows -> CREATE VIRTUAL TABLE
+    derived: set[str]  # tables not copied: shadow tables, and virtual tables over another table
+    rebuilt: tuple[View, ...]  # the latter, made again (and rebuilt) from the loaded tables
+
+
+# the shadow tables SQLite's FTS3/4/5 and R*Tree modules keep for a virtual table V: V_<suffix>
+_SHADOW_SUFFIXES = (
+    "content",
+    "docsize",
+    "segments",
+    "segdir",
+    "stat",
+    "data",
+    "idx",
+    "config",
+    "node",
+    "parent",
+    "rowid",
+)
+
+
+def sqlite_virtual_tables(conn: sa.Connection) -> SqliteVirtual:
+    """A SQLite file's virtual tables. Their shadow tables hold the index (an FTS index holds every
+    word of the text it indexes: copied as they are, they would carry the source's text into the
+    target) and are never copied. A full-text table over another table (`content='t'`) or with no
+    text of its own (`content=''`) is rebuilt from the loaded rows instead of copied; one holding its
+    own text is copied through its rules and made again as a virtual table on SQLite."""
+    rows = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+    ).fetchall()
+    derived: set[str] = set()
+    with contextlib.suppress(sa.exc.DBAPIError):  # PRAGMA table_list: SQLite 3.37 and later
+        derived |= {str(r[1]) for r in conn.exec_driver_sql("PRAGMA table_list") if r[2] == "shadow"}
+    tables, rebuilt = {}, []
+    for name, sql in rows:
+        name, sql = str(name), str(sql)
+        derived |= {f"{name}_{suffix}" for suffix in _SHADOW_SUFFIXES}
+        content = re.search(r"\bcontent\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([\w.]+))", sql, re.I)
+        if content is not None:
+            derived.add(name)
+            rebuilt.append(
+                View(name, None, sql, materialized=bool(next(g for g in content.groups() if g is not None)))
+            )
+        else:
+            tables[name] = sql
+    return SqliteVirtual(tables, derived, tuple(rebuilt))
 
 
 def _views(conn: sa.Connection, dialect: str, mapping: Mapping[str | None, str | None]) -> tuple[View, ...]:
@@ -242,7 +307,14 @@ def _table(
         if cols and cols not in uniques:
             uniques.append(cols)
     indexes = []
-    for ix in insp.get_indexes(name, schema=physical):
+    with warnings.catch_warnings(record=True) as skipped:
+        warnings.simplefilter("always", sa.exc.SAWarning)
+        found_indexes = insp.get_indexes(name, schema=physical)
+    for w in skipped:  # SQLAlchemy skips SQLite's expression indexes with a warning of its own
+        m = re.search(r"expression-based index (\S+)", str(w.message))
+        if m:
+            log.warning("%s: index %s uses expressions; it is not recreated", key, m.group(1))
+    for ix in found_indexes:
         if ix.get("duplicates_constraint") or (
             ix.get("unique") and tuple(ix.get("column_names") or ()) in uniques
         ):

@@ -326,7 +326,9 @@ class SqliteLoad(Load):
                 cur.execute(f"PRAGMA {pragma}")
                 cur.fetchall()
             for key in keys:
-                cur.execute(str(CreateTable(built.tables[key]).compile(dialect=_DIALECT)))
+                virtual = schema[key].virtual if source_dialect == "sqlite" else None
+                # a full-text table holding its text is made as one again (it indexes the loaded text)
+                cur.execute(virtual or str(CreateTable(built.tables[key]).compile(dialect=_DIALECT)))
             cur.close()
         except BaseException:
             self.abort()
@@ -436,16 +438,23 @@ class SqliteLoad(Load):
         """The view's own CREATE VIEW; SQLite checks what it reads only when it is used, so it is
         compiled once here (a view reading a table left out is dropped again)."""
         name = quote_ident(view.name, "sqlite")
+        virtual = view.sql.upper().startswith("CREATE VIRTUAL TABLE")
         try:
             cur.execute(view.sql)
         except adbc_sqlite.Error as exc:
             raise ViewNotMade(_sqlite_detail(str(exc))) from None
         try:
+            if view.materialized:  # a full-text index over a loaded table: built from its rows
+                cur.execute(f"INSERT INTO {name} ({name}) VALUES ('rebuild')")
             cur.execute(f"SELECT * FROM {name} LIMIT 0")
             cur.fetchall()
         except adbc_sqlite.Error as exc:
-            cur.execute(f"DROP VIEW {name}")
+            cur.execute(f"DROP {'TABLE' if virtual else 'VIEW'} {name}")
             raise ViewNotMade(_sqlite_detail(str(exc))) from None
+        if virtual and not view.materialized:
+            log.warning(
+                "full-text table %s keeps no text of its own (content=''); it is made empty", view.name
+            )
 
     def _build_indexes(self, cur: Any, key: str) -> None:
         """The unique constraints and indexes of table `key`, built after its data (one sort instead of

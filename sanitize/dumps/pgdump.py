@@ -192,7 +192,7 @@ _ALTER_TABLE = re.compile(
 )
 _CREATE_INDEX = re.compile(
     rf"^CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
-    rf"(?P<ix>{PG_IDENT})?\s*ON\s+(?:ONLY\s+)?(?P<name>{PG_QNAME})\s*(?:USING\s+\w+\s*)?\((?P<cols>.*)\)",
+    rf"(?P<ix>{PG_IDENT})?\s*ON\s+(?:ONLY\s+)?(?P<name>{PG_QNAME})\s*(?:USING\s+(?P<using>\w+)\s*)?\((?P<cols>.*)$",
     re.I | re.S,
 )
 _CREATE_ENUM = re.compile(
@@ -446,8 +446,17 @@ class SchemaBuilder:
         draft = self.tables.get(table_key(s, n))
         if draft is None:
             return
+        body = m.group("cols")
+        depth, end = 1, len(body)
+        for i, ch in enumerate(body):  # the column list ends at its matching parenthesis
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth == 0:
+                end = i
+                break
+        tail = body[end + 1 :].strip().rstrip(";").strip()
+        where = re.match(r"^WHERE\s+(?P<p>.*)$", tail, re.I | re.S)
         cols: list[str] = []
-        for el in split_top_level(m.group("cols")):
+        for el in split_top_level(body[:end]):
             em = re.match(
                 rf"^({PG_IDENT})(?:\s+(?:ASC|DESC|NULLS\s+FIRST|NULLS\s+LAST|\w+_ops))*\s*$", el, re.I
             )
@@ -455,7 +464,20 @@ class SchemaBuilder:
                 return  # an expression index: not a plain column list
             cols.append(unquote_ident(em.group(1)))
         ix = unquote_ident(m.group("ix")) if m.group("ix") else None
-        draft.indexes.append(Index(ix, tuple(cols), unique=bool(m.group("unique"))))
+        method = (m.group("using") or "btree").lower()
+        if method != "btree":  # GIN/GiST need the column's own type (arrays, tsvector), which a dump's
+            log.warning(  # columns do not always keep
+                "%s: %s index %s is not recreated from a dump", self.where, method.upper(), ix or cols
+            )
+            return
+        draft.indexes.append(
+            Index(
+                ix,
+                tuple(cols),
+                unique=bool(m.group("unique")),
+                where=where.group("p").strip() if where else None,
+            )
+        )
 
     def add_copy_only(self, schema: str | None, name: str, columns: tuple[str, ...]) -> None:
         """A COPY for a table the dump has no CREATE TABLE for (a data-only dump): columns as text."""
