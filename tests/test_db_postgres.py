@@ -564,6 +564,43 @@ def test_when_a_unique_index_is_partial_then_postgres_keeps_its_where_and_other_
         con.close()
 
 
+def test_when_columns_use_extension_types_then_the_target_gets_the_extension_outside_the_swapped_schemas(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    """citext (Rails' and Django's case-insensitive emails) and hstore: creating the shadow table failed
+    on a target without them; installed in `public` they would go with the old generation. sanitize
+    installs them in schema sanitize_ext, on the database's search_path; SQLite gets text."""
+    run_sql(
+        pg_url,
+        """
+        CREATE EXTENSION IF NOT EXISTS citext; CREATE EXTENSION IF NOT EXISTS hstore;
+        CREATE TABLE u (id int PRIMARY KEY, email citext UNIQUE, tags hstore);
+        INSERT INTO u VALUES (1, 'Ann@X.io', 'a=>1');
+        """,
+    )
+    for _ in range(2):  # the second run finds the extensions where the first put them
+        copy_all(pg_url, pg_url2)
+    assert rows(
+        pg_url2, "SELECT e.extname, e.extnamespace::regnamespace::text FROM pg_extension e ORDER BY 1"
+    ) == [
+        ("citext", "sanitize_ext"),
+        ("hstore", "sanitize_ext"),
+        ("plpgsql", "pg_catalog"),
+    ]
+    assert rows(pg_url2, "SELECT id, tags -> 'a' FROM u WHERE email = 'ann@x.IO'") == [(1, "1")]
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        run_sql(
+            pg_url2, "INSERT INTO u VALUES (2, 'ANN@x.io', NULL)"
+        )  # unique ignoring case, as at the source
+    dev = tmp_path / "dev.db"
+    copy_all(pg_url, str(dev))
+    con = sqlite3.connect(dev)
+    try:
+        assert con.execute("SELECT email, tags FROM u").fetchall() == [("Ann@X.io", '"a"=>"1"')]
+    finally:
+        con.close()
+
+
 def test_when_time_with_time_zone_is_copied_then_postgres_keeps_the_offset_and_sqlite_gets_utc(
     pg_url: str, pg_url2: str, tmp_path: Path
 ) -> None:

@@ -33,6 +33,7 @@ from sanitize.db.postgres import (
 )
 from sanitize.db.reflect import reflect_schema
 from sanitize.db.refs import DatabaseRef, connection_failed, scrub
+from sanitize.db.types import NamedType
 from sanitize.errors import (
     CheckFailedError,
     ConcurrentRunError,
@@ -45,6 +46,7 @@ from sanitize.schema import Schema, Table, View
 log = logging.getLogger("sanitize")
 
 META = "sanitize_meta"
+EXT_SCHEMA = "sanitize_ext"  # extensions sanitize installs for the types of the loaded columns
 LOCK_TIMEOUT = "10s"
 _DIALECT = postgresql.dialect()
 META_DDL = (
@@ -184,6 +186,21 @@ class PostgresLoad(Load):
                 foreign = sorted(rels + [r[0] for r in others])
             if foreign:
                 problems.append(f"schema {s}: {', '.join(foreign[:10])}{' ...' if len(foreign) > 10 else ''}")
+                extensions = [
+                    str(r[0])
+                    for r in _rows(
+                        conn,
+                        "SELECT e.extname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                        "WHERE n.nspname = %s ORDER BY 1",
+                        s,
+                    )
+                ]
+                for ext in extensions:
+                    problems.append(
+                        f"schema {s}: extension {ext} lives here; move it out of the schemas sanitize "
+                        f"replaces (ALTER EXTENSION {ext} SET SCHEMA {EXT_SCHEMA}), or drop it: sanitize "
+                        f"installs the extensions the loaded columns need in schema {EXT_SCHEMA}"
+                    )
         if problems:
             raise TargetRefusedError(
                 f"{self.ref.display} holds objects sanitize did not create in the schemas it would replace; "
@@ -198,6 +215,7 @@ class PostgresLoad(Load):
             for col in table.columns:
                 col.type = enum_copy(col.type, str(table.schema), enums)
         with conn.transaction():
+            path = ["public", *self._extensions(conn)]
             for shadow in self.shadows.values():
                 conn.execute(f"INSERT INTO {META}.objects (name, kind) VALUES (%s, 'shadow')", (shadow,))
                 conn.execute(f"CREATE SCHEMA {q(shadow)}")
@@ -207,7 +225,9 @@ class PostgresLoad(Load):
             for table in self.built.tables.values():
                 # unqualified names in defaults ('G'::mpaa_rating) resolve to the enum types copied into
                 # the table's shadow schema; PostgreSQL stores them by OID, so the swap keeps them right
-                conn.execute(f"SET LOCAL search_path TO {q(str(table.schema))}, public")
+                conn.execute(
+                    f"SET LOCAL search_path TO {', '.join(q(p) for p in [str(table.schema), *path])}"
+                )
                 try:
                     conn.execute(str(CreateTable(table).compile(dialect=_DIALECT)))
                 except psycopg.Error as exc:
@@ -215,6 +235,77 @@ class PostgresLoad(Load):
                         f"{table.name}: creating the shadow table in {self.ref.display} failed: "
                         f"{scrub(str(exc).splitlines()[0], self.ref)}"
                     ) from None
+
+    def _extensions(self, conn: psycopg.Connection[Any]) -> list[str]:
+        """The schemas of the extensions whose types the loaded columns use (citext, hstore, ...). One the
+        target lacks is installed in schema `sanitize_ext`, which no publish replaces: in a swapped
+        schema, dropping the old generation would take the extension, and the new columns, with it."""
+        needed = sorted(
+            {
+                c.sql_type.extension
+                for key in self.built.keys
+                for c in self.built.source[key].columns
+                if isinstance(c.sql_type, NamedType)
+                and c.sql_type.family == "postgresql"
+                and c.sql_type.extension
+            }
+        )
+        schemas = []
+        for ext in needed:
+            found = _rows(
+                conn,
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                "WHERE e.extname = %s",
+                ext,
+            )
+            if not found:
+                try:
+                    with conn.transaction():
+                        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(EXT_SCHEMA)}")
+                        conn.execute(f"CREATE EXTENSION {q(ext)} SCHEMA {q(EXT_SCHEMA)}")
+                except psycopg.Error as exc:
+                    raise LoadError(
+                        f"the source's columns use types of extension {ext}, which {self.ref.display} "
+                        f"does not have and sanitize could not install "
+                        f"({scrub(str(exc).splitlines()[0], self.ref)}); "
+                        f"install it there yourself (CREATE EXTENSION {ext} SCHEMA {EXT_SCHEMA}) or load "
+                        "into another engine, where these columns become text"
+                    ) from None
+                log.info("installed extension %s in schema %s of %s", ext, EXT_SCHEMA, self.ref.display)
+                found = [(EXT_SCHEMA,)]
+            schemas.append(str(found[0][0]))
+        if EXT_SCHEMA in schemas:
+            self._ext_on_search_path(conn)
+        return list(dict.fromkeys(schemas))
+
+    def _ext_on_search_path(self, conn: psycopg.Connection[Any]) -> None:
+        """New sessions of the target database find the extensions' functions and operators (citext's
+        case-insensitive `=`) by name: `sanitize_ext` joins the database's search_path."""
+        db = conn.info.dbname
+        current = _rows(
+            conn,
+            "SELECT s.cfg FROM pg_db_role_setting r JOIN pg_database d ON d.oid = r.setdatabase, "
+            "unnest(r.setconfig) s(cfg) "
+            "WHERE d.datname = %s AND r.setrole = 0 AND s.cfg LIKE 'search_path=%%'",
+            db,
+        )
+        path = str(current[0][0]).split("=", 1)[1] if current else '"$user", public'
+        if EXT_SCHEMA in path:
+            return
+        try:
+            with conn.transaction():
+                conn.execute(f"ALTER DATABASE {q(db)} SET search_path TO {path}, {q(EXT_SCHEMA)}")
+        except psycopg.Error as exc:
+            log.warning(
+                "could not add %s to the search_path of %s (%s); run ALTER DATABASE %s SET search_path "
+                "TO %s, %s so queries find the extensions' operators",
+                EXT_SCHEMA,
+                self.ref.display,
+                scrub(str(exc).splitlines()[0], self.ref),
+                db,
+                path,
+                EXT_SCHEMA,
+            )
 
     def _live(self) -> psycopg.Connection[Any]:
         if self._conn is None:

@@ -254,11 +254,16 @@ def _table(
         warnings.filterwarnings("ignore", "Did not recognize type", sa.exc.SAWarning)
         cols_info = insp.get_columns(name, schema=physical)
     unknown = any(isinstance(c["type"], sa.types.NullType) for c in cols_info)
-    if unknown and dialect in ("postgresql", "mysql"):
+    if dialect == "postgresql" or (unknown and dialect == "mysql"):
         named = (_pg_type_names if dialect == "postgresql" else _mysql_type_names)(insp, physical, name)
         for c in cols_info:
-            if isinstance(c["type"], sa.types.NullType) and c["name"] in named:
-                c["type"] = named[c["name"]]
+            got = named.get(c["name"])
+            if got is None:
+                continue
+            if isinstance(c["type"], sa.types.NullType):
+                c["type"] = got
+            elif got.extension:  # citext, hstore: SQLAlchemy knows them, the target must have them
+                c["type"] = NamedType(got.name, got.family, kind_of(c["type"]), got.extension)
     pk = tuple(insp.get_pk_constraint(name, schema=physical).get("constrained_columns") or ())
     int_pk = {
         c["name"]
@@ -363,13 +368,22 @@ def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[s
     assert isinstance(conn, sa.Connection)
     rows = conn.execute(
         sa.text(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory, "
+            "(SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid "
+            " WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e' LIMIT 1) "
+            "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = :schema AND c.relname = :table AND a.attnum > 0 AND NOT a.attisdropped"
         ),
         {"schema": schema or "public", "table": table},
     )
-    return {str(r[0]): NamedType(str(r[1]), "postgresql") for r in rows}
+    # a string-like type (citext) is text to the rules and to other engines
+    return {
+        str(r[0]): NamedType(
+            str(r[1]), "postgresql", "text" if r[2] == "S" else "other", str(r[3]) if r[3] else None
+        )
+        for r in rows
+    }
 
 
 def _mysql_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, NamedType]:

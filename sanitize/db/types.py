@@ -52,10 +52,11 @@ class NamedType(sa.types.UserDefinedType):  # type: ignore[type-arg]
 
     cache_ok = True
 
-    def __init__(self, name: str, family: str, kind: Kind = "other") -> None:
+    def __init__(self, name: str, family: str, kind: Kind = "other", extension: str | None = None) -> None:
         self.name = name
         self.family = family
         self.kind = kind
+        self.extension = extension  # PostgreSQL: the extension that makes the type (citext, hstore, ...)
 
     def get_col_spec(self, **kw: object) -> str:
         return self.name
