@@ -533,18 +533,28 @@ def test_when_a_column_is_generated_then_the_dump_rows_decode_and_load_with_it_n
         con.close()
 
 
+def dump_after(pg_url: str, path: Path, *statements: str) -> Path:
+    """`statements` run on the source database, then its pg_dump at `path`."""
+    eng = _engine(pg_url)
+    with eng.begin() as conn:
+        for sql in statements:
+            conn.exec_driver_sql(sql)
+    eng.dispose()
+    return pg_dump(pg_url, path)
+
+
 def test_when_a_dumped_table_inherits_then_its_columns_are_its_parents_and_its_own(
     pg_url: str, tmp_path: Path
 ) -> None:
     """pg_dump writes `CREATE TABLE child (badge int) INHERITS (people)` and a COPY with every column."""
-    eng = _engine(pg_url)
-    with eng.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE people (id int PRIMARY KEY, email text NOT NULL)")
-        conn.exec_driver_sql("CREATE TABLE staff (badge int, email text) INHERITS (people)")
-        conn.exec_driver_sql("INSERT INTO people VALUES (1, 'a@x.io')")
-        conn.exec_driver_sql("INSERT INTO staff VALUES (2, 'b@x.io', 7)")
-    eng.dispose()
-    dump = pg_dump(pg_url, tmp_path / "i.sql")
+    dump = dump_after(
+        pg_url,
+        tmp_path / "i.sql",
+        "CREATE TABLE people (id int PRIMARY KEY, email text NOT NULL)",
+        "CREATE TABLE staff (badge int, email text) INHERITS (people)",
+        "INSERT INTO people VALUES (1, 'a@x.io')",
+        "INSERT INTO staff VALUES (2, 'b@x.io', 7)",
+    )
     with open_dump_source(dump) as src:
         assert src.schema["staff"].column_names == ("id", "email", "badge")
         assert src.schema["staff"].column("email").nullable is False  # merged with the parent's
@@ -571,14 +581,14 @@ def test_when_a_dump_has_views_then_a_postgres_target_gets_them_over_the_loaded_
 ) -> None:
     """pg_dump writes views schema-qualified and materialized views WITH NO DATA (then a REFRESH):
     both are made again in the target from the loaded, sanitised rows."""
-    eng = _engine(pg_url)
-    with eng.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE people (id int PRIMARY KEY, email text NOT NULL)")
-        conn.exec_driver_sql("INSERT INTO people VALUES (1, 'a@x.io'), (2, 'b@x.io')")
-        conn.exec_driver_sql("CREATE VIEW first_people AS SELECT email FROM people WHERE id < 2")
-        conn.exec_driver_sql("CREATE MATERIALIZED VIEW emails AS SELECT email FROM people")
-    eng.dispose()
-    dump = pg_dump(pg_url, tmp_path / "v.sql")
+    dump = dump_after(
+        pg_url,
+        tmp_path / "v.sql",
+        "CREATE TABLE people (id int PRIMARY KEY, email text NOT NULL)",
+        "INSERT INTO people VALUES (1, 'a@x.io'), (2, 'b@x.io')",
+        "CREATE VIEW first_people AS SELECT email FROM people WHERE id < 2",
+        "CREATE MATERIALIZED VIEW emails AS SELECT email FROM people",
+    )
     rules = tmp_path / "v.yaml"
     rules.write_text("version: 1\ntables:\n  people:\n    columns: {id: keep, email: {strategy: hash}}\n")
     anonymize(str(rules), str(dump), pg_url2, key=SecretKey(TEST_KEY.encode()))
@@ -594,13 +604,13 @@ def test_when_a_dump_has_views_then_a_postgres_target_gets_them_over_the_loaded_
 def test_when_a_dumped_unique_index_is_partial_then_a_postgres_target_keeps_its_where(
     pg_url: str, pg_url2: str, tmp_path: Path
 ) -> None:
-    eng = _engine(pg_url)
-    with eng.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, gone boolean)")
-        conn.exec_driver_sql("CREATE UNIQUE INDEX users_live ON users (email) WHERE (gone IS NOT TRUE)")
-        conn.exec_driver_sql("INSERT INTO users VALUES (1, 'a@x.io', true), (2, 'a@x.io', false)")
-    eng.dispose()
-    dump = pg_dump(pg_url, tmp_path / "u.sql")
+    dump = dump_after(
+        pg_url,
+        tmp_path / "u.sql",
+        "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, gone boolean)",
+        "CREATE UNIQUE INDEX users_live ON users (email) WHERE (gone IS NOT TRUE)",
+        "INSERT INTO users VALUES (1, 'a@x.io', true), (2, 'a@x.io', false)",
+    )
     rules = tmp_path / "u.yaml"
     rules.write_text("version: 1\ntables:\n  users:\n    columns: {id: keep, email: keep, gone: keep}\n")
     anonymize(str(rules), str(dump), pg_url2, key=SecretKey(TEST_KEY.encode()))

@@ -362,12 +362,18 @@ def _with_checks(
     )
 
 
-def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, NamedType]:
-    """Column -> its type as PostgreSQL writes it (format_type: 'point', 'xml', 'public.ltree')."""
+def _query(insp: sa.Inspector, sql: str, **params: object) -> list[Any]:
+    """Rows of a catalog query on the inspector's connection."""
     conn = insp.bind
     assert isinstance(conn, sa.Connection)
-    rows = conn.execute(
-        sa.text(
+    return list(conn.execute(sa.text(sql), params))
+
+
+def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, NamedType]:
+    """Column -> its type as PostgreSQL writes it (format_type: 'point', 'xml', 'public.ltree')."""
+    rows = _query(
+        insp,
+        (
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory, "
             "(SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid "
             " WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e' LIMIT 1) "
@@ -375,7 +381,8 @@ def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[s
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = :schema AND c.relname = :table AND a.attnum > 0 AND NOT a.attisdropped"
         ),
-        {"schema": schema or "public", "table": table},
+        schema=schema or "public",
+        table=table,
     )
     # a string-like type (citext) is text to the rules and to other engines
     return {
@@ -388,14 +395,12 @@ def _pg_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[s
 
 def _mysql_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, NamedType]:
     """Column -> its COLUMN_TYPE ('geometry', 'point', MariaDB's 'inet6'): spatial ones as binary."""
-    conn = insp.bind
-    assert isinstance(conn, sa.Connection)
-    rows = conn.execute(
-        sa.text(
-            "SELECT column_name, data_type, column_type FROM information_schema.columns "
-            "WHERE table_schema = COALESCE(:schema, DATABASE()) AND table_name = :table"
-        ),
-        {"schema": schema, "table": table},
+    rows = _query(
+        insp,
+        "SELECT column_name, data_type, column_type FROM information_schema.columns "
+        "WHERE table_schema = COALESCE(:schema, DATABASE()) AND table_name = :table",
+        schema=schema,
+        table=table,
     )
     return {
         str(r[0]): NamedType(str(r[2]), "mysql", "binary" if str(r[1]).lower() in MYSQL_SPATIAL else "other")
