@@ -344,3 +344,38 @@ def test_when_foreign_keys_cascade_then_every_target_cascades_too(
             ]
     finally:
         engine.dispose()
+
+
+@pytest.mark.mariadb
+def test_when_sqlite_text_keys_go_to_mariadb_then_they_become_varchars_that_mysql_can_index(
+    tmp_path: Path, mariadb_url: str
+) -> None:
+    """Northwind's `CustomerID TEXT PRIMARY KEY` (and the foreign keys to it) became LONGTEXT, which
+    MySQL cannot index: the load died with an unexpected error."""
+    src = tmp_path / "nw.db"
+    with sqlite3.connect(src) as c:
+        c.executescript(
+            """
+            CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT, note TEXT);
+            CREATE TABLE orders (id INTEGER, customer TEXT REFERENCES customers, a TEXT, b TEXT, c TEXT,
+                                 d TEXT, PRIMARY KEY (id, customer));
+            CREATE UNIQUE INDEX orders_abcd ON orders (a, b, c, d);
+            INSERT INTO customers VALUES ('ALFKI', 'Alfreds', 'long note ' || hex(randomblob(300)));
+            INSERT INTO orders VALUES (1, 'ALFKI', 'a', 'b', 'c', 'd');
+            """
+        )
+    schema, _ = copy_and_compare(resolve(str(src)), resolve(mariadb_url))
+    u = sa.engine.make_url(mariadb_url)
+    with (
+        pymysql.connect(host=u.host, user=u.username, database=u.database) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute(
+            "SELECT table_name, column_name, column_type FROM information_schema.columns "
+            "WHERE table_schema = DATABASE() AND table_name IN ('customers', 'orders') ORDER BY 1, 2"
+        )
+        types = {(t, c): ty for t, c, ty in cur.fetchall()}
+    assert types[("customers", "id")] == "varchar(255)"
+    assert types[("customers", "note")] == "longtext"  # not in a key: unbounded still
+    assert types[("orders", "customer")] == "varchar(255)"
+    assert types[("orders", "a")] == "varchar(192)"  # four text columns share the 3072-byte key

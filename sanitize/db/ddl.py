@@ -27,6 +27,7 @@ from sanitize.schema import Column, Schema, Table
 log = logging.getLogger("sanitize")
 
 MAX_NAME = {"postgresql": 63, "mysql": 64, "sqlite": 1000}
+MYSQL_KEY_BYTES = 3072  # InnoDB's longest index key
 MYSQL_VARCHAR_MAX = 16_000  # utf8mb4 row-size limit; longer text becomes TEXT types
 
 
@@ -183,6 +184,24 @@ class TargetTables:
     source_dialect: str
 
 
+def _mysql_key_chars(schema: Schema, key: str) -> dict[str, int]:
+    """Unbounded text columns of table `key` that a MySQL key holds -> the VARCHAR length they get:
+    255, or less where one key holds more than three of them (utf8mb4: 4 bytes a character)."""
+    t = schema[key]
+    unbounded = {c.name for c in t.columns if c.kind in ("text", "json", "other") and not c.max_length}
+    held = [t.primary_key, *t.unique_constraints, *(fk.columns for fk in t.foreign_keys)]
+    held += [ix.columns for ix in t.indexes if ix.method is None]
+    held += [
+        fk.ref_columns for other in schema.tables.values() for fk in other.foreign_keys if fk.ref_table == key
+    ]
+    out: dict[str, int] = {}
+    for cols in held:
+        text = [c for c in cols if c in unbounded]
+        for c in text:
+            out[c] = min(out.get(c, 255), MYSQL_KEY_BYTES // 4 // len(text))
+    return out
+
+
 def build_tables(
     schema: Schema,
     keys: Iterable[str],
@@ -205,6 +224,7 @@ def build_tables(
     for key in keys:
         t = schema[key]
         cols = []
+        key_chars = _mysql_key_chars(schema, key) if dialect == "mysql" and source_dialect != "mysql" else {}
         for c in t.columns:
             extra: list[sa.Identity] = []
             autoinc = c.autoincrement and t.primary_key == (c.name,) and c.kind == "integer"
@@ -216,6 +236,10 @@ def build_tables(
                 # or no key at all): an identity column keeps inserts without it working
                 extra.append(sa.Identity())
             sql_type = target_type(c, dialect, source_dialect)
+            if c.name in key_chars and isinstance(sql_type, mysql.LONGTEXT):
+                # MySQL indexes no TEXT column whole (a SQLite `TEXT PRIMARY KEY` failed): a VARCHAR
+                # that fits InnoDB's 3072-byte key; a longer value stops the load naming the column
+                sql_type = mysql.VARCHAR(key_chars[c.name])
             if (
                 dialect == "sqlite"
                 and source_dialect != "sqlite"
