@@ -379,3 +379,39 @@ def test_when_sqlite_text_keys_go_to_mariadb_then_they_become_varchars_that_mysq
     assert types[("customers", "note")] == "longtext"  # not in a key: unbounded still
     assert types[("orders", "customer")] == "varchar(255)"
     assert types[("orders", "a")] == "varchar(192)"  # four text columns share the 3072-byte key
+
+
+@pytest.mark.postgres
+@pytest.mark.mariadb
+def test_when_a_wide_postgres_table_goes_to_mariadb_then_it_fits_the_row_and_key_limits(
+    pg_url: str, mariadb_url: str
+) -> None:
+    """Twenty varchar(1000) columns are 80,000 bytes of row to MySQL (its limit: 65,535) and a unique
+    varchar(1000) a 4,000-byte key (limit 3,072): the table could not be created."""
+    wide = ", ".join(f"c{i} varchar(1000)" for i in range(1, 21))
+    with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as c:
+        c.execute(f"CREATE TABLE w (id int PRIMARY KEY, {wide}, k varchar(1000) UNIQUE)")  # type: ignore[arg-type]
+        c.execute("INSERT INTO w (id, c1, c20, k) VALUES (1, repeat('x', 1000), repeat('z', 1000), 'key')")
+    copy_and_compare(resolve(pg_url), resolve(mariadb_url))
+    u = sa.engine.make_url(mariadb_url)
+    with pymysql.connect(host=u.host, user=u.username, database=u.database) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT column_name, column_type FROM information_schema.columns "
+            "WHERE table_schema = DATABASE() AND table_name = 'w'"
+        )
+        types = dict(cur.fetchall())
+    assert types["k"] == "varchar(768)"
+    assert types["c1"] == "varchar(1000)" and types["c20"] == "text"
+
+
+@pytest.mark.postgres
+@pytest.mark.mariadb
+def test_when_mariadb_cannot_create_a_table_then_the_load_error_names_it_and_the_reason(
+    pg_url: str, mariadb_url: str
+) -> None:
+    """PostgreSQL tells "Name" from "name"; MySQL's column names ignore case (it was an unexpected
+    error asking for a bug report)."""
+    with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as c:
+        c.execute('CREATE TABLE t (id int PRIMARY KEY, "Name" text, name text)')
+    with pytest.raises(LoadError, match=r"t: creating the shadow table in .* failed: Duplicate column name"):
+        copy_and_compare(resolve(pg_url), resolve(mariadb_url))

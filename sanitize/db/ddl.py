@@ -184,22 +184,44 @@ class TargetTables:
     source_dialect: str
 
 
-def _mysql_key_chars(schema: Schema, key: str) -> dict[str, int]:
-    """Unbounded text columns of table `key` that a MySQL key holds -> the VARCHAR length they get:
-    255, or less where one key holds more than three of them (utf8mb4: 4 bytes a character)."""
+MYSQL_ROW_BYTES = 65_535  # VARCHARs count whole toward it (TEXT types a few bytes)
+
+
+def _fit_mysql_row(cols: list[sa.Column[Any]], keyed: set[str], where: str) -> None:
+    """Turn the longest VARCHARs outside keys into TEXT until the row fits MySQL's 65,535 bytes (a wide
+    table of varchar(1000) columns from PostgreSQL could not be created)."""
+
+    def size(c: sa.Column[Any]) -> int:
+        return 4 * int(getattr(c.type, "length", 0) or 0) + 2 if isinstance(c.type, mysql.VARCHAR) else 12
+
+    total = sum(size(c) for c in cols)
+    movable = sorted((c for c in cols if isinstance(c.type, mysql.VARCHAR) and c.name not in keyed), key=size)
+    while total > MYSQL_ROW_BYTES - 1024 and movable:
+        c = movable.pop()
+        total -= size(c) - 12
+        log.info("%s.%s: a varchar made TEXT to fit MySQL's row size", where, c.name)
+        c.type = mysql.TEXT()
+
+
+def _mysql_keys(schema: Schema, key: str) -> tuple[set[str], dict[str, int]]:
+    """The columns MySQL keys of table `key` hold, and of those the text columns -> the longest VARCHAR
+    that fits InnoDB's 3072-byte key (utf8mb4: 4 bytes a character): their own length up to 255 for
+    an unbounded one, less where one key holds several long ones."""
     t = schema[key]
-    unbounded = {c.name for c in t.columns if c.kind in ("text", "json", "other") and not c.max_length}
+    text = {
+        c.name: c.max_length for c in t.columns if c.kind in ("text", "json", "other") and not c.enum_values
+    }
     held = [t.primary_key, *t.unique_constraints, *(fk.columns for fk in t.foreign_keys)]
     held += [ix.columns for ix in t.indexes if ix.method is None]
     held += [
         fk.ref_columns for other in schema.tables.values() for fk in other.foreign_keys if fk.ref_table == key
     ]
-    out: dict[str, int] = {}
+    chars: dict[str, int] = {}
     for cols in held:
-        text = [c for c in cols if c in unbounded]
-        for c in text:
-            out[c] = min(out.get(c, 255), MYSQL_KEY_BYTES // 4 // len(text))
-    return out
+        in_key = [c for c in cols if c in text]
+        for c in in_key:
+            chars[c] = min(chars.get(c, text[c] or 255), MYSQL_KEY_BYTES // 4 // len(in_key))
+    return {c for cols in held for c in cols}, chars
 
 
 def build_tables(
@@ -224,7 +246,9 @@ def build_tables(
     for key in keys:
         t = schema[key]
         cols = []
-        key_chars = _mysql_key_chars(schema, key) if dialect == "mysql" and source_dialect != "mysql" else {}
+        keyed, key_chars = (
+            _mysql_keys(schema, key) if dialect == "mysql" and source_dialect != "mysql" else (set(), {})
+        )
         for c in t.columns:
             extra: list[sa.Identity] = []
             autoinc = c.autoincrement and t.primary_key == (c.name,) and c.kind == "integer"
@@ -236,9 +260,12 @@ def build_tables(
                 # or no key at all): an identity column keeps inserts without it working
                 extra.append(sa.Identity())
             sql_type = target_type(c, dialect, source_dialect)
-            if c.name in key_chars and isinstance(sql_type, mysql.LONGTEXT):
-                # MySQL indexes no TEXT column whole (a SQLite `TEXT PRIMARY KEY` failed): a VARCHAR
-                # that fits InnoDB's 3072-byte key; a longer value stops the load naming the column
+            if c.name in key_chars and (
+                isinstance(sql_type, mysql.LONGTEXT)
+                or (isinstance(sql_type, mysql.VARCHAR) and (sql_type.length or 0) > key_chars[c.name])
+            ):
+                # MySQL indexes no TEXT column whole (a SQLite `TEXT PRIMARY KEY` failed), nor a key
+                # past 3072 bytes: a VARCHAR that fits; a longer value stops the load naming the column
                 sql_type = mysql.VARCHAR(key_chars[c.name])
             if (
                 dialect == "sqlite"
@@ -260,6 +287,8 @@ def build_tables(
                     primary_key=False,
                 )
             )
+        if dialect == "mysql" and source_dialect != "mysql":
+            _fit_mysql_row(cols, keyed, key)
         args: list[sa.schema.SchemaItem] = list(cols)
         if t.primary_key:
             args.append(sa.PrimaryKeyConstraint(*t.primary_key))

@@ -170,7 +170,15 @@ class MysqlLoad(Load):
             _rows(conn, f"CREATE DATABASE {q(self.shadow)} CHARACTER SET {charset} COLLATE {collation}")
             dialect = _dialect(self.ref)
             for table in self.built.tables.values():
-                _rows(conn, str(CreateTable(table).compile(dialect=dialect)))
+                try:
+                    _rows(conn, str(CreateTable(table).compile(dialect=dialect)))
+                except pymysql.err.MySQLError as exc:
+                    if exc.args and exc.args[0] in (2006, 2013):  # the server went away: not the DDL
+                        raise
+                    raise LoadError(
+                        f"{table.name}: creating the shadow table in {self.ref.display} failed: "
+                        f"{scrub(str(exc.args[-1]), self.ref)}"
+                    ) from None
         except BaseException:
             self._abort()
             raise
