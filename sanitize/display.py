@@ -502,6 +502,17 @@ def _numeric_view(s: pd.Series) -> pd.Series | None:
     ):  # timestamps and dates
         ts = pd.to_datetime(s, errors="coerce")
         return (ts.astype("datetime64[ns]").astype("int64") / 1e9).where(ts.notna())
+    if pd.api.types.is_string_dtype(dt) and s.notna().any():
+        # SQLite's dates are text: ISO dates and timestamps count as dates when nearly all parse
+        text = s.dropna().astype(str)
+        if not text.str.match(r"^\d{4}-\d\d-\d\d").mean() >= 0.9:
+            return None
+        ts = pd.to_datetime(s.astype(object), format="ISO8601", errors="coerce", utc=True).dt.tz_localize(
+            None
+        )
+        if ts.notna().sum() < 0.9 * len(text):
+            return None
+        return (ts.astype("datetime64[ns]").astype("int64") / 1e9).where(ts.notna())
     return None
 
 

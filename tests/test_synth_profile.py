@@ -141,6 +141,29 @@ def test_when_a_column_is_kept_then_it_has_ranges_quantiles_and_categories(profi
     assert fan.mean == pytest.approx(SIZE.orders / SIZE.customers)
 
 
+def test_when_sqlite_dates_are_text_then_kept_date_columns_still_get_their_range(
+    prod: Path, profile: Profile
+) -> None:
+    """SQLite's date/time columns arrive as the text the file holds: the profile parses them (the
+    ranges were lost, and synthetic dates with them)."""
+    con = sqlite3.connect(prod)
+    try:
+        first, last = con.execute("SELECT min(hired_on), max(hired_on) FROM employees").fetchone()
+        opened = con.execute("SELECT min(opened_at) FROM support_tickets").fetchone()[0]
+    finally:
+        con.close()
+    hired = profile.tables["employees"].columns["hired_on"]
+    assert hired.unit == "days" and hired.values is not None
+    epoch = pd.Timestamp("1970-01-01")
+    assert (hired.values.min, hired.values.max) == (
+        (pd.Timestamp(first) - epoch).days,
+        (pd.Timestamp(last) - epoch).days,
+    )
+    tickets = profile.tables["support_tickets"].columns["opened_at"]
+    assert tickets.unit == "seconds" and tickets.values is not None
+    assert tickets.values.min == (pd.Timestamp(opened) - epoch).total_seconds()
+
+
 def test_when_categories_are_rare_then_they_are_suppressed(tmp_path: Path) -> None:
     db = tmp_path / "rare.db"
     con = sqlite3.connect(db)

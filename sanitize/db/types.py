@@ -200,12 +200,13 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def parse_datetimes(arr: pa.Array, target: pa.DataType) -> pa.Array:
-    """ISO-8601 text (any of the forms SQLite files hold) -> date32 / timestamp / time64."""
+def parse_datetimes(arr: pa.Array, target: pa.DataType, *, coerce: bool = False) -> pa.Array:
+    """ISO-8601 text (any of the forms SQLite files hold) -> date32 / timestamp / time64; text that is
+    no date raises ValueError, or with `coerce` becomes NULL."""
     if pa.types.is_time(target):
         ls = pa.large_string()
         text = pc.binary_join_element_wise(pa.scalar("1970-01-01 ", ls), arr.cast(ls), pa.scalar("", ls))
-        return parse_datetimes(text, pa.timestamp("us")).cast(target)
+        return parse_datetimes(text, pa.timestamp("us"), coerce=coerce).cast(target)
     try:
         return pc.cast(arr, target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -213,7 +214,7 @@ def parse_datetimes(arr: pa.Array, target: pa.DataType) -> pa.Array:
     values = pd.Series(arr.to_pandas(), dtype=object)
     parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
     bad = parsed.isna() & values.notna()
-    if bad.any():
+    if bad.any() and not coerce:
         raise ValueError(values[bad].iloc[0])
     out = pa.array(parsed.dt.as_unit("us"), type=pa.timestamp("us", tz="UTC"))
     if pa.types.is_date(target):

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
+from sanitize.db.types import parse_datetimes
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, Schema, Table
 
@@ -200,6 +201,10 @@ def numeric_view(arr: pa.Array | pa.ChunkedArray, kind: str) -> tuple[np.ndarray
     """Non-NULL values of a number/date/time column as float64 (dates: days, times: seconds)."""
     arr = arr.drop_null() if isinstance(arr, pa.Array) else arr.combine_chunks().drop_null()
     t = arr.type
+    if kind in TEMPORAL_KINDS and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        # SQLite's dates are text (see db.types.arrow_type): the ISO ones count, other text does not
+        target = {"date": pa.date32(), "datetime": pa.timestamp("us"), "time": pa.time64("us")}[kind]
+        return numeric_view(parse_datetimes(arr, target, coerce=True), kind)
     if pa.types.is_date(t):
         return arr.cast(pa.date32()).cast(pa.int32()).to_numpy().astype(float), "days"
     if pa.types.is_timestamp(t):
