@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import logging
 import shutil
@@ -617,6 +618,49 @@ def test_when_a_dumped_unique_index_is_partial_then_a_postgres_target_keeps_its_
     assert query(pg_url2, "SELECT count(*) FROM users") == [(2,)]
     (made,) = query(pg_url2, "SELECT indexdef FROM pg_indexes WHERE indexname = 'users_live'")
     assert str(made[0]).endswith("WHERE (gone IS NOT TRUE)")
+
+
+def test_when_dumped_columns_are_arrays_or_other_builtin_types_then_a_postgres_target_keeps_them(
+    pg_url: str, pg_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """text[], integer[], interval, tsvector, int4range from a dump became text on PostgreSQL (and
+    their GIN indexes were dropped); types the dump defines itself (an enum array) still go as text."""
+    dump = dump_after(
+        pg_url,
+        tmp_path / "t.sql",
+        "CREATE TYPE mood AS ENUM ('a', 'b')",
+        "CREATE TABLE t (id int PRIMARY KEY, tags text[], ids integer[], span interval, doc tsvector, "
+        "r int4range, moods mood[])",
+        "CREATE INDEX t_tags ON t USING gin (tags)",
+        "CREATE INDEX t_doc ON t USING gin (doc)",
+        "CREATE INDEX t_moods ON t USING gin (moods)",
+        "INSERT INTO t VALUES (1, '{a,b}', '{1,2}', '1 day', to_tsvector('hello world'), '[1,5)', '{a}')",
+    )
+    rules = tmp_path / "t.yaml"
+    rules.write_text("version: 1\nunknown_columns: keep\ntables: {}\n")
+    with caplog.at_level("WARNING", logger="sanitize"):
+        anonymize(str(rules), str(dump), pg_url2, key=SecretKey(TEST_KEY.encode()))
+    assert "GIN index t_moods is not recreated from a dump" in caplog.text
+    types = dict(
+        query(pg_url2, "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = 't'")
+    )
+    assert types == {
+        "id": "int4",
+        "tags": "_text",
+        "ids": "_int4",
+        "span": "interval",
+        "doc": "tsvector",
+        "r": "int4range",
+        "moods": "text",
+    }
+    assert sorted(r[0] for r in query(pg_url2, "SELECT indexname FROM pg_indexes WHERE tablename = 't'")) == [
+        "t_doc",
+        "t_pkey",
+        "t_tags",
+    ]
+    assert query(pg_url2, "SELECT tags[2], ids[1] + 1, span, doc @@ 'hello'::tsquery FROM t") == [
+        ("b", 2, dt.timedelta(days=1), True)
+    ]
 
 
 PEOPLE_RULES = """version: 1

@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sanitize.db.base import prefetch
-from sanitize.db.types import arrow_type, to_pandas
+from sanitize.db.types import NamedType, arrow_type, to_pandas
 from sanitize.dumps import pgtext
 from sanitize.dumps.source import DumpSource, detect_format, open_binary
 from sanitize.dumps.sqlscan import (
@@ -65,6 +65,22 @@ def table_key(schema: str | None, name: str) -> str:
 _INTS = {"smallint", "integer", "bigint", "int", "int2", "int4", "int8", "smallserial", "serial", "bigserial"}
 _FLOATS = {"real", "double precision", "float4", "float8", "float"}
 _TEXTS = {"text", "character varying", "varchar", "character", "char", "bpchar", '"char"', "name", "citext"}
+# PostgreSQL's own types beyond those (every server has them): kept by name for a PostgreSQL target
+_BUILTIN_OTHER = {
+    *("interval", "inet", "cidr", "macaddr", "macaddr8", "tsvector", "tsquery", "xml", "money", "oid"),
+    *("bit", "varbit", "bit varying", "point", "line", "lseg", "box", "path", "polygon", "circle"),
+    *("int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange"),
+    *("int4multirange", "int8multirange", "nummultirange", "datemultirange"),
+}
+_BUILTIN = (
+    _INTS - {"smallserial", "serial", "bigserial"}
+    | _FLOATS
+    | (_TEXTS - {"citext"})
+    | _BUILTIN_OTHER
+    | {"numeric", "decimal", "boolean", "bool", "date", "timestamp", "timestamptz", "time", "timetz"}
+    | {"timestamp with time zone", "timestamp without time zone", "time with time zone"}
+    | {"time without time zone", "json", "jsonb", "bytea", "uuid"}
+)
 
 
 def _sa_type(
@@ -172,8 +188,17 @@ def pg_column(
         autoincrement=autoinc,
         timezone=tz,
         enum_values=enum_values,
-        sql_type=_sa_type(base_core, kind, length, precision, scale, tz),
+        sql_type=_sa_type(base_core, kind, length, precision, scale, tz) or _builtin_named(t, base),
     )
+
+
+def _builtin_named(type_text: str, base: str) -> NamedType | None:
+    """Arrays and PostgreSQL's other own types (`text[]`, `interval`, `tsvector`) by name, so a
+    PostgreSQL target gets them back (they were text); types the dump defines itself are left out."""
+    element = re.sub(r"(\[\d*\])+$", "", re.sub(r"^pg_catalog\.", "", base)).strip()
+    if element not in _BUILTIN:
+        return None
+    return NamedType(re.sub(r"\bpg_catalog\.", "", type_text), "postgresql")
 
 
 # --- DDL -> Schema --------------------------------------------------------------------------
@@ -465,8 +490,11 @@ class SchemaBuilder:
             cols.append(unquote_ident(em.group(1)))
         ix = unquote_ident(m.group("ix")) if m.group("ix") else None
         method = (m.group("using") or "btree").lower()
-        if method != "btree":  # GIN/GiST need the column's own type (arrays, tsvector), which a dump's
-            log.warning(  # columns do not always keep
+        types = {c.name: c for c in draft.columns}
+        if method != "btree" and not all(
+            c in types and (isinstance(types[c].sql_type, NamedType) or types[c].kind == "json") for c in cols
+        ):  # GIN/GiST need the column's own type (an array, tsvector, jsonb), which this one did not keep
+            log.warning(
                 "%s: %s index %s is not recreated from a dump", self.where, method.upper(), ix or cols
             )
             return
@@ -475,6 +503,7 @@ class SchemaBuilder:
                 ix,
                 tuple(cols),
                 unique=bool(m.group("unique")),
+                method=None if method == "btree" else method,
                 where=where.group("p").strip() if where else None,
             )
         )
