@@ -170,13 +170,16 @@ def sqlite_virtual_tables(conn: sa.Connection) -> SqliteVirtual:
     rows = conn.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
     ).fetchall()
-    derived: set[str] = set()
-    with contextlib.suppress(sa.exc.DBAPIError):  # PRAGMA table_list: SQLite 3.37 and later
-        derived |= {str(r[1]) for r in conn.exec_driver_sql("PRAGMA table_list") if r[2] == "shadow"}
+    listed: list[Any] = []
+    with contextlib.suppress(sa.exc.DBAPIError):
+        listed = list(conn.exec_driver_sql("PRAGMA table_list"))
+    if listed:  # SQLite 3.37 and later say which tables are a virtual table's own
+        derived = {str(r[1]) for r in listed if r[2] == "shadow"}
+    else:  # older ones: the names FTS and R*Tree give them
+        derived = {f"{name}_{suffix}" for name, _ in rows for suffix in _SHADOW_SUFFIXES}
     tables, rebuilt = {}, []
     for name, sql in rows:
         name, sql = str(name), str(sql)
-        derived |= {f"{name}_{suffix}" for suffix in _SHADOW_SUFFIXES}
         content = re.search(r"\bcontent\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([\w.]+))", sql, re.I)
         if content is not None:
             derived.add(name)
