@@ -416,7 +416,9 @@ class PostgresLoad(Load):
         kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
         try:
             with conn.transaction():
-                conn.execute("SET LOCAL search_path TO public")
+                conn.execute(
+                    f"SET LOCAL search_path TO public, {q(EXT_SCHEMA)}"
+                )  # and extensions moved there
                 conn.execute(f"CREATE {kind} {qualified(view.schema or 'public', view.name)} AS {view.sql}")
         except psycopg.Error as exc:
             if isinstance(exc, psycopg.OperationalError) or conn.closed:
