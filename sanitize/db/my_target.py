@@ -82,13 +82,6 @@ def csv_for_load(data: pa.Table) -> tuple[bytes, list[int]]:
     return buf.getvalue().to_pybytes(), hexed
 
 
-def _view_not_made(view: View) -> None:
-    raise ViewNotMade(
-        "sanitize publishes with RENAME TABLE, which cannot move a view between databases; "
-        "create it again from the source's SHOW CREATE VIEW"
-    )
-
-
 class MysqlTarget(Target):
     """A MySQL/MariaDB database; published tables are swapped in with one RENAME TABLE."""
 
@@ -285,7 +278,6 @@ class MysqlLoad(Load):
     def _finish(self) -> None:
         self._writer.drain()
         conn = self._live()
-        self.make_views(_view_not_made)
         dialect = _dialect(self.ref)
         for fk_table, fk in [
             (k, fk)
@@ -357,11 +349,36 @@ class MysqlLoad(Load):
             marks = ", ".join(["%s"] * len(stale))
             _rows(conn, f"DELETE FROM {q(META)} WHERE kind = 'published' AND name IN ({marks})", *stale)
         log.info("published %d tables into %s", len(new), self.ref.display)
+        # RENAME TABLE cannot move a view between databases: views are made in place once the tables
+        # are (a view names its tables, so one made by an earlier run reads the new ones already)
+        self.make_views(lambda v: self._make_view(conn, v))
         for db in (self.old, self.shadow):
             with contextlib.suppress(pymysql.Error):
                 _rows(conn, f"DROP DATABASE IF EXISTS {q(db)}")
                 _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind IN ('shadow', 'old')", db)
         self._release()
+
+    def _make_view(self, conn: pymysql.Connection[Any], view: View) -> None:
+        there = _rows(
+            conn,
+            "SELECT table_type FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+            self.db,
+            view.name,
+        )
+        ours = bool(_rows(conn, f"SELECT 1 FROM {q(META)} WHERE name = %s AND kind = 'view'", view.name))
+        if there and not ours:
+            raise ViewNotMade(
+                f"{self.ref.display} has a {str(there[0][0]).lower()} of that name sanitize did not make"
+            )
+        try:
+            _rows(conn, f"INSERT IGNORE INTO {q(META)} (name, kind) VALUES (%s, 'view')", view.name)
+            _rows(conn, f"CREATE OR REPLACE VIEW {q(view.name)} AS {view.sql}")
+        except pymysql.err.MySQLError as exc:
+            if exc.args and exc.args[0] in (2006, 2013):
+                raise
+            if not ours:
+                _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind = 'view'", view.name)
+            raise ViewNotMade(scrub(str(exc.args[-1]), self.ref)) from None
 
     def _abort(self) -> None:
         with contextlib.suppress(BaseException):

@@ -198,11 +198,15 @@ def _views(conn: sa.Connection, dialect: str, mapping: Mapping[str | None, str |
             "SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL ORDER BY rowid"
         )
         return tuple(View(str(n), None, str(sql)) for n, sql in rows)
-    if dialect == "mysql":  # listed so a load can say they were not recreated
+    if dialect == "mysql":
+        # MySQL writes every name qualified with its database: unqualified, the view reads the tables
+        # of whichever database it is made in
+        own = "`" + str(conn.exec_driver_sql("SELECT DATABASE()").scalar()).replace("`", "``") + "`."
         rows = conn.exec_driver_sql(
-            "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE() ORDER BY 1"
+            "SELECT table_name, view_definition FROM information_schema.views "
+            "WHERE table_schema = DATABASE() ORDER BY 1"
         )
-        return tuple(View(str(r[0])) for r in rows)
+        return tuple(View(str(n), None, str(sql).replace(own, "")) for n, sql in rows)
     if dialect != "postgresql":
         return ()
     # pg_get_viewdef names tables relative to the search_path: `public` only, for every view alike
