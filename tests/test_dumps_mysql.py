@@ -546,3 +546,23 @@ def test_when_a_mysqldump_holds_bit_columns_then_they_load_as_flags_and_numbers(
         ]
     finally:
         con.close()
+
+
+def test_when_a_mysqldump_has_views_then_a_mariadb_target_gets_the_real_ones(
+    mariadb_url: str, mariadb_url2: str, tmp_path: Path
+) -> None:
+    """mysqldump writes each view twice: a stand-in (`SELECT 1 AS col`) early, the real one at the end,
+    wrapped in versioned comments; the target gets the real one, over the loaded rows."""
+    eng = _engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE film (id int PRIMARY KEY, title text, rating varchar(5))")
+        conn.exec_driver_sql("INSERT INTO film VALUES (1, 'A', 'PG'), (2, 'B', 'R'), (3, 'C', 'PG')")
+        conn.exec_driver_sql("CREATE VIEW pg_films AS SELECT id, title FROM film WHERE rating = 'PG'")
+        conn.exec_driver_sql("CREATE VIEW pg_count AS SELECT count(*) AS n FROM pg_films")
+    eng.dispose()
+    dump = mysqldump(mariadb_url, tmp_path / "views.sql")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\ntables:\n  film:\n    columns: {id: keep, title: keep, rating: keep}\n")
+    anonymize(str(rules), str(dump), mariadb_url2, key=SecretKey(TEST_KEY.encode()))
+    assert query(mariadb_url2, "SELECT id FROM pg_films ORDER BY id") == [(1,), (3,)]
+    assert query(mariadb_url2, "SELECT n FROM pg_count") == [(2,)]

@@ -25,7 +25,7 @@ from sanitize.dumps.sqlscan import (
     unquote_ident,
 )
 from sanitize.errors import DumpError
-from sanitize.schema import Column, ForeignKey, Index, Kind, Schema, Table
+from sanitize.schema import Column, ForeignKey, Index, Kind, Schema, Table, View
 
 log = logging.getLogger("sanitize")
 
@@ -155,6 +155,12 @@ def mysql_column(name: str, definition: str) -> Column:
     )
 
 
+_VERSIONED = re.compile(r"/\*!\d*\s?|\s?\*/")
+_CREATE_VIEW = re.compile(
+    rf"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+    rf"(?:SQL\s+SECURITY\s+\w+\s+)?VIEW\s+(?P<name>{MY_QNAME})\s+AS\s+(?P<body>.*)$",
+    re.I | re.S,
+)
 _CREATE_TABLE = re.compile(
     rf"^CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{MY_QNAME})"
     r"\s*\((?P<body>.*)\)(?P<opts>[^()]*)$",
@@ -203,6 +209,7 @@ class SchemaBuilder:
     def __init__(self, where: str) -> None:
         self.where = where
         self.tables: dict[str, _TableDraft] = {}
+        self.views: dict[str, View] = {}  # mysqldump writes a stand-in first, the real view at the end
         self.database: str | None = None
 
     def statement(self, sql: str, line: int) -> None:
@@ -223,6 +230,12 @@ class SchemaBuilder:
             )
         elif head.startswith("CREATE") and "TABLE" in head:
             self._create_table(sql)
+        elif "VIEW" in sql[:300].upper():
+            # `/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=... */ /*!50001 VIEW v AS ... */`
+            view = _CREATE_VIEW.match(_VERSIONED.sub("", sql).strip())
+            if view:
+                name = split_qualified(view.group("name"), "mysql")[1]
+                self.views[name] = View(name, None, view.group("body").strip())
 
     def _create_table(self, sql: str) -> None:
         m = _CREATE_TABLE.match(sql)
@@ -303,4 +316,4 @@ class SchemaBuilder:
                 indexes=tuple(d.indexes),
                 row_estimate=d.rows,
             )
-        return Schema(tables, dialect="mysql")
+        return Schema(tables, dialect="mysql", views=tuple(self.views.values()))
