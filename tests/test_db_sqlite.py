@@ -596,6 +596,7 @@ def test_when_the_source_has_views_then_sqlite_recreates_them_over_the_loaded_ro
         CREATE VIEW "Customers by City" AS SELECT city, name FROM "Customers";
         CREATE VIEW "Berlin" AS SELECT name FROM "Customers by City" WHERE city = 'Berlin';
         CREATE VIEW "Broken" AS SELECT * FROM "Nowhere";
+        CREATE VIEW "Boss" AS SELECT * FROM "Customers" WHERE name = 'maria@alfki.de' OR city = '2024-01-01';
         INSERT INTO "Customers" VALUES ('ALFKI', 'Maria Anders', 'Berlin');
         INSERT INTO "Customers" VALUES ('ANATR', 'Ana Trujillo', 'Mexico');
         """,
@@ -608,9 +609,14 @@ def test_when_the_source_has_views_then_sqlite_recreates_them_over_the_loaded_ro
     with caplog.at_level("WARNING", logger="sanitize"):
         copy_all(src, dst, rename)
     assert "view Broken is not recreated: no such table: main.Nowhere" in caplog.text
+    # its SQL is copied as written: a literal that looks like personal data is pointed out
+    assert (
+        "view Boss is copied as written and its SQL holds 1 literal(s) that look like personal" in caplog.text
+    )
+    assert "view Berlin is copied as written" not in caplog.text
     with sqlite3.connect(dst) as c:
         views = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name")]
-        assert views == ["Berlin", "Customers by City"]
+        assert views == ["Berlin", "Boss", "Customers by City"]
         assert c.execute('SELECT name FROM "Berlin"').fetchall() == [("Person 0",)]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import threading
 import weakref
 from abc import ABC, abstractmethod
@@ -28,6 +29,17 @@ from sanitize.errors import BadInputError, CheckFailedError, LoadError
 from sanitize.schema import Column, Schema, Table, View
 
 log = logging.getLogger("sanitize")
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)?")
+
+
+def _looks_personal(literal: str) -> bool:
+    """An e-mail address, or 7+ digits once dates are left out (phone, card, national numbers)."""
+    if _EMAIL.search(literal):
+        return True
+    return sum(ch.isdigit() for ch in _ISO_DATE.sub("", literal)) >= 7
 
 
 class ViewNotMade(Exception):
@@ -364,6 +376,15 @@ class Load(ABC):
             pending = left
         for v in pending:
             log.warning("view %s is not recreated: %s", v.key, why[v.key])
+        for v in made:
+            personal = [t for t in re.findall(r"'([^']*)'", v.sql) if _looks_personal(t)]
+            if personal:  # a view's SQL is copied as written: rules never see its literals
+                log.warning(
+                    "view %s is copied as written and its SQL holds %d literal(s) that look like personal "
+                    "data (e-mail addresses or long numbers); check them",
+                    v.key,
+                    len(personal),
+                )
         return made
 
     def check_counts(self, counted: dict[str, int]) -> None:
