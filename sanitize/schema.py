@@ -42,6 +42,8 @@ class Column:
     enum_values: tuple[str, ...] | None = None
     check_values: tuple[str, ...] | None = None  # from CHECK (col IN (...)) where readable
     check_range: tuple[float | None, float | None] | None = None  # from CHECK (col >= a AND col <= b)
+    generated: str | None = None  # a generated column's expression, in its engine's SQL
+    generated_stored: bool = True  # STORED (else VIRTUAL: SQLite and MySQL)
 
 
 @dataclass(frozen=True)

@@ -601,6 +601,35 @@ def test_when_columns_use_extension_types_then_the_target_gets_the_extension_out
         con.close()
 
 
+def test_when_columns_are_generated_then_postgres_computes_them_and_other_engines_get_the_values(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    run_sql(
+        pg_url,
+        """
+        CREATE TABLE people (id int PRIMARY KEY, first text, last text,
+            "full" text GENERATED ALWAYS AS (first || ' ' || last) STORED);
+        INSERT INTO people (id, first, last) VALUES (1, 'Zebulon', 'Quixotewood');
+        """,
+    )
+
+    def fake(key: str, batch: pd.DataFrame) -> pd.DataFrame:
+        return batch.assign(first="Ann", last="Lee", full="Ann Lee")
+
+    copy_all(pg_url, pg_url2, fake)
+    assert rows(pg_url2, 'SELECT first, last, "full" FROM people') == [("Ann", "Lee", "Ann Lee")]
+    assert rows(
+        pg_url2, "SELECT is_generated FROM information_schema.columns WHERE column_name = 'full'"
+    ) == [("ALWAYS",)]
+    dev = tmp_path / "dev.db"
+    copy_all(pg_url, str(dev))  # SQLite cannot run PostgreSQL's expression: the values, as read
+    con = sqlite3.connect(dev)
+    try:
+        assert con.execute('SELECT "full" FROM people').fetchall() == [("Zebulon Quixotewood",)]
+    finally:
+        con.close()
+
+
 def test_when_time_with_time_zone_is_copied_then_postgres_keeps_the_offset_and_sqlite_gets_utc(
     pg_url: str, pg_url2: str, tmp_path: Path
 ) -> None:

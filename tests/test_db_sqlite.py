@@ -641,3 +641,32 @@ def test_when_a_unique_index_is_partial_then_it_keeps_its_where_and_soft_deleted
         assert c.execute("SELECT count(*) FROM users").fetchone() == (2,)
         with pytest.raises(sqlite3.IntegrityError):
             c.execute("INSERT INTO users VALUES (3, 'a@x.io', NULL)")
+
+
+def test_when_columns_are_generated_then_the_target_computes_them_from_the_sanitised_columns(
+    tmp_path: Path,
+) -> None:
+    """A generated column kept by its rule held the source's value (a full name made of a first and
+    last name that were faked): now SQLite computes it again from the loaded columns."""
+    src = make_db(
+        tmp_path / "g.db",
+        """
+        CREATE TABLE people (id INTEGER PRIMARY KEY, first TEXT, last TEXT,
+            full TEXT GENERATED ALWAYS AS (first || ' ' || last) VIRTUAL,
+            shout TEXT AS (upper(first)) STORED);
+        INSERT INTO people (id, first, last) VALUES (1, 'Zebulon', 'Quixotewood');
+        """,
+    )
+    dst = tmp_path / "dev.db"
+
+    def fake(key: str, batch: pd.DataFrame) -> pd.DataFrame:
+        return batch.assign(first="Ann", last="Lee")
+
+    copy_all(src, dst, fake)
+    with sqlite3.connect(dst) as c:
+        assert c.execute("SELECT first, last, full, shout FROM people").fetchall() == [
+            ("Ann", "Lee", "Ann Lee", "ANN")
+        ]
+        made = c.execute("SELECT sql FROM sqlite_master WHERE name = 'people'").fetchone()[0]
+    assert "GENERATED ALWAYS AS (first || ' ' || last) VIRTUAL" in made and "STORED" in made
+    assert b"Quixotewood" not in dst.read_bytes() and b"ZEBULON" not in dst.read_bytes()

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import pyarrow as pa
 
-from sanitize.db.ddl import TargetTables
+from sanitize.db.ddl import TargetTables, computed_here
 from sanitize.db.refs import DatabaseRef
 from sanitize.db.types import arrow_type, batch_to_arrow, to_pandas
 from sanitize.errors import BadInputError, CheckFailedError, LoadError
@@ -287,10 +287,20 @@ class Load(ABC):
         self.built = built
         self.written: dict[str, int] = dict.fromkeys(built.keys, 0)
         self.state = "loading"  # loading -> finished -> published | aborted
+        # the columns a batch writes: all but those the target computes (generated on the same engine)
+        self._tables = {
+            key: replace(
+                t,
+                columns=tuple(
+                    c for c in t.columns if not computed_here(c, built.dialect, built.source_dialect)
+                ),
+            )
+            for key, t in ((k, built.source[k]) for k in built.keys)
+        }
         self._types = {
             key: [
                 arrow_type(replace(c, sql_type=built.tables[key].c[c.name].type), built.dialect)
-                for c in built.source[key].columns
+                for c in self._tables[key].columns
             ]
             for key in built.keys
         }
@@ -314,7 +324,10 @@ class Load(ABC):
             raise LoadError(f"{table} is not part of this load (tables: {', '.join(self.built.keys)})")
         if len(batch) == 0:
             return Prepared(table, 0, None)
-        arrow = batch_to_arrow(batch, self.built.source[table], self._types[table])
+        t = self._tables[table]
+        if len(t.columns) < len(self.built.source[table].columns):
+            batch = batch.drop(columns=[c for c in batch.columns if c not in t.column_names])
+        arrow = batch_to_arrow(batch, t, self._types[table])
         return Prepared(table, arrow.num_rows, self._encode(table, arrow))
 
     def write_prepared(self, prepared: Prepared) -> None:

@@ -224,6 +224,12 @@ def _mysql_keys(schema: Schema, key: str) -> tuple[set[str], dict[str, int]]:
     return {c for cols in held for c in cols}, chars
 
 
+def computed_here(col: Column, dialect: str, source_dialect: str) -> bool:
+    """True when `col` is a generated column that a target of `dialect` computes itself (the same
+    engine as the source: its expression is that engine's SQL)."""
+    return col.generated is not None and dialect == source_dialect
+
+
 def build_tables(
     schema: Schema,
     keys: Iterable[str],
@@ -250,9 +256,14 @@ def build_tables(
             _mysql_keys(schema, key) if dialect == "mysql" and source_dialect != "mysql" else (set(), {})
         )
         for c in t.columns:
-            extra: list[sa.Identity] = []
+            extra: list[sa.Identity | sa.Computed] = []
             autoinc = c.autoincrement and t.primary_key == (c.name,) and c.kind == "integer"
             default = target_default(c, dialect, source_dialect)
+            if computed_here(c, dialect, source_dialect):
+                # the engine computes it again from the loaded (sanitised) columns; no value is written
+                stored = c.generated_stored or dialect == "postgresql"
+                extra.append(sa.Computed(str(c.generated), persisted=stored))
+                default = None
             if dialect == "postgresql" and autoinc and c.default is None and source_dialect == "postgresql":
                 extra.append(sa.Identity())  # reflected identity column (serials keep nextval)
             elif dialect == "postgresql" and c.autoincrement and c.kind == "integer" and not autoinc:

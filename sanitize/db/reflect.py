@@ -22,6 +22,7 @@ from sqlalchemy.dialects import mysql
 
 from sanitize.db.checks import read_checks
 from sanitize.db.types import MYSQL_SPATIAL, NamedType, kind_of
+from sanitize.dumps.sqlscan import parenthesized, split_top_level
 from sanitize.schema import Column, ForeignKey, Index, Schema, Table, View, fk_action
 
 log = logging.getLogger("sanitize")
@@ -70,7 +71,10 @@ def _column(info: Mapping[str, Any], single_int_pk: bool, dialect: str) -> Colum
     if isinstance(t, mysql.SET) and t.values:  # a SET value joins any of its members with commas
         max_length = sum(len(v) for v in t.values) + len(t.values) - 1
     enums = tuple(t.enums) if isinstance(t, sa.Enum) and t.enums else None
+    computed = info.get("computed") or {}
     return Column(
+        generated=str(computed["sqltext"]) if computed.get("sqltext") else None,
+        generated_stored=bool(computed.get("persisted", True)),
         name=info["name"],
         kind=kind,
         nullable=bool(info.get("nullable", True)),
@@ -271,6 +275,12 @@ def _table(
                 c["type"] = got
             elif got.extension:  # citext, hstore: SQLAlchemy knows them, the target must have them
                 c["type"] = NamedType(got.name, got.family, kind_of(c["type"]), got.extension)
+    if dialect == "sqlite" and any(c.get("computed") for c in cols_info):
+        # SQLAlchemy's reading of SQLite's generated columns can run into the next column: parsed here
+        generated = sqlite_generated(insp, name)
+        for c in cols_info:
+            if c.get("computed"):
+                c["computed"] = generated.get(c["name"], {})  # type: ignore[typeddict-item]
     pk = tuple(insp.get_pk_constraint(name, schema=physical).get("constrained_columns") or ())
     int_pk = {
         c["name"]
@@ -413,6 +423,27 @@ def _mysql_type_names(insp: sa.Inspector, schema: str | None, table: str) -> dic
         str(r[0]): NamedType(str(r[2]), "mysql", "binary" if str(r[1]).lower() in MYSQL_SPATIAL else "other")
         for r in rows
     }
+
+
+def sqlite_generated(insp: sa.Inspector, table: str) -> dict[str, dict[str, Any]]:
+    """Generated columns of a SQLite table from its CREATE TABLE: name -> {sqltext, persisted}."""
+    rows = _query(insp, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t", t=table)
+    sql = str(rows[0][0]) if rows else ""
+    start = sql.find("(")
+    out: dict[str, dict[str, Any]] = {}
+    for element in split_top_level(parenthesized(sql[start:]) or "") if start >= 0 else []:
+        m = re.match(r'\s*("(?:[^"]|"")+"|`(?:[^`]|``)+`|\[[^\]]+\]|[\w$]+)', element)
+        gen = re.search(r"\b(?:GENERATED\s+ALWAYS\s+)?AS\s*\(", element, re.I)
+        if not m or not gen or m.group(1).upper() in ("CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"):
+            continue
+        body = parenthesized(element[gen.end() - 1 :])
+        name = m.group(1)
+        if name[0] in '"`[':
+            name = name[1:-1].replace(name[0] * 2, name[0]) if name[0] != "[" else name[1:-1]
+        stored = re.search(r"\)\s*STORED\b", element[gen.end() - 1 :], re.I) is not None
+        if body:
+            out[name] = {"sqltext": body, "persisted": stored}
+    return out
 
 
 def _sqlite_fk_actions(insp: sa.Inspector, name: str) -> dict[tuple[tuple[str, ...], str], dict[str, Any]]:

@@ -312,7 +312,7 @@ class SqliteLoad(Load):
             # (text from a transform must parse) and sqlite_ready writes them in the canonical ISO form;
             # a SQLite source's own text is copied as it is
             for key in keys:
-                cols = schema[key].columns
+                cols = self._tables[key].columns
                 self._types[key] = [
                     arrow_type(c, "generic") if c.kind in TEMPORAL else t
                     for c, t in zip(cols, self._types[key], strict=True)

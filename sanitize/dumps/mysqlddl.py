@@ -20,6 +20,7 @@ from sanitize.dumps.sqlscan import (
     MY_QNAME,
     fk_actions,
     ident_list,
+    parenthesized,
     split_qualified,
     split_top_level,
     unquote_ident,
@@ -98,6 +99,7 @@ def mysql_column(name: str, definition: str) -> Column:
     elif inner:
         args = [int(a) for a in re.findall(r"\d+", inner)]
     unsigned = "UNSIGNED" in upper
+    gen = re.search(r"\bGENERATED\s+ALWAYS\s+AS\s*\(", rest, re.I)  # how mysqldump writes one
     kind: Kind = "other"
     length = precision = scale = None
     json_check = re.search(rf"CHECK\s*\(\s*JSON_VALID\s*\(\s*`?{re.escape(name.upper())}`?\s*\)", upper)
@@ -152,6 +154,8 @@ def mysql_column(name: str, definition: str) -> Column:
         autoincrement="AUTO_INCREMENT" in upper,
         enum_values=values if base == "enum" else None,
         sql_type=_sa_type(base, args, unsigned, values) or NamedType(m.group(0).strip(), "mysql", kind),
+        generated=parenthesized(rest[gen.end() - 1 :]) if gen else None,
+        generated_stored=bool(re.search(r"\)\s*(?:STORED|PERSISTENT)\b", rest, re.I)),
     )
 
 

@@ -281,6 +281,12 @@ def encode_insert(
     fields = []
     all_same = True
     for i, name in enumerate(stmt.columns):
+        if table.column(name).generated is not None:
+            # the server computes it from the other columns; its value here is the source's (mysqldump
+            # writes it), so it is written as DEFAULT, the one value MySQL takes for such a column
+            fields.append(pa.array([b"DEFAULT"] * len(out), pa.large_binary()))
+            all_same = False
+            continue
         after = pgtext.to_arrow(out[name], before[i].type)
         same = pgtext.unchanged_mask(before[i], after)
         if same is not None and same.false_count == 0:

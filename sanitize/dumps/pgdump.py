@@ -42,6 +42,7 @@ from sanitize.dumps.sqlscan import (
     StatementSplitter,
     fk_actions,
     ident_list,
+    parenthesized,
     split_qualified,
     split_top_level,
     unquote_ident,
@@ -313,25 +314,11 @@ class SchemaBuilder:
             return
         if not rest.startswith("("):
             return
-        depth, end = 0, -1
-        quote = ""
-        for i, ch in enumerate(rest):
-            if quote:
-                if ch == quote:
-                    quote = ""
-            elif ch in "'\"":
-                quote = ch
-            elif ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-                if depth == 0:
-                    end = i
-                    break
-        body = rest[1:end] if end > 0 else rest[1:]
-        for element in split_top_level(body):
+        body = parenthesized(rest)
+        after = "" if body is None else rest[len(body) + 2 :]
+        for element in split_top_level(rest[1:] if body is None else body):
             self._table_element(draft, element)
-        inherits = re.match(r"\s*INHERITS\s*\((?P<p>.*?)\)", rest[end + 1 :] if end > 0 else "", re.I | re.S)
+        inherits = re.match(r"\s*INHERITS\s*\((?P<p>.*?)\)", after, re.I | re.S)
         if inherits:
             self._inherit(draft, split_top_level(inherits.group("p")))
 
@@ -379,8 +366,6 @@ class SchemaBuilder:
         )
         if dm:
             default = dm.group(1).strip()
-        if re.search(r"\bGENERATED\s+ALWAYS\s+AS\s*\(", upper):
-            draft.generated.add(cname)
         col = pg_column(
             cname,
             type_text,
@@ -388,6 +373,10 @@ class SchemaBuilder:
             default=default,
             enums=self.enums,
         )
+        gen = re.search(r"\bGENERATED\s+ALWAYS\s+AS\s*\(", tail, re.I)
+        if gen:
+            draft.generated.add(cname)
+            col = replace(col, generated=parenthesized(tail[gen.end() - 1 :]))
         if re.search(r"\bGENERATED\s+(?:ALWAYS|BY\s+DEFAULT)\s+AS\s+IDENTITY", upper):
             col = replace(col, autoincrement=True)
         if re.search(r"\bPRIMARY\s+KEY\b", upper):
@@ -471,17 +460,11 @@ class SchemaBuilder:
         draft = self.tables.get(table_key(s, n))
         if draft is None:
             return
-        body = m.group("cols")
-        depth, end = 1, len(body)
-        for i, ch in enumerate(body):  # the column list ends at its matching parenthesis
-            depth += {"(": 1, ")": -1}.get(ch, 0)
-            if depth == 0:
-                end = i
-                break
-        tail = body[end + 1 :].strip().rstrip(";").strip()
+        listed = parenthesized("(" + m.group("cols")) or ""
+        tail = m.group("cols")[len(listed) + 1 :].strip().rstrip(";").strip()
         where = re.match(r"^WHERE\s+(?P<p>.*)$", tail, re.I | re.S)
         cols: list[str] = []
-        for el in split_top_level(body[:end]):
+        for el in split_top_level(listed):
             em = re.match(
                 rf"^({PG_IDENT})(?:\s+(?:ASC|DESC|NULLS\s+FIRST|NULLS\s+LAST|\w+_ops))*\s*$", el, re.I
             )
@@ -731,7 +714,7 @@ def _warn_unlisted(header: CopyHeader, t: Table, where: str) -> None:
     if unlisted:
         log.warning(
             "%s: line %d: table %s: column(s) %s have no data in the dump (pg_dump leaves out generated "
-            "columns); they are loaded as NULL",
+            "columns): a PostgreSQL target computes them, other targets get NULL",
             where,
             header.line,
             t.key,

@@ -206,6 +206,23 @@ def split_qualified(text: str, dialect: Dialect = "postgresql") -> tuple[str | N
     return None, unquote_ident(parts[0] if parts else text, dialect)
 
 
+def parenthesized(text: str) -> str | None:
+    """The contents of the parenthesis `text` starts with (quotes respected), or None when unclosed."""
+    depth, quote = 0, ""
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return text[1:i]
+    return None
+
+
 def split_top_level(text: str, sep: str = ",", *, backslash_escapes: bool = False) -> list[str]:
     """Split on `sep` outside parentheses, quotes and brackets."""
     out: list[str] = []
