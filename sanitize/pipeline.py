@@ -24,7 +24,7 @@ import pandas as pd
 
 from sanitize.errors import BadInputError, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
-from sanitize.plan import Coverage, Plan, TablePlan, build_plan, check_coverage
+from sanitize.plan import Coverage, Plan, TablePlan, build_plan, check_coverage, kept_generated
 from sanitize.rules import RulesFile, as_rules
 from sanitize.schema import Schema
 from sanitize.transform import default_workers, map_ordered, transform_batch
@@ -219,6 +219,14 @@ def anonymize(
                 )
         plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
         run.skipped_tables = plan.skipped
+        same_engine = tgt_kind == "dump" or (tgt_kind == "db" and tref.dialect == src.schema.dialect)
+        kept = [] if same_engine else kept_generated(plan.tables.values())
+        if kept:  # a target of the same engine computes them again from the sanitised columns
+            run.warnings.append(
+                f"{len(kept)} generated column(s) kept although they are made from columns the rules "
+                f"transform; this target cannot compute them, so it gets the source's values: "
+                f"{', '.join(kept[:20])} — give them a rule"
+            )
         if r.unknown_columns == "keep" and plan.coverage.defaulted:
             run.warnings.append(
                 f"{len(plan.coverage.defaulted)} column(s) copied unchanged because no rule names them "

@@ -8,6 +8,8 @@ read) and the safety of key columns. It reads nothing but the schema and raises 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -56,6 +58,21 @@ class TablePlan:
     def thread_safe(self) -> bool:
         """Can batches of this table be transformed on several threads at once?"""
         return all(p.spec.threaded(p.params) for p in self.columns.values() if p.transforms)
+
+
+def kept_generated(tables: Iterable[TablePlan]) -> list[str]:
+    """Generated columns a rule keeps although their expression reads columns the rules transform:
+    where the target cannot compute them again, `keep` copies values made from the source's data."""
+    out = []
+    for t in tables:
+        moved = set(t.transformed)
+        for c in t.table.columns:
+            if c.generated is None or t.columns[c.name].transforms:
+                continue
+            read = sorted(set(re.findall(r"[A-Za-z_][\w$]*", re.sub(r"'[^']*'", "", c.generated))) & moved)
+            if read:
+                out.append(f"{t.key}.{c.name} (from {', '.join(read)})")
+    return out
 
 
 @dataclass(frozen=True)

@@ -443,3 +443,33 @@ def test_when_sqlite_has_full_text_tables_then_no_indexed_word_of_the_source_rea
         assert c.execute("SELECT title FROM letters WHERE letters MATCH 'letter'").fetchall() == [("Hello",)]
         assert c.execute("SELECT count(*) FROM words_only").fetchone() == (0,)
     assert "keeps no text of its own" in done.stderr
+
+
+def test_when_a_kept_generated_column_is_made_from_transformed_columns_then_only_another_engine_warns(
+    tmp_path: Path,
+) -> None:
+    """A target of the same engine computes the column again from the sanitised columns; CSV files (or
+    another engine) cannot, so `keep` would carry values made from the source's names: said loudly."""
+    src = tmp_path / "g.db"
+    con = sqlite3.connect(src)
+    con.executescript(
+        """
+        CREATE TABLE people (id INTEGER PRIMARY KEY, first TEXT, last TEXT,
+            full TEXT GENERATED ALWAYS AS (first || ' ' || "last") VIRTUAL,
+            note TEXT GENERATED ALWAYS AS ('first: ' || id) VIRTUAL);
+        INSERT INTO people (id, first, last) VALUES (1, 'Zebulon', 'Quixotewood');
+        """
+    )
+    con.commit()
+    con.close()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "version: 1\ntables:\n  people:\n    columns: {id: keep, first: {strategy: fake, kind: first_name},"
+        " last: {strategy: fake, kind: last_name}, full: keep, note: keep}\n"
+    )
+    key = SecretKey(TEST_KEY.encode())
+    same = anonymize(str(rules), str(src), str(tmp_path / "dev.db"), key=key)
+    assert not [w for w in same.warnings if "generated" in w]
+    other = anonymize(str(rules), str(src), f"csv:{tmp_path / 'out'}", key=key)
+    (warning,) = [w for w in other.warnings if "generated" in w]
+    assert "people.full (from first, last)" in warning and "note" not in warning  # a literal is not a column
