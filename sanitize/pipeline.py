@@ -219,7 +219,8 @@ def anonymize(
                 )
         plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
         run.skipped_tables = plan.skipped
-        same_engine = tgt_kind == "dump" or (tgt_kind == "db" and tref.dialect == src.schema.dialect)
+        tgt_dialect = getattr(tref, "dialect", None) or getattr(getattr(tref, "ref", None), "dialect", None)
+        same_engine = tgt_kind == "dump" or (tgt_kind == "db" and tgt_dialect == src.schema.dialect)
         kept = [] if same_engine else kept_generated(plan.tables.values())
         if kept:  # a target of the same engine computes them again from the sanitised columns
             run.warnings.append(

@@ -67,7 +67,8 @@ def kept_generated(tables: Iterable[TablePlan]) -> list[str]:
     for t in tables:
         moved = set(t.transformed)
         for c in t.table.columns:
-            if c.generated is None or t.columns[c.name].transforms:
+            plan = t.columns.get(c.name)
+            if c.generated is None or plan is None or plan.transforms:
                 continue
             read = sorted(set(re.findall(r"[A-Za-z_][\w$]*", re.sub(r"'[^']*'", "", c.generated))) & moved)
             if read:
