@@ -132,6 +132,7 @@ class View:
     schema: str | None = None  # PostgreSQL's (logical) schema
     sql: str = ""  # SQLite: its CREATE VIEW statement; PostgreSQL: its SELECT, names as seen from `public`
     materialized: bool = False  # computed from the loaded tables (SQLite: an FTS index of a content table)
+    kind: Literal["view", "full-text table", "trigger"] = "view"  # SQLite keeps all three as SQL to rerun
 
     @property
     def key(self) -> str:

@@ -533,7 +533,7 @@ def test_when_the_source_has_views_then_postgres_recreates_them_over_the_loaded_
     caplog.clear()
     with caplog.at_level("WARNING", logger="sanitize"):
         copy_all(pg_url, str(tmp_path / "dev.db"))
-    assert "4 view(s) not recreated, as they are postgresql SQL: " in caplog.text
+    assert "4 view(s) and trigger(s) not recreated, as they are postgresql SQL: " in caplog.text
 
 
 def test_when_a_unique_index_is_partial_then_postgres_keeps_its_where_and_other_engines_skip_it(

@@ -670,3 +670,42 @@ def test_when_columns_are_generated_then_the_target_computes_them_from_the_sanit
         made = c.execute("SELECT sql FROM sqlite_master WHERE name = 'people'").fetchone()[0]
     assert "GENERATED ALWAYS AS (first || ' ' || last) VIRTUAL" in made and "STORED" in made
     assert b"Quixotewood" not in dst.read_bytes() and b"ZEBULON" not in dst.read_bytes()
+
+
+def test_when_the_source_has_triggers_then_sqlite_makes_them_after_the_rows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Triggers (an `updated_at` kept up to date, an audit row per change) are made after the data, so
+    they do not fire on the load; one on a table left out is named in a warning."""
+    src = make_db(
+        tmp_path / "t.db",
+        """
+        CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, updated_at TEXT);
+        CREATE TABLE audit (note INTEGER, what TEXT);
+        CREATE TABLE scratch (x INTEGER);
+        CREATE TRIGGER notes_touch AFTER UPDATE OF body ON notes BEGIN
+            UPDATE notes SET updated_at = 'touched' WHERE id = NEW.id;
+            INSERT INTO audit VALUES (NEW.id, 'update');
+        END;
+        CREATE TRIGGER notes_new AFTER INSERT ON notes BEGIN INSERT INTO audit VALUES (NEW.id, 'insert'); END;
+        CREATE TRIGGER scratch_new AFTER INSERT ON scratch BEGIN SELECT 1; END;
+        INSERT INTO notes VALUES (1, 'hello', 'then');
+        """,
+    )
+    dst = tmp_path / "dev.db"
+    with (
+        open_source(resolve(str(src))) as s,
+        caplog.at_level("WARNING", logger="sanitize"),
+        open_target(resolve(str(dst))).begin_load(s.schema, tables=["notes", "audit"]) as load,
+    ):
+        for key in ("notes", "audit"):
+            for batch in s.read_batches(key):
+                load.write(key, batch)
+        load.finish()
+        load.publish()
+    assert "trigger scratch_new is not recreated: no such table: main.scratch" in caplog.text
+    with sqlite3.connect(dst) as c:
+        assert c.execute("SELECT * FROM audit").fetchall() == [(1, "insert")]  # the source's row only
+        c.execute("UPDATE notes SET body = 'bye' WHERE id = 1")
+        assert c.execute("SELECT updated_at FROM notes").fetchone() == ("touched",)
+        assert c.execute("SELECT * FROM audit").fetchall() == [(1, "insert"), (1, "update")]

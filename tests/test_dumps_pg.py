@@ -602,7 +602,10 @@ def test_when_a_dump_has_views_then_a_postgres_target_gets_them_over_the_loaded_
     assert sorted(query(pg_url2, "SELECT email FROM emails")) == sorted(loaded)
     with caplog.at_level("WARNING", logger="sanitize"):
         anonymize(str(rules), str(dump), str(tmp_path / "v.db"), key=SecretKey(TEST_KEY.encode()))
-    assert "2 view(s) not recreated, as they are postgresql SQL: emails, first_people" in caplog.text
+    assert (
+        "2 view(s) and trigger(s) not recreated, as they are postgresql SQL: emails, first_people"
+        in caplog.text
+    )
 
 
 def test_when_a_dumped_unique_index_is_partial_then_a_postgres_target_keeps_its_where(

@@ -367,7 +367,7 @@ class Load(ABC):
             return []
         if self.built.source_dialect != self.built.dialect:
             log.warning(
-                "%d view(s) not recreated, as they are %s SQL: %s",
+                "%d view(s) and trigger(s) not recreated, as they are %s SQL: %s",
                 len(views),
                 self.built.source_dialect,
                 ", ".join(v.key for v in views),
@@ -388,13 +388,14 @@ class Load(ABC):
                 break
             pending = left
         for v in pending:
-            log.warning("view %s is not recreated: %s", v.key, why[v.key])
+            log.warning("%s %s is not recreated: %s", v.kind, v.key, why[v.key])
         for v in made:
             personal = [t for t in re.findall(r"'([^']*)'", v.sql) if _looks_personal(t)]
             if personal:  # a view's SQL is copied as written: rules never see its literals
                 log.warning(
-                    "view %s is copied as written and its SQL holds %d literal(s) that look like personal "
+                    "%s %s is copied as written and its SQL holds %d literal(s) that look like personal "
                     "data (e-mail addresses or long numbers); check them",
+                    v.kind,
                     v.key,
                     len(personal),
                 )

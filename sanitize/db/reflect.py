@@ -187,9 +187,8 @@ def sqlite_virtual_tables(conn: sa.Connection) -> SqliteVirtual:
         content = re.search(r"\bcontent\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|([\w.]+))", sql, re.I)
         if content is not None:
             derived.add(name)
-            rebuilt.append(
-                View(name, None, sql, materialized=bool(next(g for g in content.groups() if g is not None)))
-            )
+            own = bool(next(g for g in content.groups() if g is not None))
+            rebuilt.append(View(name, None, sql, materialized=own, kind="full-text table"))
         else:
             tables[name] = sql
     return SqliteVirtual(tables, derived, tuple(rebuilt))
@@ -197,11 +196,14 @@ def sqlite_virtual_tables(conn: sa.Connection) -> SqliteVirtual:
 
 def _views(conn: sa.Connection, dialect: str, mapping: Mapping[str | None, str | None]) -> tuple[View, ...]:
     """The views of the reflected schemas, oldest first (a view is made after those it reads)."""
-    if dialect == "sqlite":
+    if dialect == "sqlite":  # views, then triggers (made after the rows: they do not fire on the load)
         rows = conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL ORDER BY rowid"
+            "SELECT name, sql, type FROM sqlite_master WHERE type IN ('view', 'trigger') AND sql IS NOT NULL "
+            "ORDER BY type = 'trigger', rowid"
         )
-        return tuple(View(str(n), None, str(sql)) for n, sql in rows)
+        return tuple(
+            View(str(n), None, str(sql), kind="trigger" if t == "trigger" else "view") for n, sql, t in rows
+        )
     if dialect == "mysql":
         # MySQL writes every name qualified with its database: unqualified, the view reads the tables
         # of whichever database it is made in
