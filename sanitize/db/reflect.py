@@ -139,6 +139,7 @@ def reflect_schema(
             made = _table(insp, physical, logical, name, key, dialect, mapping)
             tables[key] = replace(made, virtual=virtual.tables[name]) if name in virtual.tables else made
     views = _views(conn, dialect, mapping) + virtual.rebuilt
+    views = tuple(sorted(views, key=lambda v: v.kind == "trigger"))  # triggers last: after what they use
     return Schema(tables=tables, dialect=dialect, views=views)
 
 
