@@ -125,8 +125,13 @@ class PostgresLoad(Load):
                 conn.execute(stmt)
             self._drop_stale(conn)
             logical = {k: self._logical(schema[k], src_dialect) for k in keys}
+            # a schema holding only views (`reporting`) is made and published like the others
+            view_schemas = (
+                {v.schema or "public" for v in schema.views} if src_dialect == "postgresql" else set()
+            )
             self.shadows = {
-                s: short_name("sanitize_shadow", s, dialect="postgresql") for s in set(logical.values())
+                s: short_name("sanitize_shadow", s, dialect="postgresql")
+                for s in set(logical.values()) | view_schemas
             }
             self.swap = sorted(
                 set(self.shadows) | {r[0] for r in _rows(conn, f"SELECT schema_name FROM {META}.published")}
