@@ -439,3 +439,33 @@ def test_when_columns_are_bit_or_year_then_every_engine_gets_their_values(
         ]
     finally:
         con.close()
+
+
+def test_when_the_source_has_triggers_then_mysql_makes_them_on_the_published_tables(
+    mariadb_url: str, mariadb_url2: str
+) -> None:
+    """Sakila's triggers (a create date set on insert, a row copied on update) are made after the swap;
+    a body naming the source database (`sak.audit`) names the target's own table instead: the dev copy
+    wrote into production's audit table. The next run drops them before its RENAME (MySQL cannot move a
+    table with triggers to another database) and makes them again."""
+    src_db = sa.engine.make_url(mariadb_url).database
+    run_sql(
+        mariadb_url,
+        "CREATE TABLE customer (id int PRIMARY KEY, email varchar(50), created datetime)",
+        "CREATE TABLE audit (id int AUTO_INCREMENT PRIMARY KEY, what varchar(50))",
+        "CREATE TRIGGER customer_created BEFORE INSERT ON customer FOR EACH ROW"
+        " SET NEW.created = '2000-01-01'",
+        f"CREATE TRIGGER customer_changed AFTER UPDATE ON customer FOR EACH ROW BEGIN "
+        f"INSERT INTO {src_db}.audit (what) VALUES (CONCAT('update ', NEW.id)); END",
+        "INSERT INTO customer (id, email) VALUES (1, 'a@x.io')",
+    )
+    for _ in range(2):
+        copy_all(mariadb_url, mariadb_url2)
+    run_sql(mariadb_url2, "INSERT INTO customer (id, email) VALUES (2, 'b@x.io')")
+    run_sql(mariadb_url2, "UPDATE customer SET email = 'c@x.io' WHERE id = 1")
+    assert rows(mariadb_url2, "SELECT id, CAST(created AS CHAR) FROM customer ORDER BY id") == [
+        (1, "2000-01-01 00:00:00"),
+        (2, "2000-01-01 00:00:00"),
+    ]
+    assert rows(mariadb_url2, "SELECT what FROM audit") == [("update 1",)]
+    assert rows(mariadb_url, "SELECT count(*) FROM audit") == [(0,)]  # the source is not written

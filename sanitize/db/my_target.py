@@ -336,6 +336,10 @@ class MysqlLoad(Load):
             for n in new:  # record first: a kill after the RENAME must not orphan these tables
                 _rows(conn, f"INSERT IGNORE INTO {q(META)} (name, kind) VALUES (%s, 'published')", n)
             _rows(conn, f"SET SESSION lock_wait_timeout = {int(self.lock_wait)}")
+            for (name,) in _rows(conn, f"SELECT name FROM {q(META)} WHERE kind = 'trigger'"):
+                # the last run's triggers: RENAME TABLE cannot move a table with triggers elsewhere
+                _rows(conn, f"DROP TRIGGER IF EXISTS {q(self.db)}.{q(name)}")
+                _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind = 'trigger'", name)
             _rows(conn, "RENAME TABLE " + ", ".join(pairs))
         except pymysql.Error as exc:
             if exc.args and exc.args[0] == 1205:
@@ -359,6 +363,9 @@ class MysqlLoad(Load):
         self._release()
 
     def _make_view(self, conn: pymysql.Connection[Any], view: View) -> None:
+        if view.kind == "trigger":
+            self._make_trigger(conn, view)
+            return
         there = _rows(
             conn,
             "SELECT table_type FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
@@ -378,6 +385,26 @@ class MysqlLoad(Load):
                 raise
             if not ours:
                 _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind = 'view'", view.name)
+            raise ViewNotMade(scrub(str(exc.args[-1]), self.ref)) from None
+
+    def _make_trigger(self, conn: pymysql.Connection[Any], trigger: View) -> None:
+        """A trigger on a published table (made after the rows; the next publish drops it before its
+        RENAME, which cannot move a table with triggers to another database)."""
+        there = _rows(
+            conn,
+            "SELECT 1 FROM information_schema.triggers WHERE trigger_schema = %s AND trigger_name = %s",
+            self.db,
+            trigger.name,
+        )
+        if there:
+            raise ViewNotMade(f"{self.ref.display} has a trigger of that name sanitize did not make")
+        try:
+            _rows(conn, f"INSERT IGNORE INTO {q(META)} (name, kind) VALUES (%s, 'trigger')", trigger.name)
+            _rows(conn, trigger.sql)
+        except pymysql.err.MySQLError as exc:
+            if exc.args and exc.args[0] in (2006, 2013):
+                raise
+            _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind = 'trigger'", trigger.name)
             raise ViewNotMade(scrub(str(exc.args[-1]), self.ref)) from None
 
     def _abort(self) -> None:

@@ -208,12 +208,31 @@ def _views(conn: sa.Connection, dialect: str, mapping: Mapping[str | None, str |
     if dialect == "mysql":
         # MySQL writes every name qualified with its database: unqualified, the view reads the tables
         # of whichever database it is made in
-        own = "`" + str(conn.exec_driver_sql("SELECT DATABASE()").scalar()).replace("`", "``") + "`."
+        db = str(conn.exec_driver_sql("SELECT DATABASE()").scalar())
+        # a trigger's body is kept as written: `sak`.audit or sak.audit alike
+        written = re.compile(
+            rf"(?<![\w$`.])(?:`{re.escape(db.replace('`', '``'))}`|{re.escape(db)})\s*\.(?=\s*[`\w])"
+        )
         rows = conn.exec_driver_sql(
             "SELECT table_name, view_definition FROM information_schema.views "
             "WHERE table_schema = DATABASE() ORDER BY 1"
         )
-        return tuple(View(str(n), None, str(sql).replace(own, "")) for n, sql in rows)
+        views = [View(str(n), None, written.sub("", str(sql))) for n, sql in rows]
+        triggers = conn.exec_driver_sql(
+            "SELECT trigger_name, action_timing, event_manipulation, event_object_table, action_statement "
+            "FROM information_schema.triggers WHERE trigger_schema = DATABASE() "
+            "ORDER BY event_object_table, action_order"
+        )
+        return tuple(views) + tuple(
+            View(
+                str(name),
+                None,
+                f"CREATE TRIGGER {quote_ident(str(name), 'mysql')} {timing} {event} ON "
+                f"{quote_ident(str(table), 'mysql')} FOR EACH ROW {written.sub('', str(body))}",
+                kind="trigger",
+            )
+            for name, timing, event, table, body in triggers
+        )
     if dialect != "postgresql":
         return ()
     # pg_get_viewdef names tables relative to the search_path: `public` only, for every view alike
