@@ -356,3 +356,19 @@ def test_when_a_kept_short_text_column_carries_a_few_emails_then_drift_flags_it(
     assert "EMAIL_ADDRESS" in findings[0].evidence
     one = {"t": pd.DataFrame({"subject": subjects[:-1]})}  # a single hit is not enough evidence
     assert find_pii_in_kept_columns(one, rules) == []
+
+
+def test_when_a_column_is_generated_then_the_draft_says_the_same_engine_computes_it_again(
+    clf: ColumnClassifier,
+) -> None:
+    frame = pd.DataFrame({"first": ["Ann"], "full": ["Ann Lee"]})
+    table = Table(
+        "people",
+        "people",
+        columns=(Column("first", "text"), Column("full", "text", generated="first || ' ' || last")),
+    )
+    first, full = scan_frame(frame, table, classifier=clf).columns
+    assert "generated" not in first.evidence.describe()
+    assert "generated from (first || ' ' || last): a target of the same engine computes it again" in (
+        full.evidence.describe()
+    )

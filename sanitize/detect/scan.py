@@ -399,6 +399,12 @@ def scan_frame(
         values = frame[name] if name in frame.columns else pd.Series([], dtype=object)
         res = clf.classify(values, name, key, col.kind if col is not None else None)
         res.unique = table.is_unique(name) if isinstance(table, Table) else False
+        if col is not None and col.generated is not None:
+            expr = " ".join(col.generated.split())
+            res.evidence.notes.append(
+                f"generated from ({expr[:60]}{'...' if len(expr) > 60 else ''}): a target of the same "
+                "engine computes it again from the sanitised columns"
+            )
         out.append(res)
     return TableScan(key, len(frame), out)
 
