@@ -377,15 +377,7 @@ class MysqlLoad(Load):
             raise ViewNotMade(
                 f"{self.ref.display} has a {str(there[0][0]).lower()} of that name sanitize did not make"
             )
-        try:
-            _rows(conn, f"INSERT IGNORE INTO {q(META)} (name, kind) VALUES (%s, 'view')", view.name)
-            _rows(conn, f"CREATE OR REPLACE VIEW {q(view.name)} AS {view.sql}")
-        except pymysql.err.MySQLError as exc:
-            if exc.args and exc.args[0] in (2006, 2013):
-                raise
-            if not ours:
-                _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind = 'view'", view.name)
-            raise ViewNotMade(scrub(str(exc.args[-1]), self.ref)) from None
+        self._make_recorded(conn, view, f"CREATE OR REPLACE VIEW {q(view.name)} AS {view.sql}", ours=ours)
 
     def _make_trigger(self, conn: pymysql.Connection[Any], trigger: View) -> None:
         """A trigger on a published table (made after the rows; the next publish drops it before its
@@ -398,13 +390,20 @@ class MysqlLoad(Load):
         )
         if there:
             raise ViewNotMade(f"{self.ref.display} has a trigger of that name sanitize did not make")
+        self._make_recorded(conn, trigger, trigger.sql, ours=False)
+
+    def _make_recorded(self, conn: pymysql.Connection[Any], what: View, sql: str, *, ours: bool) -> None:
+        """Run `sql`, recorded first in sanitize_meta as sanitize's (the record goes again if it fails
+        and was not there before)."""
+        kind = "trigger" if what.kind == "trigger" else "view"
         try:
-            _rows(conn, f"INSERT IGNORE INTO {q(META)} (name, kind) VALUES (%s, 'trigger')", trigger.name)
-            _rows(conn, trigger.sql)
+            _rows(conn, f"INSERT IGNORE INTO {q(META)} (name, kind) VALUES (%s, %s)", what.name, kind)
+            _rows(conn, sql)
         except pymysql.err.MySQLError as exc:
-            if exc.args and exc.args[0] in (2006, 2013):
+            if exc.args and exc.args[0] in (2006, 2013):  # the server went away
                 raise
-            _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind = 'trigger'", trigger.name)
+            if not ours:
+                _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind = %s", what.name, kind)
             raise ViewNotMade(scrub(str(exc.args[-1]), self.ref)) from None
 
     def _abort(self) -> None:
