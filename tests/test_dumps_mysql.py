@@ -104,6 +104,16 @@ def mysqldump(url: str, out: Path, *extra: str) -> Path:
     return out
 
 
+def mysqldump_after(url: str, path: Path, *statements: str, extra: tuple[str, ...] = ()) -> Path:
+    """`statements` run on the source database, then its mysqldump at `path`."""
+    eng = _engine(url)
+    with eng.begin() as conn:
+        for sql in statements:
+            conn.exec_driver_sql(sql)
+    eng.dispose()
+    return mysqldump(url, path, *extra)
+
+
 def restore(url: str, dump: Path) -> None:
     args, db = _args(url)
     with open(dump, "rb") as f:
@@ -479,20 +489,17 @@ def test_when_a_sakila_like_dump_has_geometry_a_spatial_index_and_on_update_then
     """Sakila's address: a geometry (bytes in the dump: they were refused as 'not UTF-8'), a SPATIAL
     index (dropped) and `DEFAULT current_timestamp() ON UPDATE current_timestamp()` (the ON UPDATE was
     dropped); SQLite keeps the default and says the ON UPDATE has no equivalent."""
-    eng = _engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE address (id int PRIMARY KEY, location geometry NOT NULL, last_update timestamp NOT "
-            "NULL DEFAULT current_timestamp() ON UPDATE current_timestamp(), SPATIAL KEY idx_loc (location))"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO address (id, location) VALUES (1, ST_GeomFromText('POINT(-112.81 49.69)')),"
-            " (2, ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))'))"
-        )
+    dump = mysqldump_after(
+        mariadb_url,
+        tmp_path / "sakila.sql",
+        "CREATE TABLE address (id int PRIMARY KEY, location geometry NOT NULL, last_update timestamp NOT "
+        "NULL DEFAULT current_timestamp() ON UPDATE current_timestamp(), SPATIAL KEY idx_loc (location))",
+        "INSERT INTO address (id, location) VALUES (1, ST_GeomFromText('POINT(-112.81 49.69)')),"
+        " (2, ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))'))",
+    )
     before = query(mariadb_url, "SELECT id, ST_AsText(location) FROM address ORDER BY id")
     stored = [r[0] for r in query(mariadb_url, "SELECT location FROM address ORDER BY id")]
-    dump = mysqldump(mariadb_url, tmp_path / "sakila.sql")
-    eng.dispose()
+    eng = _engine(mariadb_url)
     with eng.begin() as conn:
         conn.exec_driver_sql("DROP TABLE address")
     eng.dispose()
@@ -524,14 +531,13 @@ def test_when_a_mysqldump_holds_bit_columns_then_they_load_as_flags_and_numbers(
 ) -> None:
     """mysqldump writes BIT values as their bytes ('\\0', '\\x01'; 0x01 with --hex-blob): they were
     read as text, a NUL that no engine's text takes."""
-    eng = _engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE film (id int PRIMARY KEY, flag bit(1), mask bit(10), released year)"
-        )
-        conn.exec_driver_sql("INSERT INTO film VALUES (1, b'1', b'1000000001', 2006), (2, b'0', b'0', NULL)")
-    eng.dispose()
-    dump = mysqldump(mariadb_url, tmp_path / "bits.sql", *(["--hex-blob"] if hex_blob else []))
+    dump = mysqldump_after(
+        mariadb_url,
+        tmp_path / "bits.sql",
+        "CREATE TABLE film (id int PRIMARY KEY, flag bit(1), mask bit(10), released year)",
+        "INSERT INTO film VALUES (1, b'1', b'1000000001', 2006), (2, b'0', b'0', NULL)",
+        extra=("--hex-blob",) if hex_blob else (),
+    )
     rules = tmp_path / "r.yaml"
     rules.write_text(
         "version: 1\ntables:\n  film:\n    columns: {id: keep, flag: keep, mask: keep, released: keep}\n"
@@ -553,14 +559,14 @@ def test_when_a_mysqldump_has_views_then_a_mariadb_target_gets_the_real_ones(
 ) -> None:
     """mysqldump writes each view twice: a stand-in (`SELECT 1 AS col`) early, the real one at the end,
     wrapped in versioned comments; the target gets the real one, over the loaded rows."""
-    eng = _engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE film (id int PRIMARY KEY, title text, rating varchar(5))")
-        conn.exec_driver_sql("INSERT INTO film VALUES (1, 'A', 'PG'), (2, 'B', 'R'), (3, 'C', 'PG')")
-        conn.exec_driver_sql("CREATE VIEW pg_films AS SELECT id, title FROM film WHERE rating = 'PG'")
-        conn.exec_driver_sql("CREATE VIEW pg_count AS SELECT count(*) AS n FROM pg_films")
-    eng.dispose()
-    dump = mysqldump(mariadb_url, tmp_path / "views.sql")
+    dump = mysqldump_after(
+        mariadb_url,
+        tmp_path / "views.sql",
+        "CREATE TABLE film (id int PRIMARY KEY, title text, rating varchar(5))",
+        "INSERT INTO film VALUES (1, 'A', 'PG'), (2, 'B', 'R'), (3, 'C', 'PG')",
+        "CREATE VIEW pg_films AS SELECT id, title FROM film WHERE rating = 'PG'",
+        "CREATE VIEW pg_count AS SELECT count(*) AS n FROM pg_films",
+    )
     rules = tmp_path / "r.yaml"
     rules.write_text("version: 1\ntables:\n  film:\n    columns: {id: keep, title: keep, rating: keep}\n")
     anonymize(str(rules), str(dump), mariadb_url2, key=SecretKey(TEST_KEY.encode()))
@@ -573,15 +579,13 @@ def test_when_a_mysqldump_has_generated_columns_then_their_source_values_never_r
 ) -> None:
     """mysqldump writes a generated column's values (the source's: a full name from a first and last
     name that get faked): a rewritten dump says DEFAULT, a database target computes them again."""
-    eng = _engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE people (id int PRIMARY KEY, first varchar(20), last varchar(20), "
-            "full varchar(50) GENERATED ALWAYS AS (concat(first, ' ', last)) VIRTUAL)"
-        )
-        conn.exec_driver_sql("INSERT INTO people (id, first, last) VALUES (1, 'Zebulon', 'Quixotewood')")
-    eng.dispose()
-    dump = mysqldump(mariadb_url, tmp_path / "g.sql")
+    dump = mysqldump_after(
+        mariadb_url,
+        tmp_path / "g.sql",
+        "CREATE TABLE people (id int PRIMARY KEY, first varchar(20), last varchar(20), "
+        "full varchar(50) GENERATED ALWAYS AS (concat(first, ' ', last)) VIRTUAL)",
+        "INSERT INTO people (id, first, last) VALUES (1, 'Zebulon', 'Quixotewood')",
+    )
     assert b"Zebulon Quixotewood" in dump.read_bytes()
     rules = tmp_path / "r.yaml"
     rules.write_text(
