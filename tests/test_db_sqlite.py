@@ -693,3 +693,31 @@ def test_when_the_source_has_triggers_then_sqlite_makes_them_after_the_rows(
         c.execute("UPDATE notes SET body = 'bye' WHERE id = 1")
         assert c.execute("SELECT updated_at FROM notes").fetchone() == ("touched",)
         assert c.execute("SELECT * FROM audit").fetchall() == [(1, "insert"), (1, "update")]
+
+
+def test_when_columns_have_no_declared_type_then_values_keep_their_storage_class(tmp_path: Path) -> None:
+    """`CREATE TABLE t (a, b)`: such columns were read as text, turning numbers into text and bytes
+    that are not UTF-8 into broken text. One storage class throughout is now the column's kind."""
+    src = tmp_path / "u.db"
+    with sqlite3.connect(src) as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n, r, b, s, mixed, empty)")
+        c.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            [
+                (1, 7, 2.5, b"\xff\x00\x01", "x", 1),
+                (2, -3, None, b"", "", "one"),
+                (3, None, 1e300, None, None, None),
+            ],
+        )
+    dst = tmp_path / "dev.db"
+    copy_all(src, dst)
+    same = (
+        "SELECT id, quote(n), typeof(n), quote(r), typeof(r), quote(b), typeof(b), quote(s), typeof(s) FROM t"
+    )
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        assert b.execute(same).fetchall() == a.execute(same).fetchall()
+        # mixed storage classes still travel as their text
+        assert b.execute("SELECT mixed, typeof(mixed) FROM t ORDER BY id").fetchall()[:2] == [
+            ("1", "text"),
+            ("one", "text"),
+        ]

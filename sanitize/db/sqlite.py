@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -96,6 +96,33 @@ def _select_expr(col: Column) -> tuple[str, str]:
     return f"CAST({q} AS TEXT)", "''"
 
 
+# a column declared without a type keeps any storage class; one it holds alone is its kind
+_STORAGE_KINDS = {"integer": "integer", "real": "float", "blob": "binary", "text": "text"}
+
+
+def _settle_untyped(conn: sa.Connection, schema: Schema) -> Schema:
+    """Columns declared without a type (`CREATE TABLE t (a, b)`) read as text, which turned numbers
+    into text and blobs into (broken) text: one whose values all have one storage class gets that
+    kind, so SQLite -> SQLite keeps them as they are (mixed ones still travel as text)."""
+    tables = {}
+    for key, t in schema.tables.items():
+        cols = []
+        for c in t.columns:
+            if isinstance(c.sql_type, sa.types.NullType) and c.kind == "other" and t.virtual is None:
+                q, name = quote_ident(c.name, "sqlite"), quote_ident(t.name, "sqlite")
+                found = {
+                    str(r[0])
+                    for r in conn.exec_driver_sql(
+                        f"SELECT DISTINCT typeof({q}) FROM {name} WHERE {q} IS NOT NULL LIMIT 2"
+                    )
+                }
+                if len(found) == 1 and found <= set(_STORAGE_KINDS):
+                    c = replace(c, kind=_STORAGE_KINDS[found.pop()])  # type: ignore[arg-type]
+            cols.append(c)
+        tables[key] = replace(t, columns=tuple(cols))
+    return replace(schema, tables=tables)
+
+
 class SqliteSource(Source):
     """A SQLite file opened read-only, read in one transaction."""
 
@@ -107,7 +134,7 @@ class SqliteSource(Source):
         engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
         try:
             with engine.connect() as conn:
-                self.schema: Schema = reflect_schema(conn)
+                self.schema: Schema = _settle_untyped(conn, reflect_schema(conn))
         except sa.exc.DatabaseError as exc:
             raise UrlError(
                 f"cannot read SQLite file {path}: {exc.orig}; check that it is a SQLite database"
