@@ -24,7 +24,15 @@ import pandas as pd
 
 from sanitize.errors import BadInputError, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
-from sanitize.plan import Coverage, Plan, TablePlan, build_plan, check_coverage, kept_generated
+from sanitize.plan import (
+    Coverage,
+    Plan,
+    TablePlan,
+    build_plan,
+    check_coverage,
+    kept_generated,
+    kept_word_vectors,
+)
 from sanitize.rules import RulesFile, as_rules
 from sanitize.schema import Schema
 from sanitize.transform import default_workers, map_ordered, transform_batch
@@ -227,6 +235,13 @@ def anonymize(
                 f"{len(kept)} generated column(s) kept although they are made from columns the rules "
                 f"transform; this target cannot compute them, so it gets the source's values: "
                 f"{', '.join(kept[:20])} — give them a rule"
+            )
+        vectors = kept_word_vectors(plan.tables.values())
+        if vectors:
+            run.warnings.append(
+                f"{len(vectors)} full-text vector column(s) kept in tables whose other columns are "
+                f"transformed; a vector holds the words of the text it indexes: {', '.join(vectors[:20])} — "
+                "nullify them (or keep them only if that text is kept too)"
             )
         if r.unknown_columns == "keep" and plan.coverage.defaulted:
             run.warnings.append(

@@ -60,6 +60,21 @@ class TablePlan:
         return all(p.spec.threaded(p.params) for p in self.columns.values() if p.transforms)
 
 
+def kept_word_vectors(tables: Iterable[TablePlan]) -> list[str]:
+    """Kept full-text vectors (PostgreSQL tsvector) in tables whose other columns the rules transform:
+    a vector holds the words of the text it indexes (kept up by a trigger, which is not copied)."""
+    out = []
+    for t in tables:
+        if not t.transformed:
+            continue
+        for c in t.table.columns:
+            plan = t.columns.get(c.name)
+            name = str(getattr(c.sql_type, "name", "") or type(c.sql_type).__name__).lower()
+            if plan is not None and not plan.transforms and name == "tsvector":
+                out.append(f"{t.key}.{c.name}")
+    return out
+
+
 def kept_generated(tables: Iterable[TablePlan]) -> list[str]:
     """Generated columns a rule keeps although their expression reads columns the rules transform:
     where the target cannot compute them again, `keep` copies values made from the source's data."""

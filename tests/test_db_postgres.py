@@ -27,7 +27,9 @@ from sanitize.errors import (
     ConnectionFailed,
     TargetRefusedError,
 )
-from tests.conftest import PG_ADMIN_URL, _fresh_database
+from sanitize.keys import SecretKey
+from sanitize.pipeline import anonymize
+from tests.conftest import PG_ADMIN_URL, TEST_KEY, _fresh_database
 
 pytestmark = pytest.mark.postgres
 
@@ -633,6 +635,26 @@ def test_when_columns_are_generated_then_postgres_computes_them_and_other_engine
         assert con.execute('SELECT "full" FROM people').fetchall() == [("Zebulon Quixotewood",)]
     finally:
         con.close()
+
+
+def test_when_a_kept_full_text_vector_sits_beside_transformed_columns_then_the_run_warns(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Pagila-style `fulltext tsvector` kept up by a trigger (not copied) holds the words of the text it
+    indexes: kept while that text is transformed, it would carry the source's words."""
+    run_sql(
+        pg_url,
+        "CREATE TABLE notes (id int PRIMARY KEY, body text, doc tsvector);"
+        "INSERT INTO notes VALUES (1, 'Zebulon called', to_tsvector('Zebulon called'))",
+    )
+    key = SecretKey(TEST_KEY.encode())
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\ntables:\n  notes:\n    columns: {id: keep, body: redact, doc: keep}\n")
+    report = anonymize(str(rules), pg_url, str(tmp_path / "a.db"), key=key)
+    assert [w for w in report.warnings if "full-text vector" in w and "notes.doc" in w]
+    rules.write_text("version: 1\ntables:\n  notes:\n    columns: {id: keep, body: keep, doc: keep}\n")
+    report = anonymize(str(rules), pg_url, str(tmp_path / "b.db"), key=key)
+    assert not [w for w in report.warnings if "full-text vector" in w]
 
 
 def test_when_time_with_time_zone_is_copied_then_postgres_keeps_the_offset_and_sqlite_gets_utc(
