@@ -228,26 +228,8 @@ def anonymize(
         plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
         run.skipped_tables = plan.skipped
         tgt_dialect = getattr(tref, "dialect", None) or getattr(getattr(tref, "ref", None), "dialect", None)
-        same_engine = tgt_kind == "dump" or (tgt_kind == "db" and tgt_dialect == src.schema.dialect)
-        kept = [] if same_engine else kept_generated(plan.tables.values())
-        if kept:  # a target of the same engine computes them again from the sanitised columns
-            run.warnings.append(
-                f"{len(kept)} generated column(s) kept although they are made from columns the rules "
-                f"transform; this target cannot compute them, so it gets the source's values: "
-                f"{', '.join(kept[:20])} — give them a rule"
-            )
-        vectors = kept_word_vectors(plan.tables.values())
-        if vectors:
-            run.warnings.append(
-                f"{len(vectors)} full-text vector column(s) kept in tables whose other columns are "
-                f"transformed; a vector holds the words of the text it indexes: {', '.join(vectors[:20])} — "
-                "nullify them (or keep them only if that text is kept too)"
-            )
-        if r.unknown_columns == "keep" and plan.coverage.defaulted:
-            run.warnings.append(
-                f"{len(plan.coverage.defaulted)} column(s) copied unchanged because no rule names them "
-                f"(unknown_columns: keep): {', '.join(plan.coverage.defaulted[:20])}"
-            )
+        same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
+        run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
         with _open_target(tgt_kind, tref) as tgt, tgt.begin_load(plan.target_schema) as load:
             for tkey, tplan in plan.tables.items():
                 t0 = time.perf_counter()
@@ -327,6 +309,31 @@ def _open_target(kind: str, ref: Any) -> Iterator[Any]:
         yield tgt
 
 
+def plan_warnings(rules: RulesFile, plan: Plan, *, recomputes_generated: bool) -> list[str]:
+    """What a run says about kept columns that may carry the source's data (it still runs)."""
+    out = []
+    kept = [] if recomputes_generated else kept_generated(plan.tables.values())
+    if kept:  # a target of the same engine (or a rewritten dump) computes them again
+        out.append(
+            f"{len(kept)} generated column(s) kept although they are made from columns the rules "
+            f"transform; this target cannot compute them, so it gets the source's values: "
+            f"{', '.join(kept[:20])} — give them a rule"
+        )
+    vectors = kept_word_vectors(plan.tables.values())
+    if vectors:
+        out.append(
+            f"{len(vectors)} full-text vector column(s) kept in tables whose other columns are "
+            f"transformed; a vector holds the words of the text it indexes: {', '.join(vectors[:20])} — "
+            "nullify them (or keep them only if that text is kept too)"
+        )
+    if rules.unknown_columns == "keep" and plan.coverage.defaulted:
+        out.append(
+            f"{len(plan.coverage.defaulted)} column(s) copied unchanged because no rule names them "
+            f"(unknown_columns: keep): {', '.join(plan.coverage.defaulted[:20])}"
+        )
+    return out
+
+
 def _rewrite_dump(
     rules: RulesFile, source: str | Any, out: Path, key: SecretKey, report: RunReport | None, started: float
 ) -> RunReport:
@@ -351,6 +358,7 @@ def _rewrite_dump(
     with run.recording(started):
         result = rewrite_dump(source, out, transform, schema_check=schema_check)
     plan = plans["plan"]
+    run.warnings += plan_warnings(rules, plan, recomputes_generated=True)  # see rewrite_dump
     run.skipped_tables = plan.skipped
     run.tables = [
         TableRun(t, rows=result.rows.get(t, 0), strategies={c: p.spec.name for c, p in tp.columns.items()})
