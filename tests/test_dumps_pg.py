@@ -669,6 +669,21 @@ def test_when_dumped_columns_are_arrays_or_other_builtin_types_then_a_postgres_t
     ]
 
 
+def test_when_a_rewritten_dump_keeps_a_full_text_vector_beside_transformed_text_then_the_run_warns(
+    pg_url: str, tmp_path: Path
+) -> None:
+    dump = dump_after(
+        pg_url,
+        tmp_path / "v.sql",
+        "CREATE TABLE notes (id int PRIMARY KEY, body text, doc tsvector)",
+        "INSERT INTO notes VALUES (1, 'Zebulon called', to_tsvector('Zebulon called'))",
+    )
+    rules = tmp_path / "v.yaml"
+    rules.write_text("version: 1\ntables:\n  notes:\n    columns: {id: keep, body: redact, doc: keep}\n")
+    report = anonymize(str(rules), str(dump), str(tmp_path / "out.sql"), key=SecretKey(TEST_KEY.encode()))
+    assert [w for w in report.warnings if "full-text vector" in w and "notes.doc" in w]
+
+
 PEOPLE_RULES = """version: 1
 tables:
   people:
