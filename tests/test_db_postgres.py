@@ -539,6 +539,28 @@ def test_when_the_source_has_views_then_postgres_recreates_them_over_the_loaded_
     assert "4 view(s) and trigger(s) not recreated, as they are postgresql SQL: " in caplog.text
 
 
+def test_when_a_view_cannot_be_made_then_the_publish_goes_on_without_it(
+    pg_url: str, pg_url2: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Views are made in the publishing transaction, each in a savepoint: one calling a function that is
+    not copied fails alone; the tables and the other views are published, the failure named."""
+    run_sql(
+        pg_url,
+        """
+        CREATE TABLE people (id int PRIMARY KEY, name text);
+        INSERT INTO people VALUES (1, 'Ann');
+        CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+        CREATE VIEW doubled AS SELECT twice(id) AS n FROM people;
+        CREATE VIEW names AS SELECT name FROM people;
+        """,
+    )
+    with caplog.at_level("WARNING", logger="sanitize"):
+        copy_all(pg_url, pg_url2)
+    assert "view doubled is not recreated: function twice(integer) does not exist" in caplog.text
+    assert rows(pg_url2, "SELECT name FROM names") == [("Ann",)]
+    assert rows(pg_url2, "SELECT count(*) FROM pg_views WHERE viewname = 'doubled'") == [(0,)]
+
+
 def test_when_a_unique_index_is_partial_then_postgres_keeps_its_where_and_other_engines_skip_it(
     pg_url: str, pg_url2: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -288,22 +288,25 @@ class Load(ABC):
         self.written: dict[str, int] = dict.fromkeys(built.keys, 0)
         self.state = "loading"  # loading -> finished -> published | aborted
         # the columns a batch writes: all but those the target computes (generated on the same engine)
-        self._tables = {
-            key: replace(
-                t,
-                columns=tuple(
-                    c for c in t.columns if not computed_here(c, built.dialect, built.source_dialect)
-                ),
-            )
-            for key, t in ((k, built.source[k]) for k in built.keys)
-        }
-        self._types = {
+        self._computed = {
             key: [
-                arrow_type(replace(c, sql_type=built.tables[key].c[c.name].type), built.dialect)
-                for c in self._tables[key].columns
+                c.name
+                for c in built.source[key].columns
+                if computed_here(c, built.dialect, built.source_dialect)
             ]
             for key in built.keys
         }
+        self._tables = {
+            key: replace(t, columns=tuple(c for c in t.columns if c.name not in self._computed[key]))
+            for key, t in ((k, built.source[k]) for k in built.keys)
+        }
+        self._types = {
+            key: [self._arrow_type(c, key) for c in self._tables[key].columns] for key in built.keys
+        }
+
+    def _arrow_type(self, col: Column, key: str) -> pa.DataType:
+        """The Arrow type a batch's column is cast to before it is encoded for this target."""
+        return arrow_type(replace(col, sql_type=self.built.tables[key].c[col.name].type), self.built.dialect)
 
     @property
     def schema(self) -> Schema:
@@ -324,10 +327,9 @@ class Load(ABC):
             raise LoadError(f"{table} is not part of this load (tables: {', '.join(self.built.keys)})")
         if len(batch) == 0:
             return Prepared(table, 0, None)
-        t = self._tables[table]
-        if len(t.columns) < len(self.built.source[table].columns):
-            batch = batch.drop(columns=[c for c in batch.columns if c not in t.column_names])
-        arrow = batch_to_arrow(batch, t, self._types[table])
+        if self._computed[table]:
+            batch = batch.drop(columns=self._computed[table], errors="ignore")
+        arrow = batch_to_arrow(batch, self._tables[table], self._types[table])
         return Prepared(table, arrow.num_rows, self._encode(table, arrow))
 
     def write_prepared(self, prepared: Prepared) -> None:

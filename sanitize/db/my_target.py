@@ -82,6 +82,11 @@ def csv_for_load(data: pa.Table) -> tuple[bytes, list[int]]:
     return buf.getvalue().to_pybytes(), hexed
 
 
+def _server_gone(exc: pymysql.Error) -> bool:
+    """The connection failed or the server went away (not a statement the server refused)."""
+    return isinstance(exc, pymysql.OperationalError) and bool(exc.args) and exc.args[0] in (2003, 2006, 2013)
+
+
 class MysqlTarget(Target):
     """A MySQL/MariaDB database; published tables are swapped in with one RENAME TABLE."""
 
@@ -166,8 +171,8 @@ class MysqlLoad(Load):
                 try:
                     _rows(conn, str(CreateTable(table).compile(dialect=dialect)))
                 except pymysql.err.MySQLError as exc:
-                    if exc.args and exc.args[0] in (2006, 2013):  # the server went away: not the DDL
-                        raise
+                    if _server_gone(exc):
+                        raise self._fail(exc, table.name, "creating the shadow table") from None
                     raise LoadError(
                         f"{table.name}: creating the shadow table in {self.ref.display} failed: "
                         f"{scrub(str(exc.args[-1]), self.ref)}"
@@ -199,7 +204,7 @@ class MysqlLoad(Load):
         return self._conn
 
     def _fail(self, exc: pymysql.Error, table: str, doing: str) -> Exception:
-        if isinstance(exc, pymysql.OperationalError) and exc.args and exc.args[0] in (2003, 2006, 2013):
+        if _server_gone(exc):
             return connection_failed(self.ref, exc, f"{doing} (table {table}) in")
         return LoadError(f"{table}: {doing} failed on {self.ref.display}: {scrub(str(exc), self.ref)[:400]}")
 
@@ -400,8 +405,8 @@ class MysqlLoad(Load):
             _rows(conn, f"INSERT IGNORE INTO {q(META)} (name, kind) VALUES (%s, %s)", what.name, kind)
             _rows(conn, sql)
         except pymysql.err.MySQLError as exc:
-            if exc.args and exc.args[0] in (2006, 2013):  # the server went away
-                raise
+            if _server_gone(exc):
+                raise self._fail(exc, what.name, "creating a view or trigger") from None
             if not ours:
                 _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind = %s", what.name, kind)
             raise ViewNotMade(scrub(str(exc.args[-1]), self.ref)) from None

@@ -334,16 +334,6 @@ class SqliteLoad(Load):
         self._indexed: set[str] = set()  # tables whose unique constraints and indexes are built
         self._fk_checked: set[str] = set()  # tables whose foreign keys held after their last batch
         self._promote: list[_Promotion] = []
-        if source_dialect != "sqlite":
-            # date/time columns hold text here (see arrow_type); values from a typed source stay typed
-            # (text from a transform must parse) and sqlite_ready writes them in the canonical ISO form;
-            # a SQLite source's own text is copied as it is
-            for key in keys:
-                cols = self._tables[key].columns
-                self._types[key] = [
-                    arrow_type(c, "generic") if c.kind in TEMPORAL else t
-                    for c, t in zip(cols, self._types[key], strict=True)
-                ]
         self._conn: Any = adbc_sqlite.connect(str(shadow), autocommit=True)
         try:
             cur = self._conn.cursor()
@@ -360,6 +350,14 @@ class SqliteLoad(Load):
         except BaseException:
             self.abort()
             raise
+
+    def _arrow_type(self, col: Column, key: str) -> pa.DataType:
+        if col.kind in TEMPORAL and self.built.source_dialect != "sqlite":
+            # date/time columns hold text here (see arrow_type); values from a typed source stay typed
+            # (text from a transform must parse) and sqlite_ready writes them in the canonical ISO form;
+            # a SQLite source's own text is copied as it is
+            return arrow_type(col, "generic")
+        return super()._arrow_type(col, key)
 
     def _encode(self, table: str, data: pa.Table) -> pa.Table:
         return sqlite_ready(data)
