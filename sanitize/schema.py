@@ -79,6 +79,15 @@ class Index:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A table's CHECK constraint, as its source engine writes it."""
+
+    name: str | None
+    sqltext: str  # the condition without the CHECK keyword, in the source engine's SQL
+    dialect: str | None = None  # the engine the SQL is written for: "postgresql", "mysql", "sqlite"
+
+
+@dataclass(frozen=True)
 class Table:
     key: str  # name used in rules: "table" or "schema.table"
     name: str  # bare table name
@@ -90,6 +99,7 @@ class Table:
     indexes: tuple[Index, ...] = ()
     row_estimate: int | None = None
     virtual: str | None = None  # SQLite: the CREATE VIRTUAL TABLE of a virtual table (FTS with its text)
+    checks: tuple[Check, ...] = ()  # table CHECK constraints (column ones included), as the source has them
 
     def column(self, name: str) -> Column:
         for c in self.columns:

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import mysql
 from sanitize.db.checks import read_checks
 from sanitize.db.types import MYSQL_SPATIAL, NamedType, kind_of
 from sanitize.dumps.sqlscan import parenthesized, split_top_level
-from sanitize.schema import Column, ForeignKey, Index, Schema, Table, View, fk_action
+from sanitize.schema import Check, Column, ForeignKey, Index, Schema, Table, View, fk_action
 
 log = logging.getLogger("sanitize")
 
@@ -366,7 +366,7 @@ def _table(
         made = _index(ix, key)
         if made is not None:
             indexes.append(made)
-    columns = _with_checks(insp, name, physical, columns, key)
+    columns, checks = _with_checks(insp, name, physical, columns, key)
     return Table(
         key=key,
         name=name,
@@ -376,29 +376,35 @@ def _table(
         foreign_keys=tuple(fks),
         unique_constraints=tuple(uniques),
         indexes=tuple(indexes),
+        checks=checks,
     )
 
 
 def _with_checks(
     insp: sa.Inspector, name: str, physical: str | None, columns: tuple[Column, ...], where: str
-) -> tuple[Column, ...]:
-    """Columns with what their CHECK constraints allow (IN lists, ranges), where the shape is simple."""
+) -> tuple[tuple[Column, ...], tuple[Check, ...]]:
+    """Columns with what their CHECK constraints allow (IN lists, ranges, where the shape is simple), and
+    the table's CHECK constraints as written."""
     try:
         found = insp.get_check_constraints(name, schema=physical)
     except NotImplementedError:
-        return columns
+        return columns, ()
     except sa.exc.SQLAlchemyError as exc:  # reading CHECKs is a nicety: never fail reflection over it
         log.info("%s: CHECK constraints not read (%s)", where, type(exc).__name__)
-        return columns
+        return columns, ()
+    dialect = insp.bind.dialect.name
+    table_checks = tuple(
+        Check(c.get("name"), str(c.get("sqltext")), dialect) for c in found if c.get("sqltext")
+    )
     checks = read_checks((c.get("sqltext") or "" for c in found), {c.name: c.kind for c in columns})
     if not checks:
-        return columns
+        return columns, table_checks
     return tuple(
         replace(c, check_values=checks[c.name].values, check_range=checks[c.name].range)
         if c.name in checks
         else c
         for c in columns
-    )
+    ), table_checks
 
 
 def _query(insp: sa.Inspector, sql: str, **params: object) -> list[Any]:
