@@ -36,6 +36,9 @@ TARGETS = {
     "fake:name": 500_000,
     "fake:email": 500_000,
     "fake:phone": 500_000,
+    "fpe:credit_card (unique)": 200_000,
+    "fpe:iban (unique)": 200_000,
+    "fake:phone (unique)": 200_000,
 }
 
 
@@ -47,6 +50,15 @@ def phones(n: int) -> pd.Series:
     return pd.Series(
         [f"+1 ({200 + i % 800:03d}) {i % 1000:03d}-{i % 10000:04d}" for i in range(n)], dtype="str"
     )
+
+
+def cards(n: int) -> pd.Series:
+    """16-digit card numbers (Luhn is not needed for the speed figure)."""
+    return pd.Series([f"4{(i * 7919) % 10**15:015d}" for i in range(n)], dtype="str")
+
+
+def ibans(n: int) -> pd.Series:
+    return pd.Series([f"DE00{(i * 7919) % 10**18:018d}" for i in range(n)], dtype="str")
 
 
 def ints(n: int) -> pd.Series:
@@ -130,6 +142,9 @@ CASES: list[Case] = [
     ],
     ("fake:email (unique)", "fake", {"kind": "email"}, emails, Column("c", "text", max_length=255), 1.0),
     ("fake:job (per value)", "fake", {"kind": "job"}, emails, None, 0.01),
+    ("fpe:credit_card (unique)", "fpe", {"format": "credit_card"}, cards, None, 1.0),
+    ("fpe:iban (unique)", "fpe", {"format": "iban"}, ibans, None, 1.0),
+    ("fake:phone (unique)", "fake", {"kind": "phone"}, phones, None, 1.0),
     ("date_shift (timestamps)", "date_shift", {"max_days": 30}, stamps, Column("c", "datetime"), 1.0),
     ("date_shift (ISO text)", "date_shift", {"max_days": 30}, iso_dates, Column("c", "text"), 1.0),
     ("noise", "noise", {"relative": 0.1}, floats, Column("c", "float"), 1.0),

@@ -81,6 +81,17 @@ CASES: list[Case] = [
     Case("fake", {"kind": "phone"}, st.integers(10**9, 10**12), Column("c", "integer")),
     Case("fake", {"kind": "job"}, texts, TEXT),
     Case("fake", {"kind": "name"}, texts, TEXT, extra={"locale": "de_DE"}),
+    Case(
+        "fake",
+        {"kind": "credit_card"},
+        st.from_regex(r"4[0-9]{15}", fullmatch=True),
+        TEXT,
+        extra={"unique": True},
+    ),
+    Case("fpe", {}, phones, TEXT),
+    Case("fpe", {"format": "credit_card"}, st.from_regex(r"4[0-9]{3}( ?[0-9]{4}){3}", fullmatch=True), TEXT),
+    Case("fpe", {"format": "iban"}, st.from_regex(r"DE[0-9]{20}", fullmatch=True), TEXT),
+    Case("fpe", {}, st.integers(10**3, 10**15), Column("c", "integer")),
 ]
 
 

@@ -213,7 +213,7 @@ def test_when_unique_names_are_cut_then_the_token_survives(key: SecretKey) -> No
     assert out.nunique() == 20_000
 
 
-@pytest.mark.parametrize("kind", ["phone", "postcode", "ipv4", "iban", "credit_card", "ssn", "date_of_birth"])
+@pytest.mark.parametrize("kind", ["postcode", "ipv4", "date_of_birth"])  # phone/iban/card/ssn: fpe
 def test_when_a_kind_cannot_be_unique_then_it_is_refused(kind: str, key: SecretKey) -> None:
     with pytest.raises(RulesError, match="88 keyed bits"):
         fake(kind, pd.Series([], dtype="str"), key, unique=True)

@@ -8,8 +8,10 @@ value from the keyed hash.
 Unique (`unique: true`): distinct inputs give distinct outputs because every output carries at least
 88 keyed bits. uuid and ipv6 carry them natively; email, username and url carry an 18-character base32
 token (90 bits) in the local part / path; names, addresses, companies, cities, text and other providers
-get " <token>" appended. Kinds with too few digits to carry 88 bits (phone, postcode, ipv4, iban,
-credit_card, ssn, date_of_birth) are refused with unique: true.
+get " <token>" appended. phone, iban, credit_card and ssn keep the input's own format with its digits
+encrypted by FF1 (strategies/fpe.py: a bijection, so distinct stays distinct, with valid check digits).
+Kinds with too few digits to carry 88 bits and no format to encrypt (postcode, ipv4, date_of_birth) are
+refused with unique: true.
 """
 
 from __future__ import annotations
@@ -268,6 +270,8 @@ KINDS: dict[str, Kind] = {
     "date_of_birth": Kind(lambda job: fn.date_of_birth(job.h), "no"),
 }
 BUILTIN_KINDS = tuple(KINDS)
+# kinds whose unique: true is format-preserving encryption of the input (strategies/fpe.py)
+FPE_KINDS: dict[str, str] = {"phone": "phone", "iban": "iban", "credit_card": "credit_card", "ssn": "ssn"}
 
 
 _NOT_PROVIDERS = frozenset(
@@ -405,7 +409,8 @@ def _check(kind: str, spec: Kind | None, ctx: ColumnContext) -> None:
             ctx,
             "fake",
             f"kind {kind!r} cannot carry the 88 keyed bits unique: true needs",
-            "use hash, or a kind such as email, username, uuid or name",
+            "use fpe (format-preserving encryption of the digits), hash, or a kind such as email, "
+            "username, uuid or name",
         )
     fits = (
         is_text_kind(ctx)
@@ -425,6 +430,10 @@ def _check(kind: str, spec: Kind | None, ctx: ColumnContext) -> None:
 def _fake(values: pd.Series, params: FakeParams, ctx: ColumnContext) -> pd.Series:
     kind = params.kind
     spec = KINDS.get(kind)
+    if ctx.unique and kind in FPE_KINDS:
+        from sanitize.strategies.fpe import FpeParams, fpe
+
+        return fpe(values, FpeParams.model_validate({"format": FPE_KINDS[kind]}), ctx)
     _check(kind, spec, ctx)
     if spec is None:
         return _per_value(values, canonical_text(values), kind, ctx)
