@@ -416,6 +416,14 @@ def verify(
     rules: RulesOpt,
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    risk: Annotated[
+        bool,
+        typer.Option(
+            "--risk",
+            help="Also measure re-identification risk (k-anonymity, unique share, l-diversity) of the "
+            "rules' quasi_identifiers on SOURCE and TARGET; exit 1 below the rules' risk: limits.",
+        ),
+    ] = False,
 ) -> None:
     """Leak check: no sensitive SOURCE value may appear in TARGET; exit 1 on any leak."""
     import json
@@ -425,8 +433,12 @@ def verify(
     cfg = _config_or_none(config)
     envs = cfg.environment_urls() if cfg is not None else None  # type: ignore[attr-defined]
     result = verify_databases(rules, source, target, environments=envs)
+    risks = _risk(rules, source, target, envs, as_json) if risk else None
     if as_json:
-        out.print_json(json.dumps(result.to_dict()))
+        doc = result.to_dict()
+        if risks is not None:
+            doc["risk"] = [r.to_dict() for r in risks]
+        out.print_json(json.dumps(doc))
     else:
         table = RichTable(title=f"leak check: {sum(result.rows.values()):,} rows in {result.seconds:.2f}s")
         for col in ("table", "column", "kind", "count"):
@@ -442,6 +454,43 @@ def verify(
             highlight=False,
         )
     result.raise_for_problems()
+    if risks is not None:
+        from sanitize.risk import raise_if_over
+        from sanitize.rules import load_rules
+
+        raise_if_over(load_rules(rules).risk, risks, publishing=False)
+
+
+def _risk(rules: Path, source: str, target: str, envs: Any, quiet: bool) -> list[Any]:
+    """Re-identification figures for `verify --risk`, printed as a table unless `quiet`."""
+    from sanitize.risk import assess, final_rules, rule_text
+    from sanitize.rules import load_rules
+
+    r = load_rules(rules)
+    risks = assess(r, source, target, environments=envs)
+    if quiet:
+        return risks
+    if not risks:
+        out.print("risk: the rules name no quasi_identifiers; nothing to measure", highlight=False)
+        return risks
+    table = RichTable(title="re-identification risk (source -> target)")
+    for col in ("table", "quasi-identifiers", "rows", "k", "unique", "l"):
+        table.add_column(col)
+    for t in risks:
+        tg = t.target or t.source
+        table.add_row(
+            t.table,
+            ", ".join(t.source.quasi_identifiers),
+            f"{tg.rows:,}",
+            f"{t.source.k} -> {tg.k}",
+            f"{t.source.unique_share:.1%} -> {tg.unique_share:.1%}",
+            ", ".join(f"{c} {t.source.l_diversity[c]} -> {n}" for c, n in tg.l_diversity.items()) or "-",
+        )
+    out.print(table)
+    for t in risks:
+        for col, rule in final_rules(t.suggestions).items():
+            out.print(f"suggested: {t.table}.{col}: {rule_text(rule)}", highlight=False)
+    return risks
 
 
 @app.command()

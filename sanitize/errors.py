@@ -71,6 +71,10 @@ class LeakError(SafetyError):
     """The leak check found source values in the target."""
 
 
+class RiskError(SafetyError):
+    """The released rows fall short of the rules' re-identification limits (risk: min_k, ...)."""
+
+
 class CheckFailedError(SafetyError):
     """A post-load integrity check (row counts, FKs, uniqueness) failed; nothing was published."""
 

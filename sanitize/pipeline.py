@@ -33,6 +33,7 @@ from sanitize.plan import (
     kept_generated,
     kept_word_vectors,
 )
+from sanitize.risk import RiskCounter, TableRisk, gate_failures, raise_if_over, risk_columns, suggest_for
 from sanitize.rules import RulesFile, as_rules
 from sanitize.schema import Schema
 from sanitize.transform import default_workers, map_ordered, transform_batch
@@ -89,6 +90,7 @@ class RunReport:
     skipped_tables: list[str] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    risk: list[dict[str, Any]] = field(default_factory=list)  # re-identification figures per table
     environment: str | None = None
     versions: dict[str, str] = field(default_factory=versions)
 
@@ -226,10 +228,12 @@ def anonymize(
                     "Name a different target database."
                 )
         plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
+        quasi = {t: q for t, q in risk_columns(r, src.schema).items() if t in plan.tables}
         run.skipped_tables = plan.skipped
         tgt_dialect = getattr(tref, "dialect", None) or getattr(getattr(tref, "ref", None), "dialect", None)
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
+        risks: list[TableRisk] = []
         with _open_target(tgt_kind, tref) as tgt, tgt.begin_load(plan.target_schema) as load:
             for tkey, tplan in plan.tables.items():
                 t0 = time.perf_counter()
@@ -247,17 +251,31 @@ def anonymize(
                 )
                 if progress is not None:
                     progress(tkey, 0, expected)
+                counters = (
+                    (RiskCounter(tkey, *quasi[tkey]), RiskCounter(tkey, *quasi[tkey]))
+                    if tkey in quasi
+                    else None
+                )
 
-                def work(batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan) -> Any:
-                    return load.prepare(tkey, transform_batch(batch, tplan, k, r.locale))
+                def work(
+                    batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan, counters: Any = counters
+                ) -> tuple[Any, Any]:
+                    out = transform_batch(batch, tplan, k, r.locale)
+                    parts = (counters[0].partial(batch), counters[1].partial(out)) if counters else None
+                    return load.prepare(tkey, out), parts
 
                 threads = n_workers if tplan.thread_safe else 1
                 with contextlib.closing(iter(src.read_batches(tkey, batch_size=batch_size))) as batches:
-                    for prepared in map_ordered(work, batches, threads):
+                    for prepared, parts in map_ordered(work, batches, threads):
                         load.write_prepared(prepared)
                         tr.rows += prepared.rows
+                        if parts is not None and counters is not None:
+                            counters[0].merge(parts[0])
+                            counters[1].merge(parts[1])
                         if progress is not None:
                             progress(tkey, tr.rows, expected)
+                if counters is not None:
+                    risks.append(TableRisk(tkey, counters[0].result(), counters[1].result()))
                 tr.seconds = round(time.perf_counter() - t0, 4)
                 run.tables.append(tr)
                 log.info("%s: %d rows in %.2fs", tkey, tr.rows, tr.seconds)
@@ -269,6 +287,8 @@ def anonymize(
                     "detail": "row counts, foreign keys, unique constraints",
                 }
             )
+            if risks:
+                _risk_gate(r, risks, src, run)
             if before_publish is not None:
                 before_publish(load, plan)
             if publish:
@@ -276,6 +296,23 @@ def anonymize(
                 run.published = True
         run.status = "ok"
     return run
+
+
+def _risk_gate(rules: RulesFile, risks: list[TableRisk], src: Any, run: RunReport) -> None:
+    """Record the re-identification figures; below the rules' `risk:` limits, suggest generalisations
+    (computed on the source's quasi-identifiers) and fail before publishing."""
+    gate = rules.risk
+    failing = [t for t in risks if t.target is not None and gate_failures(gate, t.target)]
+    for t in failing:
+        if gate.min_k is not None:
+            t.suggestions = suggest_for(src, t.table, t.source.quasi_identifiers, gate.min_k)
+    run.risk = [t.to_dict() for t in risks]
+    if gate.active:
+        detail = "; ".join(
+            f"{t.table}: k={t.target.k}, unique {t.target.unique_share:.1%}" for t in risks if t.target
+        )
+        run.checks.append({"name": "re-identification risk", "ok": not failing, "detail": detail})
+    raise_if_over(gate, risks)
 
 
 def resolve_target(target: str | Any, environments: dict[str, str] | None = None) -> tuple[str, Any]:

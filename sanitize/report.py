@@ -224,6 +224,15 @@ def render_summary(doc: Mapping[str, Any]) -> RenderableType:
     for c in failed[:8]:
         where = f"{c['table']}: " if c.get("table") else ""
         parts.append(Text(f"    x {where}{c.get('name')}: {c.get('detail', '')}", style="red"))
+    for fig in doc.get("risk", [])[:8]:
+        src, tgt = fig.get("source") or {}, fig.get("target") or {}
+        parts.append(
+            Text(
+                f"  risk {fig.get('table')}: k {src.get('k')} -> {tgt.get('k')}, unique "
+                f"{float(src.get('unique_share', 0)):.1%} -> {float(tgt.get('unique_share', 0)):.1%} "
+                f"on ({', '.join(src.get('quasi_identifiers', []))})"
+            )
+        )
     leaks = doc.get("verify", {}).get("leaks", [])
     for lk in leaks[:8]:
         parts.append(

@@ -26,7 +26,10 @@ import numpy as np
 import pandas as pd
 from pandas.core.util.hashing import hash_array
 
+from sanitize.errors import RiskError, RulesError
 from sanitize.keys import mix
+from sanitize.rules import RiskGate, RulesFile, TableRules
+from sanitize.schema import Schema
 
 _NULL = "\x00<NULL>"
 _MERGE_EVERY = 16  # batches between merges of the per-batch class counts
@@ -78,6 +81,16 @@ def _merge(hashes: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarr
     return h[starts], np.add.reduceat(c, starts) if len(h) else c
 
 
+@dataclass(frozen=True)
+class Partial:
+    """A batch's contribution: its class fingerprints with counts, and (class, sensitive) pairs."""
+
+    rows: int
+    classes: np.ndarray
+    counts: np.ndarray
+    pairs: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
 class RiskCounter:
     """Streams batches of one table and measures k, the unique share and l-diversity at the end."""
 
@@ -98,18 +111,28 @@ class RiskCounter:
         return list(dict.fromkeys(self.quasi + self.sensitive))
 
     def add(self, frame: pd.DataFrame) -> None:
-        if len(frame) == 0:
-            return
-        self.rows += len(frame)
+        self.merge(self.partial(frame))
+
+    def partial(self, frame: pd.DataFrame) -> Partial:
+        """One batch reduced to its class counts (pure: safe on worker threads; merge in order)."""
         classes = class_fingerprints(frame, self.quasi)
         h, c = np.unique(classes, return_counts=True)
-        self._h.append(h)
-        self._c.append(c.astype(np.int64))
+        pairs = {}
         for s in self.sensitive:
             pair = mix(classes ^ mix(_column_hash(frame[s]), 731), 733)
             pair, first = np.unique(pair, return_index=True)
+            pairs[s] = (pair, classes[first])
+        return Partial(len(frame), h, c.astype(np.int64), pairs)
+
+    def merge(self, part: Partial) -> None:
+        if part.rows == 0:
+            return
+        self.rows += part.rows
+        self._h.append(part.classes)
+        self._c.append(part.counts)
+        for s, (pair, cls) in part.pairs.items():
             self._pairs[s].append(pair)
-            self._classes_of_pairs[s].append(classes[first])
+            self._classes_of_pairs[s].append(cls)
         if len(self._h) >= _MERGE_EVERY:
             self._compact()
 
@@ -250,3 +273,146 @@ def suggest_generalizations(
         current[col] = values
         steps.append(Suggestion(col, {"strategy": "generalize", **ladders[col][level[col]]}, k))
     return steps, k
+
+
+# --- rules, gate and assessment ------------------------------------------------------------------
+
+
+def risk_columns(rules: RulesFile, schema: Schema) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """table -> (quasi-identifiers, sensitive columns) named by the rules; RulesError (before any row is
+    read) for a table or column the source does not have."""
+    out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    problems: list[str] = []
+    where = rules.path or "rules"
+    for key, t in rules.tables.items():
+        if not isinstance(t, TableRules) or not t.quasi_identifiers:
+            continue
+        if key not in schema:
+            problems.append(f"{where}: tables.{key}.quasi_identifiers: the source has no table {key!r}")
+            continue
+        have = schema[key].column_names
+        for field_name, cols in (("quasi_identifiers", t.quasi_identifiers), ("sensitive", t.sensitive)):
+            for c in cols:
+                if c not in have:
+                    problems.append(
+                        f"{where}: tables.{key}.{field_name}: {key} has no column {c!r} "
+                        f"(columns: {', '.join(have)})"
+                    )
+        out[key] = (t.quasi_identifiers, t.sensitive)
+    if problems:
+        raise RulesError("the rules' risk columns do not match the source", problems=problems)
+    return out
+
+
+def gate_failures(gate: RiskGate, figures: Risk) -> list[str]:
+    """What a table's released figures break of the rules' risk limits (empty when they hold)."""
+    out: list[str] = []
+    if figures.rows == 0:
+        return out
+    q = ", ".join(figures.quasi_identifiers)
+    if gate.min_k is not None and figures.k < gate.min_k:
+        out.append(f"{figures.table}: k = {figures.k} on ({q}), the rules ask min_k {gate.min_k}")
+    if gate.max_unique_share is not None and figures.unique_share > gate.max_unique_share:
+        out.append(
+            f"{figures.table}: {figures.unique_share:.1%} of rows are unique on ({q}), the rules allow "
+            f"{gate.max_unique_share:.1%}"
+        )
+    for col, l_value in figures.l_diversity.items():
+        if gate.min_l is not None and l_value < gate.min_l:
+            out.append(f"{figures.table}: l = {l_value} for {col} on ({q}), the rules ask min_l {gate.min_l}")
+    return out
+
+
+@dataclass
+class TableRisk:
+    """A table's figures before (source) and after (target) anonymisation."""
+
+    table: str
+    source: Risk
+    target: Risk | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "source": self.source.to_dict(),
+            "target": self.target.to_dict() if self.target is not None else None,
+            "suggestions": [{"column": s.column, "rule": s.rule, "k": s.k} for s in self.suggestions],
+        }
+
+
+def raise_if_over(gate: RiskGate, results: Sequence[TableRisk], *, publishing: bool = True) -> None:
+    """RiskError naming every table whose target figures break the gate (a run publishes nothing then)."""
+    failures = [f for r in results if r.target is not None for f in gate_failures(gate, r.target)]
+    if failures:
+        hints = [
+            f"{r.table}.{col}: {rule_text(rule)}"
+            for r in results
+            for col, rule in final_rules(r.suggestions).items()
+        ]
+        what = (
+            "the anonymised rows are easier to re-identify than the rules allow; nothing was published"
+            if publishing
+            else "the target's rows are easier to re-identify than the rules allow"
+        )
+        raise RiskError(
+            f"{what}. Generalise the quasi-identifiers (rules that reach the limit on the source are "
+            "suggested below), or relax `risk:` in the rules",
+            problems=failures + [f"suggested: {h}" for h in hints],
+        )
+
+
+def rule_text(rule: dict[str, Any]) -> str:
+    """A rule as the YAML flow mapping a rules file takes: {strategy: generalize, unit: year}."""
+    return "{" + ", ".join(f"{k}: {v}" for k, v in rule.items()) + "}"
+
+
+def final_rules(steps: Sequence[Suggestion]) -> dict[str, dict[str, Any]]:
+    """The rule to use per column: the last step taken for it."""
+    return {s.column: s.rule for s in steps}
+
+
+SUGGEST_ROWS = 1_000_000  # quasi-identifier rows read to search for generalisations
+
+
+def suggest_for(source: Any, table: str, quasi_identifiers: Sequence[str], want_k: int) -> list[Suggestion]:
+    """Generalisation steps for a table of an open source (its first SUGGEST_ROWS rows, QI columns only)."""
+    frames = []
+    read = 0
+    for frame in source.read_batches(table, columns=list(quasi_identifiers)):
+        frames.append(frame)
+        read += len(frame)
+        if read >= SUGGEST_ROWS:
+            break
+    if not frames:
+        return []
+    kinds: dict[str, str | None] = {c.name: c.kind for c in source.schema[table].columns}
+    steps, _ = suggest_generalizations(pd.concat(frames, ignore_index=True), quasi_identifiers, want_k, kinds)
+    return steps
+
+
+def assess(
+    rules: RulesFile, source: Any, target: Any = None, environments: dict[str, str] | None = None
+) -> list[TableRisk]:
+    """Figures for every table the rules give quasi-identifiers, on the source and (when given) the
+    target, read column-wise in batches; generalisations are suggested where the target (or, without
+    one, the source) falls short of `risk: min_k`."""
+    from sanitize.pipeline import open_source
+
+    out: list[TableRisk] = []
+    with open_source(source, environments) as src:
+        quasi = risk_columns(rules, src.schema)
+        for table, (q, s) in quasi.items():
+            out.append(TableRisk(table, measure(src.read_batches(table, columns=[*q, *s]), table, q, s)))
+        if target is not None:
+            with open_source(target, environments) as tgt:
+                for r in out:
+                    if r.table in tgt.schema:
+                        q, s = quasi[r.table]
+                        r.target = measure(tgt.read_batches(r.table, columns=[*q, *s]), r.table, q, s)
+        want = rules.risk.min_k
+        for r in out:
+            released = r.target if r.target is not None else r.source
+            if want is not None and released.rows and released.k < want:
+                r.suggestions = suggest_for(src, r.table, released.quasi_identifiers, want)
+    return out

@@ -36,8 +36,8 @@ from sanitize.strategies import registry
 from sanitize.strategies.registry import Params
 
 COMMON_KEYS = ("strategy", "domain", "unique")
-TOP_KEYS = ("version", "locale", "unknown_columns", "tables")
-TABLE_KEYS = ("columns",)
+TOP_KEYS = ("version", "locale", "unknown_columns", "tables", "risk")
+TABLE_KEYS = ("columns", "quasi_identifiers", "sensitive")
 SKIP: Literal["skip"] = "skip"
 
 
@@ -74,6 +74,26 @@ class TableRules(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
+    # re-identification risk (sanitize/risk.py): columns that single people out together, and columns
+    # whose value must not be learnt from a person's class (l-diversity)
+    quasi_identifiers: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
+
+
+class RiskGate(BaseModel):
+    """What the released rows must reach on their quasi-identifiers, or the run fails closed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_k: int | None = Field(default=None, ge=1, description="smallest equivalence class allowed")
+    max_unique_share: float | None = Field(
+        default=None, ge=0, le=1, description="largest share of rows alone in their class"
+    )
+    min_l: int | None = Field(default=None, ge=1, description="fewest distinct sensitive values in a class")
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.min_k, self.max_unique_share, self.min_l))
 
 
 class RulesFile(BaseModel):
@@ -85,6 +105,7 @@ class RulesFile(BaseModel):
     locale: str = "en_US"
     unknown_columns: Literal["fail", "keep"] = "fail"
     tables: dict[str, TableRules | Literal["skip"]] = Field(default_factory=dict)
+    risk: RiskGate = Field(default_factory=RiskGate)
     path: str | None = Field(default=None, exclude=True)
     digest: str = Field(default="", exclude=True)  # sha256 of the file's bytes, for reports
 
@@ -102,12 +123,19 @@ class RulesFile(BaseModel):
             else:
                 assert isinstance(t, TableRules)
                 tables[name] = {"columns": {c: r.to_yaml_value() for c, r in t.columns.items()}}
-        return {
+                if t.quasi_identifiers:
+                    tables[name]["quasi_identifiers"] = list(t.quasi_identifiers)
+                if t.sensitive:
+                    tables[name]["sensitive"] = list(t.sensitive)
+        out: dict[str, Any] = {
             "version": self.version,
             "locale": self.locale,
             "unknown_columns": self.unknown_columns,
             "tables": tables,
         }
+        if self.risk.active:
+            out["risk"] = self.risk.model_dump(exclude_none=True)
+        return out
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         """The rules as YAML (a file the CLI accepts unchanged); written to `path` when given."""
@@ -127,7 +155,11 @@ class RulesFile(BaseModel):
         current = tables.get(table)
         cols = dict(current.columns) if isinstance(current, TableRules) else {}
         cols[column] = r
-        tables[table] = TableRules(columns=cols)
+        tables[table] = (
+            current.model_copy(update={"columns": cols})
+            if isinstance(current, TableRules)
+            else TableRules(columns=cols)
+        )
         return self.model_copy(update={"tables": tables, "path": None, "digest": ""})
 
 
@@ -240,9 +272,36 @@ def parse_rules(data: Any, *, source: str = "<rules>", lines: Mapping[str, int] 
             rule = _parse_column_rule(craw, f"{tloc}.columns.{cname}", problems)
             if rule is not None:
                 cols[str(cname)] = rule
-        tables[str(tname)] = TableRules(columns=cols)
+        quasi = _column_list(traw.get("quasi_identifiers"), f"{tloc}.quasi_identifiers", problems)
+        sensitive = _column_list(traw.get("sensitive"), f"{tloc}.sensitive", problems)
+        if sensitive and not quasi:
+            problems.add(
+                f"{tloc}.sensitive", "l-diversity needs quasi_identifiers in the same table; add them"
+            )
+        tables[str(tname)] = TableRules(columns=cols, quasi_identifiers=quasi, sensitive=sensitive)
+    risk = RiskGate()
+    raw_risk = data.get("risk")
+    if raw_risk is not None:
+        if not isinstance(raw_risk, Mapping):
+            problems.add("risk", f"expected a mapping such as {{min_k: 5}}, found {raw_risk!r}")
+        else:
+            try:
+                risk = RiskGate.model_validate(dict(raw_risk))
+            except ValidationError as exc:
+                _pydantic_problems(exc, "risk", problems)
     problems.raise_if_any()
-    return RulesFile(locale=locale, unknown_columns=unknown, tables=tables, path=None)
+    return RulesFile(locale=locale, unknown_columns=unknown, tables=tables, risk=risk, path=None)
+
+
+def _column_list(raw: Any, loc: str, problems: Problems) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(c, str) and c for c in raw):
+        problems.add(loc, f"expected a list of column names, found {raw!r}")
+        return ()
+    return tuple(dict.fromkeys(raw))
 
 
 def load_rules(path: str | Path) -> RulesFile:
@@ -284,13 +343,18 @@ def json_schema() -> dict[str, Any]:
     column_rule: Any = Literal[tuple(names)]  # type: ignore[valid-type]
     for v in variants:
         column_rule = column_rule | v
-    table_fields: dict[str, Any] = {"columns": (dict[str, column_rule], Field(default_factory=dict))}
+    table_fields: dict[str, Any] = {
+        "columns": (dict[str, column_rule], Field(default_factory=dict)),
+        "quasi_identifiers": (list[str], Field(default_factory=list, description="re-identification risk")),
+        "sensitive": (list[str], Field(default_factory=list, description="l-diversity columns")),
+    }
     table: Any = create_model("TableRules", __config__=ConfigDict(extra="forbid"), **table_fields)
     top_fields: dict[str, Any] = {
         "version": (Literal[1], ...),
         "locale": (str, "en_US"),
         "unknown_columns": (Literal["fail", "keep"], "fail"),
         "tables": (dict[str, Literal["skip"] | table], Field(default_factory=dict)),
+        "risk": (RiskGate, Field(default_factory=RiskGate)),
     }
     top = create_model(
         "RulesFileV1",

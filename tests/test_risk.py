@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sanitize.errors import RiskError, RulesError
+from sanitize.keys import SecretKey
+from sanitize.pipeline import anonymize
 from sanitize.risk import measure, smallest_class, suggest_generalizations
+
+from .conftest import TEST_KEY
 
 # Four classes on (zip, sex), counted by hand:
 #   ("100", F) x3, diagnoses flu, flu, cold   -> size 3, 2 distinct
@@ -81,3 +93,138 @@ def test_when_generalizations_are_suggested_then_they_reach_the_wanted_k() -> No
     assert k >= 5 and steps and steps[-1].k == k
     assert {s.rule["strategy"] for s in steps} == {"generalize"}
     assert all(a.k <= b.k for a, b in zip(steps, steps[1:], strict=False))  # every step helps or holds
+
+
+# --- through the pipeline ------------------------------------------------------------------------
+
+
+def _patients(path: Path) -> Path:
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE patients (id INTEGER PRIMARY KEY, zip TEXT, born TEXT, sex TEXT, diagnosis TEXT)"
+    )
+    rows = [
+        (
+            i,
+            f"{10110 + i % 6}",
+            f"19{60 + i % 30}-0{1 + i % 9}-1{i % 10}",
+            "FM"[i % 2],
+            ["flu", "cold", "asthma"][(i // 30) % 3],
+        )
+        for i in range(300)
+    ]
+    con.executemany("INSERT INTO patients VALUES (?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return path
+
+
+RISK_RULES = """version: 1
+risk: {{min_k: 5}}
+tables:
+  patients:
+    quasi_identifiers: [zip, born, sex]
+    sensitive: [diagnosis]
+    columns:
+      id: keep
+      zip: {zip}
+      born: {born}
+      sex: keep
+      diagnosis: keep
+"""
+
+
+def test_when_released_rows_fall_below_min_k_then_nothing_is_published_and_rules_are_suggested(
+    tmp_path: Path, key: SecretKey
+) -> None:
+    prod = _patients(tmp_path / "prod.db")
+    rules = tmp_path / "r.yaml"
+    rules.write_text(RISK_RULES.format(zip="keep", born="keep"))
+    dev = tmp_path / "dev.db"
+    with pytest.raises(RiskError) as err:
+        anonymize(rules, str(prod), str(dev), key=key)
+    assert not dev.exists()  # nothing published
+    text = str(err.value)
+    assert "patients: k = 3 on (zip, born, sex), the rules ask min_k 5" in text
+    assert "suggested: patients.born: {strategy: generalize, keep_first:" in text
+
+
+def test_when_generalised_rows_reach_min_k_then_the_report_holds_the_figures(
+    tmp_path: Path, key: SecretKey
+) -> None:
+    prod = _patients(tmp_path / "prod.db")
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        RISK_RULES.format(
+            zip="{strategy: generalize, keep_first: 4}", born="{strategy: generalize, unit: year}"
+        )
+    )
+    report = anonymize(rules, str(prod), str(tmp_path / "dev.db"), key=key)
+    (fig,) = report.risk
+    # by hand: row i has zip i%6, born (year i%30, month i%9, day i%10), sex i%2 -> the source repeats every
+    # 90 rows (classes of 4 and 3: k 3), diagnosis (i//30)%3 is fixed within each (l 1). The target keeps
+    # zip '1011' (one value) and the year; sex follows the year's parity: 30 classes of 10 rows, each with
+    # i = year + 30j, j = 0..9, so 3 diagnoses.
+    assert (fig["source"]["k"], fig["source"]["classes"], fig["source"]["l_diversity"]) == (
+        3,
+        90,
+        {"diagnosis": 1},
+    )
+    assert fig["target"] == {
+        "table": "patients",
+        "quasi_identifiers": ["zip", "born", "sex"],
+        "rows": 300,
+        "classes": 30,
+        "k": 10,
+        "unique_share": 0.0,
+        "l_diversity": {"diagnosis": 3},
+    }
+    assert {"name": "re-identification risk", "ok": True}.items() <= next(
+        c for c in report.checks if c["name"] == "re-identification risk"
+    ).items()
+
+
+def test_when_rules_name_a_missing_quasi_identifier_then_it_is_refused_before_reading(
+    tmp_path: Path, key: SecretKey
+) -> None:
+    prod = _patients(tmp_path / "prod.db")
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        RISK_RULES.format(zip="keep", born="keep").replace("[zip, born, sex]", "[zip, birthdate]")
+    )
+    with pytest.raises(
+        RulesError, match="tables.patients.quasi_identifiers: patients has no column 'birthdate'"
+    ):
+        anonymize(rules, str(prod), str(tmp_path / "dev.db"), key=key)
+
+
+def test_when_verify_risk_finds_a_target_below_min_k_then_it_exits_1_naming_the_table(
+    tmp_path: Path, key: SecretKey
+) -> None:
+    prod = _patients(tmp_path / "prod.db")
+    keep = tmp_path / "keep.yaml"
+    keep.write_text(RISK_RULES.format(zip="keep", born="keep").replace("risk: {min_k: 5}\n", ""))
+    anonymize(keep, str(prod), str(tmp_path / "dev.db"), key=key)
+    gate = tmp_path / "gate.yaml"
+    gate.write_text(RISK_RULES.format(zip="keep", born="keep"))
+    env = dict(os.environ, SANITIZE_KEY=TEST_KEY)
+    args = [sys.executable, "-m", "sanitize.cli", "verify", "--rules"]
+    run = subprocess.run(
+        [*args, str(gate), "--risk", str(prod), str(tmp_path / "dev.db")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "the target's rows are easier to re-identify" in run.stderr
+    assert "patients: k = 3 on (zip, born, sex), the rules ask min_k 5" in run.stderr
+    assert "nothing was published" not in run.stderr + run.stdout
+    ok = subprocess.run(
+        [*args, str(keep), "--risk", "--json", str(prod), str(tmp_path / "dev.db")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert ok.returncode == 0, ok.stderr
+    (fig,) = json.loads(ok.stdout)["risk"]
+    assert (fig["source"]["k"], fig["target"]["k"], fig["target"]["classes"]) == (3, 3, 90)
