@@ -7,7 +7,9 @@ distinct outputs at any row count — the property `unique: true` needs, which k
 identifiers cannot give. Formats add the rules a validating application expects:
 
 - `digits`: every digit after the first `keep_first`;
-- `credit_card`: the issuer prefix (first 6 digits) kept, the Luhn check digit recomputed;
+- `credit_card`: the card network (first digit: 4 Visa, 5 Mastercard, ...) kept, the Luhn check digit
+  recomputed; the other digits are encrypted (keeping the 6-digit issuer prefix would leave a space of
+  only 10^9 numbers, where a million cards map onto other real cards by the hundred);
 - `iban`: country code and the BBAN's letters kept, the mod-97 check digits recomputed;
 - `phone`: '+'/'00' and the country calling code (and a trunk '0') kept;
 - `ssn`: US SSNs stay valid (area 001-899 but 666, group 01-99, serial 0001-9999), by cycle walking.
@@ -56,7 +58,7 @@ class FpeParams(Params):
     keep_first: int | None = Field(
         default=None,
         ge=0,
-        description="Leading digits left in clear; default: 6 for credit_card (issuer prefix), the "
+        description="Leading digits left in clear; default: 1 for credit_card (the network), the "
         "calling code for phone, 0 otherwise.",
     )
 
@@ -98,7 +100,7 @@ def _encrypt(cipher: FF1, digits: np.ndarray, fmt: str, integer: bool, lead_kept
 def _default_keep(fmt: str, offsets: np.ndarray, data: np.ndarray, digits_at: object) -> np.ndarray:
     n = len(offsets) - 1
     if fmt == "credit_card":
-        return np.full(n, 6, dtype=np.int64)
+        return np.full(n, 1, dtype=np.int64)
     if fmt == "phone":
         return phone_prefix_digits(offsets, data, digits_at)  # type: ignore[arg-type]
     return np.zeros(n, dtype=np.int64)
