@@ -16,9 +16,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sanitize.errors import BadInputError
 from sanitize.schema import Schema
+from sanitize.synth.evaluate import array_text
 from sanitize.synth.plan import SynthPlan, TablePlan, build_plan, column_rng
 from sanitize.synth.profile import Profile
+from sanitize.synth.rowchecks import batch_levers, unmet_message
+from sanitize.synth.satisfy import enforce
 from sanitize.synth.values import generate_values
 
 log = logging.getLogger("sanitize")
@@ -52,7 +56,7 @@ def table_batches(plan: SynthPlan, key: str, batch_rows: int = BATCH_ROWS) -> It
             name = col.name
             if name in arrays:
                 continue
-            if name in tp.seq or name in tp.unique:
+            if name in tp.seq or name in tp.unique or name in tp.per_parent:
                 arrays[name] = plan.key_values(key, name, pos)
                 continue
             spec = tp.specs[name]
@@ -63,8 +67,17 @@ def table_batches(plan: SynthPlan, key: str, batch_rows: int = BATCH_ROWS) -> It
                 values = _with_nulls(values, present)
             else:
                 values = generate_values(spec, rng, n)
-            arrays[name] = values if values.type == tp.types[name] else values.cast(tp.types[name])
+            if spec.item is None and values.type != tp.types[name]:
+                values = values.cast(tp.types[name])
+            arrays[name] = values
         _order_times(t.column_names, arrays)
+        if tp.checks.checks:
+            failed = enforce(tp.checks.checks, batch_levers(plan, tp, pos, start), arrays, n)
+            if failed:
+                raise BadInputError(unmet_message(key, failed, tp.checks.sql))
+        for name, values in arrays.items():
+            if pa.types.is_list(values.type):
+                arrays[name] = array_text(values)
         yield pa.Table.from_arrays([arrays[c] for c in t.column_names], names=list(t.column_names))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from sanitize.schema import Column
+from sanitize.synth.pattern import Pattern
 
 TEXT_KINDS = frozenset({"text", "other"})
 NUMBER_KINDS = frozenset({"integer", "float", "decimal"})
@@ -154,6 +155,8 @@ class ValueSpec:
     quantiles: tuple[float, ...] = ()  # evenly spaced quantiles 0..1 (numbers: value; dates: days/seconds)
     length_quantiles: tuple[float, ...] = ()  # text length quantiles
     null_fraction: float = 0.0
+    pattern: Pattern | None = None  # a CHECK's regular expression every value matches
+    item: ValueSpec | None = None  # an array column: how its items are made
 
 
 ValueGenerator = Callable[[ValueSpec, np.random.Generator, int], pa.Array]

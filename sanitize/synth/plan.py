@@ -36,7 +36,14 @@ import pyarrow.compute as pc
 
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, ForeignKey, Schema, Table
-from sanitize.synth.profile import Profile, fake_kind, is_skipped
+from sanitize.synth.profile import Profile, column_rule, fake_kind, is_skipped
+from sanitize.synth.rowchecks import (
+    TableChecks,
+    keep_outside,
+    plan_levers,
+    read_table_checks,
+    refuse_unmet,
+)
 from sanitize.synth.values import (
     ValueSpec,
     affine_permutation,
@@ -93,6 +100,12 @@ class TablePlan:
     fk_column: dict[str, tuple[FkPlan, int]] = field(default_factory=dict)
     specs: dict[str, ValueSpec] = field(default_factory=dict)
     types: dict[str, pa.DataType] = field(default_factory=dict)
+    checks: TableChecks = field(default_factory=TableChecks)
+    per_parent: dict[str, int] = field(default_factory=dict)  # column -> values, distinct per parent
+    cap: int | None = None  # most rows per grouping parent the unique keys allow
+    outside: list[tuple[str, str]] = field(default_factory=list)  # partial indexes rows stay out of
+    can_set: set[str] = field(default_factory=set)  # columns a CHECK repair may change
+    can_null: set[str] = field(default_factory=set)  # columns a CHECK repair may make NULL
 
     def mode_of(self, column: str) -> str:
         if column in self.fk_column:
@@ -168,6 +181,13 @@ class SynthPlan:
         if column in tp.seq:
             _parent, seq = self.group_of(tp, pos)
             return pa.array(seq + tp.seq[column], type=pa.int64()).cast(target)
+        if column in tp.per_parent:  # distinct within each parent: a rotation of the column's values
+            parent, seq = self.group_of(tp, pos)
+            capacity = tp.per_parent[column]
+            offset = counter_uniform(np.maximum(parent, 0), derive(self.seed, table, column)) * capacity
+            idx = (offset.astype(np.int64) + seq) % capacity
+            out = unique_values(tp.specs[column], idx, 0, capacity, sequential=True)
+            return out if out.type == target else out.cast(target)
         spec = tp.specs[column]
         out = unique_values(
             spec,
@@ -239,6 +259,126 @@ def _unique_sets(t: Table) -> list[tuple[str, ...]]:
     return sorted(sets, key=len)
 
 
+def _partial_sets(t: Table) -> dict[tuple[str, ...], tuple[str, str]]:
+    """Unique sets that only a partial index declares: set -> (index name, its WHERE)."""
+    full = {tuple(t.primary_key), *(tuple(u) for u in t.unique_constraints)}
+    full |= {tuple(ix.columns) for ix in t.indexes if ix.unique and not ix.where}
+    out: dict[tuple[str, ...], tuple[str, str]] = {}
+    for ix in t.indexes:
+        if ix.unique and ix.where and tuple(ix.columns) not in full:
+            out[tuple(ix.columns)] = (ix.name or "unique index", ix.where)
+    return out
+
+
+def _group_inside(tp: TablePlan, tables: dict[str, TablePlan], cols: set[str]) -> bool:
+    """True when the grouping parent decides part of `cols` (so the rest need only differ per parent)."""
+    if tp.group is None:
+        return False
+    fk = tp.group.fk
+    gcols = set(fk.columns)
+    if gcols < cols:
+        return True
+    shared = tuple(r for c, r in zip(fk.columns, fk.ref_columns, strict=True) if c in cols)
+    return bool(shared) and len(cols - gcols) > 0 and tables[fk.ref_table].table.is_unique(shared[0])
+
+
+def _keys_state(tp: TablePlan) -> tuple[Any, ...]:
+    modes = [fp.mode for fp in tp.fks]
+    return set(tp.unique), set(tp.sequential), dict(tp.seq), dict(tp.per_parent), tp.cap, modes
+
+
+def _restore_keys(tp: TablePlan, state: tuple[Any, ...]) -> None:
+    tp.unique, tp.sequential, tp.seq, tp.per_parent, tp.cap, modes = state
+    for fp, mode in zip(tp.fks, modes, strict=True):
+        fp.mode = mode
+
+
+def _limit(tp: TablePlan, most: int) -> None:
+    tp.cap = most if tp.cap is None else min(tp.cap, most)
+
+
+def _plan_unique(
+    tp: TablePlan, tables: dict[str, TablePlan], s: tuple[str, ...], where: str, problems: list[str]
+) -> None:
+    """Decide how one unique set is met; a problem when it cannot be."""
+    t, n = tp.table, tp.rows
+    cols = set(s)
+    if cols & (tp.unique | tp.sequential):
+        return
+    if any(fp.mode == "injective" and set(fp.fk.columns) <= cols for fp in tp.fks):
+        return
+    inside = _group_inside(tp, tables, cols)
+    if inside and (
+        cols & (set(tp.seq) | set(tp.per_parent))
+        or any(fp.mode == "distinct" and set(fp.fk.columns) <= cols for fp in tp.fks)
+    ):
+        return
+    exact_fk = next(
+        (fp for fp in tp.fks if set(fp.fk.columns) == cols and fp.mode in ("weighted", "group")), None
+    )
+    if exact_fk is not None and exact_fk is not tp.group:
+        exact_fk.mode = "injective"
+        parents = tables[exact_fk.fk.ref_table].rows
+        if n > parents:
+            problems.append(
+                f"{where}: each {exact_fk.fk.ref_table} row can have one {t.key} row, so at most "
+                f"{parents} rows fit, {n} were asked for; ask for fewer rows or more parents"
+            )
+        return
+    if exact_fk is not None:  # the grouping key itself is unique: one child per parent
+        _limit(tp, 1)
+        return
+    free = [c for c in s if c not in tp.fk_column]
+    if inside:
+        ints = [c for c in free if t.column(c).kind == "integer"]
+        if ints:
+            lo, hi = integer_bounds(tp.specs[ints[0]].column)
+            start = 1 if lo <= 1 <= hi else lo
+            tp.seq[ints[0]] = start
+            _limit(tp, hi - start + 1)
+            return
+        if free:
+            pick = max(free, key=lambda c: unique_capacity(tp.specs[c]) or 2**63)
+            capacity = unique_capacity(tp.specs[pick])
+            if capacity is not None and capacity < n:  # distinct within each parent is enough
+                tp.per_parent[pick] = capacity
+                _limit(tp, capacity)
+            else:
+                tp.unique.add(pick)
+            return
+        other = next((fp for fp in tp.fks if fp is not tp.group and set(fp.fk.columns) <= cols), None)
+        if other is not None and other.mode == "weighted":
+            other.mode = "distinct"
+            _limit(tp, tables[other.fk.ref_table].rows)
+            return
+    elif free:
+        pick = max(free, key=lambda c: unique_capacity(tp.specs[c]) or 2**63)
+        tp.unique.add(pick)
+        if s == t.primary_key and len(s) == 1 and t.column(pick).kind == "integer":
+            tp.sequential.add(pick)
+        capacity = unique_capacity(tp.specs[pick])
+        if capacity is not None and capacity < n:
+            problems.append(
+                f"{t.key}.{pick}: must be unique but its type and constraints allow only "
+                f"{capacity} distinct values, {n} rows were asked for; ask for at most {capacity}"
+            )
+        return
+    else:
+        other = next((fp for fp in tp.fks if fp.mode == "weighted" and set(fp.fk.columns) <= cols), None)
+        if other is not None:
+            other.mode = "injective"
+            parents = tables[other.fk.ref_table].rows
+            if n > parents:
+                problems.append(
+                    f"{where}: at most {parents} rows fit ({other.fk.ref_table} has {parents}), "
+                    f"{n} were asked for"
+                )
+            return
+    problems.append(
+        f"{where}: cannot be made unique from its columns; declare a surrogate key or drop the constraint"
+    )
+
+
 def _fanout_counts(
     rng: np.random.Generator, n_parent: int, n_rows: int, cap: int | None, quantiles: list[float] | None
 ) -> np.ndarray:
@@ -286,6 +426,9 @@ def _value_spec(table: Table, col: Column, rules: Any, profile: Profile | None, 
                 categories = tuple(cprof.categories.items())
             elif cprof.values is not None:
                 quantiles = tuple(cprof.values.quantiles)
+    rule = column_rule(rules, table.key, col.name)
+    if rule is not None and str(rule.strategy) == "nullify" and col.nullable:
+        null_fraction = 1.0
     return ValueSpec(
         table=table.key,
         column=col,
@@ -295,7 +438,27 @@ def _value_spec(table: Table, col: Column, rules: Any, profile: Profile | None, 
         quantiles=quantiles,
         length_quantiles=lengths,
         null_fraction=null_fraction,
+        item=_item_spec(table, col, locale),
     )
+
+
+def _item_spec(table: Table, col: Column, locale: str) -> ValueSpec | None:
+    """How the items of an array column are made (None when the column is not an array)."""
+    item_type = getattr(col.sql_type, "item_type", None)
+    if item_type is None:
+        return None
+    from sanitize.db.types import kind_of
+
+    enums = tuple(getattr(item_type, "enums", ()) or ()) or None
+    item = Column(
+        col.name,
+        kind_of(item_type),
+        nullable=False,
+        max_length=getattr(item_type, "length", None),
+        sql_type=item_type,
+        enum_values=enums,
+    )
+    return ValueSpec(table=table.key, column=item, semantic=semantic_for(table.key, item), locale=locale)
 
 
 def build_plan(
@@ -324,11 +487,20 @@ def build_plan(
         for col in t.columns:
             tp.specs[col.name] = _value_spec(t, col, rules, profile, locale)
             tp.types[col.name] = arrow_type(col)
+        if tp.generate:
+            tp.checks = read_table_checks(t, tp.specs, problems)
         tables[t.key] = tp
     if problems:
         raise BadInputError("the schema cannot be synthesised", problems=problems)
     for t in schema.tables.values():
-        _plan_table(tables[t.key], tables, referenced[t.key], seed, profile, problems)
+        tp = tables[t.key]
+        mine: list[str] = []
+        _plan_table(tp, tables, referenced[t.key], seed, profile, mine)
+        tp.can_set, tp.can_null = plan_levers(tp, tables, referenced[t.key])
+        if tp.generate:  # a skipped table is not generated, so nothing of it is checked
+            keep_outside(tp, mine)
+            refuse_unmet(tp, mine)
+            problems.extend(mine)
     if problems:
         raise BadInputError(
             "these constraints cannot be met with the requested row counts", problems=problems
@@ -386,85 +558,26 @@ def _plan_table(
     if candidates and preference(candidates[0])[0] < 2:
         tp.group = candidates[0]
         tp.group.mode = "group"
-    cap: int | None = None
-    # 3. unique sets
+    # 3. unique sets (a partial index's set binds only rows matching its WHERE)
+    partial = _partial_sets(t)
     for s in sets:
-        cols = set(s)
-        if cols & (tp.unique | tp.sequential):
-            continue
-        if any(fp.mode == "injective" and set(fp.fk.columns) <= cols for fp in tp.fks):
-            continue
-        gcols = set(tp.group.fk.columns) if tp.group is not None else set()
-        if (
-            tp.group is not None
-            and gcols < cols
-            and (
-                cols & set(tp.seq)
-                or any(fp.mode == "distinct" and set(fp.fk.columns) <= cols for fp in tp.fks)
-            )
-        ):
-            continue
-        exact_fk = next(
-            (fp for fp in tp.fks if set(fp.fk.columns) == cols and fp.mode in ("weighted", "group")), None
-        )
         where = f"{t.key} unique ({', '.join(s)})"
-        if exact_fk is not None and exact_fk is not tp.group:
-            exact_fk.mode = "injective"
-            parents = tables[exact_fk.fk.ref_table].rows
-            if n > parents:
-                problems.append(
-                    f"{where}: each {exact_fk.fk.ref_table} row can have one {t.key} row, so at most "
-                    f"{parents} rows fit, {n} were asked for; ask for fewer rows or more parents"
-                )
-            continue
-        if exact_fk is not None:  # the grouping key itself is unique: one child per parent
-            cap = 1 if cap is None else min(cap, 1)
-            continue
-        free = [c for c in s if c not in tp.fk_column]
-        if tp.group is not None and gcols < cols:
-            ints = [c for c in free if t.column(c).kind == "integer"]
-            if ints:
-                lo, hi = integer_bounds(t.column(ints[0]))
-                start = 1 if lo <= 1 <= hi else lo
-                tp.seq[ints[0]] = start
-                cap = min(cap or hi - start + 1, hi - start + 1)
-                continue
-            if free:
-                tp.unique.add(free[0])
-                continue
-            other = next((fp for fp in tp.fks if fp is not tp.group and set(fp.fk.columns) <= cols), None)
-            if other is not None and other.mode == "weighted":
-                other.mode = "distinct"
-                parents = tables[other.fk.ref_table].rows
-                cap = min(cap or parents, parents)
-                continue
-        elif free:
-            pick = max(free, key=lambda c: unique_capacity(tp.specs[c]) or 2**63)
-            col = t.column(pick)
-            tp.unique.add(pick)
-            if s == t.primary_key and len(s) == 1 and col.kind == "integer":
-                tp.sequential.add(pick)
-            continue
-        else:
-            other = next((fp for fp in tp.fks if fp.mode == "weighted" and set(fp.fk.columns) <= cols), None)
-            if other is not None:
-                other.mode = "injective"
-                parents = tables[other.fk.ref_table].rows
-                if n > parents:
-                    problems.append(
-                        f"{where}: at most {parents} rows fit ({other.fk.ref_table} has {parents}), "
-                        f"{n} were asked for"
-                    )
-                continue
-        problems.append(
-            f"{where}: cannot be made unique from its columns; declare a surrogate key or drop the constraint"
-        )
+        before = len(problems)
+        saved = _keys_state(tp)
+        _plan_unique(tp, tables, s, where, problems)
+        if len(problems) > before and tuple(s) in partial:
+            del problems[before:]  # keep rows out of the index instead
+            _restore_keys(tp, saved)
+            tp.outside.append(partial[tuple(s)])
+    cap = tp.cap
     # 4. columns other tables reference must be addressable by position
+    added = set()
     for c in sorted(referenced):
-        if c not in tp.fk_column and c not in tp.seq and c not in tp.unique:
+        if c not in tp.fk_column and c not in tp.seq and c not in tp.unique and c not in tp.per_parent:
             tp.unique.add(c)
+            added.add(c)
     # 5. capacity of unique columns
-    for c in sorted(tp.unique):
+    for c in sorted(added):
         capacity = unique_capacity(tp.specs[c])
         if capacity is not None and capacity < n:
             problems.append(
