@@ -273,6 +273,15 @@ class Repair:
             from sanitize.synth.fit import to_decimal
 
             return to_decimal(new, col) if col.kind == "decimal" else pa.array(new).cast(t)
+        allowed = col.check_values or col.enum_values
+        if op == "<>" and allowed and len(allowed) > 1:  # another of the allowed values
+            values = pa.array(list(allowed), type=pa.string())
+            j = pc.fill_null(pc.index_in(pc.cast(other, pa.string()), values), -1).to_numpy(
+                zero_copy_only=False
+            )
+            r = self.levers.pick(self.n, len(allowed) - 1)
+            r = np.where((j >= 0) & (r >= j), r + 1, r)
+            return values.take(pa.array(r)).cast(t)
         if op == "<>":
             return fresh
         raise UnreadableCheck(f"{column} {op} ... on {t} values")
