@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sanitize.errors import BadInputError
 from sanitize.schema import Schema
@@ -69,7 +70,7 @@ def table_batches(plan: SynthPlan, key: str, batch_rows: int = BATCH_ROWS) -> It
                 values = generate_values(spec, rng, n)
             if spec.item is None and values.type != tp.types[name]:
                 values = values.cast(tp.types[name])
-            arrays[name] = values
+            arrays[name] = _empty_as_null(values) if col.nullable else values
         _order_times(t.column_names, arrays)
         if tp.checks.checks:
             failed = enforce(tp.checks.checks, batch_levers(plan, tp, pos, start), arrays, n)
@@ -79,6 +80,16 @@ def table_batches(plan: SynthPlan, key: str, batch_rows: int = BATCH_ROWS) -> It
             if pa.types.is_list(values.type):
                 arrays[name] = array_text(values)
         yield pa.Table.from_arrays([arrays[c] for c in t.column_names], names=list(t.column_names))
+
+
+def _empty_as_null(values: pa.Array) -> pa.Array:
+    """A nullable text column holds NULL, never an empty string, where a generator made nothing."""
+    if not pa.types.is_string(values.type):
+        return values
+    empty = pc.equal(pc.utf8_length(values), 0)
+    if not pc.any(empty).as_py():
+        return values
+    return pc.if_else(empty, pa.scalar(None, values.type), values)
 
 
 def _order_times(names: tuple[str, ...], arrays: dict[str, pa.Array]) -> None:

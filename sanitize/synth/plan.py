@@ -223,8 +223,11 @@ def resolve_rows(
     base: dict[str, int] | None = None,
     default: int = DEFAULT_ROWS,
 ) -> dict[str, int]:
-    """Rows per table: explicit `table=N` pairs win, then one number for all, then `scale` x base counts."""
-    explicit = rows if isinstance(rows, dict) else {}
+    """Rows per table: explicit `table=N` pairs win, then one number for all (an int, or the pairs'
+    `"*"`), then `scale` x base counts."""
+    explicit = {k: v for k, v in rows.items() if k != "*"} if isinstance(rows, dict) else {}
+    if isinstance(rows, dict) and "*" in rows:
+        rows = rows["*"]
     unknown = sorted(set(explicit) - set(schema.tables))
     if unknown:
         raise BadInputError(
