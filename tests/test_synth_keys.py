@@ -45,7 +45,8 @@ def test_when_unique_keys_include_a_foreign_key_or_a_where_then_only_what_they_b
 
     con = sqlite3.connect(target)
     dupes = con.execute(
-        "SELECT count(*) FROM (SELECT invoice_id, category FROM invoice_links GROUP BY 1, 2 HAVING count(*) > 1)"
+        "SELECT count(*) FROM (SELECT invoice_id, category FROM invoice_links "
+        "GROUP BY 1, 2 HAVING count(*) > 1)"
     ).fetchone()[0]
     counts = dict(
         con.execute(
