@@ -113,6 +113,7 @@ class Repair:
         self.arrays = arrays
         self.n = n
         self.attempt = 0
+        self.shared: set[str] = set()  # columns more than one check reads: changing them is dearer
 
     def put(self, column: str, mask: np.ndarray, values: pa.Array | pa.Scalar) -> None:
         if not mask.any():
@@ -159,8 +160,13 @@ class Repair:
             self.make_true(option, mask & (choice == k))
 
     def _cost(self, node: Node) -> np.ndarray:
+        """Per row: parts of the branch false now, plus half for each that changes a shared column."""
         items = node.items if isinstance(node, And) else (node,)
-        return sum((~passes(x, self.arrays, self.n)).astype(int) for x in items)  # type: ignore[return-value]
+        cost = np.zeros(self.n)
+        for x in items:
+            weight = 1.5 if columns_of(x) & self.shared else 1.0
+            cost += (~passes(x, self.arrays, self.n)) * weight
+        return cost
 
     def _leaf(self, node: Node, mask: np.ndarray) -> None:
         lv = self.levers
@@ -296,6 +302,11 @@ def enforce(
 ) -> list[tuple[str, int]]:
     """Repair a batch in place; (check name, rows still failing) for any the repairs could not meet."""
     fix = Repair(levers, arrays, n)
+    seen: set[str] = set()
+    for _name, node in checks:
+        cols = columns_of(node)
+        fix.shared |= cols & seen
+        seen |= cols
     everyone = np.ones(n, dtype=bool)
     for attempt in range(_ROUNDS):
         fix.attempt = attempt
