@@ -9,7 +9,8 @@ Stripped in the test, and why:
 - the `pg_partman` extension (and its template table), which this server does not have;
 - `SET transaction_timeout` (PostgreSQL 17; the server is older);
 - partial indexes whose WHERE casts to an enum type (`status = 'pending'::inbound_webhook_status`):
-  recreating those in the load's shadow schema is a loader fix of its own (issue 14, PostgreSQL bullet).
+  recreating those in the load's shadow schema is a loader fix of its own (issue 14, PostgreSQL bullet);
+- GIN/GiST indexes (operator classes such as `gin_trgm_ops`, `btree_gin`): the same bullet.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def _load_lago(url: str) -> None:
         for name, definition in conn.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
         ):
-            if " WHERE " in definition and any(re.search(rf"::(public\.)?{e}\b", definition) for e in enums):
+            casts_enum = " WHERE " in definition and any(
+                re.search(rf"::(public\.)?{e}\b", definition) for e in enums
+            )
+            if casts_enum or " USING gin " in definition or " USING gist " in definition:
                 conn.execute(f'DROP INDEX public."{name}"')
 
 
