@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, ForeignKey, Schema, Table
-from sanitize.synth.profile import Profile, column_rule, fake_kind, is_skipped
+from sanitize.synth.profile import Profile, fake_kind, is_skipped
 from sanitize.synth.rowchecks import (
     TableChecks,
     keep_outside,
@@ -429,9 +429,6 @@ def _value_spec(table: Table, col: Column, rules: Any, profile: Profile | None, 
                 categories = tuple(cprof.categories.items())
             elif cprof.values is not None:
                 quantiles = tuple(cprof.values.quantiles)
-    rule = column_rule(rules, table.key, col.name)
-    if rule is not None and str(rule.strategy) == "nullify" and col.nullable:
-        null_fraction = 1.0
     return ValueSpec(
         table=table.key,
         column=col,

@@ -246,7 +246,7 @@ class Repair:
         fresh = self.fresh(column)
         if pa.types.is_temporal(t):
             base = pc.cast(other, t) if other.type != t else other
-            step = 86_400_000_000 if pa.types.is_date(t) else 1_000_000
+            step: float = 86_400_000_000 if pa.types.is_date(t) else 1_000_000
             span = 30 * 86_400_000_000
             as_int = pa.int32() if pa.types.is_date32(t) else pa.int64()
             b = pc.cast(base, as_int).to_numpy(zero_copy_only=False).astype(np.float64)
