@@ -130,3 +130,82 @@ def test_when_a_table_is_skipped_then_its_unmeetable_checks_and_keys_are_not_che
     rules = SimpleNamespace(tables={"things": "skip"}, locale="en_US")
     plan = build_plan(schema, {"things": 10}, seed=1, rules=rules)
     assert plan.order == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "rows", "accepted"),
+    [
+        # PostgreSQL's own rendering of "exactly one of two set"
+        ("((a IS NULL) <> (b IS NULL))", [(1, None), (None, 2), (None, None), (1, 2)], [1, 1, 0, 0]),
+        # an implication written as OR; NULL in a comparison passes a CHECK
+        ("((a <> 1) OR (b IS NULL))", [(1, None), (1, 5), (2, 5), (None, 5)], [1, 0, 1, 1]),
+        ("a BETWEEN 1 AND 3 AND NOT b IN (7, 8)", [(2, 1), (4, 1), (2, 7), (2, None)], [1, 0, 0, 1]),
+        ("(a)::numeric >= (b)::numeric", [(2, 1), (1, 2), (1, 1), (None, 1)], [1, 0, 1, 1]),
+        ("a IS NOT DISTINCT FROM b", [(1, 1), (None, None), (1, None), (1, 2)], [1, 1, 0, 0]),
+        # MySQL writes string literals with a character set
+        ("`a` in (_utf8mb4'1', _utf8mb4'2') or b = 0", [(1, 5), (3, 0), (3, 5)], [1, 1, 0]),
+    ],
+)
+def test_when_a_check_is_read_then_it_accepts_the_rows_sql_accepts(
+    sql: str, rows: list[tuple[object, object]], accepted: list[int]
+) -> None:
+    import pyarrow as pa
+
+    from sanitize.synth.checks import parse_check
+    from sanitize.synth.evaluate import passes
+
+    arrays = {
+        "a": pa.array([r[0] for r in rows], type=pa.int64()),
+        "b": pa.array([r[1] for r in rows], type=pa.int64()),
+    }
+    assert passes(parse_check(sql), arrays, len(rows)).astype(int).tolist() == accepted
+
+
+@pytest.mark.parametrize(
+    ("regex", "unique"),
+    [
+        (r"^[A-Z]{3}-[0-9]{4}$", True),
+        (r"^INV-\d{2,5}(-[A-Z])?$", True),  # an optional group
+        (r"^[a-z0-9_]{1,100}$", True),
+        (r"^[[:alpha:]]{3}$", True),  # a POSIX class
+        (r"^[^,:]{2}$", True),  # a negated class
+        (r"ab+c", False),  # unanchored; one string only, so not unique
+    ],
+)
+def test_when_a_regex_check_is_met_then_random_and_unique_values_match_it(regex: str, unique: bool) -> None:
+    import re
+
+    import numpy as np
+
+    from sanitize.synth.pattern import Pattern
+
+    pattern = Pattern.parse(regex)
+    python = re.compile(regex.replace("[[:alpha:]]", "[A-Za-z]"))
+    drawn = pattern.random(np.random.default_rng(1), 500, 30).to_pylist()
+    assert all(python.search(v) for v in drawn)
+    assert (pattern.capacity(30) >= 500) == unique
+    if unique:
+        made = pattern.unique(np.arange(500), 500, 30).to_pylist()
+        assert len(set(made)) == 500 and all(python.search(v) for v in made)
+
+
+def test_when_the_same_seed_is_used_with_checks_then_the_rows_are_identical() -> None:
+    from sanitize.synth import generate_tables
+
+    cols = (
+        Column("id", "integer", False),
+        Column("started", "datetime", False),
+        Column("ended", "datetime"),
+        Column("a", "text", max_length=10),
+        Column("b", "text", max_length=10),
+    )
+    checks = (Check("order", "ended >= started"), Check("one", "(a IS NULL) <> (b IS NULL)"))
+    schema = Schema({"t": Table("t", "t", columns=cols, primary_key=("id",), checks=checks)})
+
+    def run() -> list[object]:
+        return [f.to_dict("list") for _k, f in generate_tables(schema, {"t": 3000}, 9, batch_rows=1000)]
+
+    first = run()
+    assert first == run()
+    frame = first[0]
+    assert all(e is None or e != e or e >= s for s, e in zip(frame["started"], frame["ended"], strict=True))

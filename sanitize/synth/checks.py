@@ -393,6 +393,8 @@ class _Parser:
                 self.expect(")")
                 return Cast(inner, typ)
             raise UnreadableCheck(f"{word} is not supported")
+        if kind == "id" and text.startswith("_") and self.peek()[0] == "str":  # MySQL's _utf8mb4'x'
+            return self.primary()
         if kind == "id":
             name = text
             while self.peek() == ("op", ".") and self.peek(1)[0] == "id":  # table.column: keep the column

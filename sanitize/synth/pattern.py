@@ -92,17 +92,15 @@ def _atoms(regex: str) -> list[Atom]:
             group = _atoms(inner.removeprefix("?:"))
             i = end + 1
             low, high, i = _quantifier(body, i)
-            if (low, high) != (1, 1):
-                if len(group) != 1:
-                    raise UnsupportedPattern("a repeated group of several parts")
+            if (low, high) != (1, 1) and len(group) == 1:
                 g = group[0]
                 group = [Atom(g.chars, g.low * low, g.high * high)]
+            elif (low, high) != (1, 1):  # a group of several parts: repeated the fewest times allowed, >= 1
+                group = group * max(low, 1) if high > 0 else []
             atoms.extend(group)
             continue
         if ch == "[":
-            end = body.index("]", i + 2 if body.startswith("[]", i) or body.startswith("[^]", i) else i + 1)
-            while body[end - 1] == "\\":
-                end = body.index("]", end + 1)
+            end = _class_end(body, i)
             chars = _class(body[i + 1 : end])
             i = end + 1
         elif ch == "\\":
@@ -122,6 +120,21 @@ def _atoms(regex: str) -> list[Atom]:
         low, high, i = _quantifier(body, i)
         atoms.append(Atom(chars, low, high))
     return atoms
+
+
+def _class_end(body: str, i: int) -> int:
+    """Index of the `]` closing the class opened at i (a leading `]` and `[:alpha:]` are inside)."""
+    j = i + 1 + (body[i + 1] == "^")
+    j += body[j] == "]"
+    while True:
+        if body.startswith("[:", j):
+            j = body.index(":]", j) + 2
+        elif body[j] == "\\":
+            j += 2
+        elif body[j] == "]":
+            return j
+        else:
+            j += 1
 
 
 def _quantifier(body: str, i: int) -> tuple[int, int, int]:
@@ -223,7 +236,14 @@ def _capacity(atoms: tuple[Atom, ...], widths: list[int]) -> int:
 
 
 def _join(parts: list[np.ndarray], n: int) -> pa.Array:
+    """Row i: its characters from every part, concatenated ('' cells are skipped), as one string."""
     if not parts:
         return pa.array([""] * n, type=pa.string())
-    mat = np.concatenate([p.astype(str) for p in parts], axis=1)
-    return pa.array(["".join(row) for row in mat.tolist()], type=pa.string())
+    mat = np.concatenate([p.astype("U1") for p in parts], axis=1)
+    codes = mat.view(np.uint32).reshape(mat.shape)
+    if codes.max(initial=0) >= 128:  # not ASCII: join row by row
+        return pa.array(["".join(row) for row in mat.tolist()], type=pa.string())
+    keep = codes != 0
+    data = codes[keep].astype(np.uint8)
+    offsets = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data.tobytes()))

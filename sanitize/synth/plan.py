@@ -454,7 +454,7 @@ def _item_spec(table: Table, col: Column, locale: str) -> ValueSpec | None:
         col.name,
         kind_of(item_type),
         nullable=False,
-        max_length=getattr(item_type, "length", None),
+        max_length=getattr(item_type, "length", None) or 40,  # items are words, not prose
         sql_type=item_type,
         enum_values=enums,
     )

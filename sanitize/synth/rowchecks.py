@@ -151,6 +151,7 @@ def refuse_unmet(tp: TablePlan, problems: list[str]) -> None:
         can_set=tp.can_set,
         fresh=lambda c, k: pa.nulls(0),
         pick=lambda n, k: np.zeros(n, dtype=np.int64),
+        patterns={c: s.pattern for c, s in tp.specs.items() if s.pattern is not None},
         never_null=never_null(tp),
     )
     for name, node in tp.checks.checks:

@@ -90,6 +90,11 @@ def feasible(node: Node, levers: Levers) -> str | None:
             if isinstance(cmp.left, Func) and cmp.left.args and _target(cmp.left.args[0]) in levers.can_set:
                 return None
         return _resample_why(node, levers)
+    if isinstance(node, Match) and not node.negated and _target(node.expr) not in levers.patterns:
+        try:
+            Pattern.parse(node.pattern)
+        except UnsupportedPattern as exc:
+            return f"the regular expression {node.pattern!r} is outside what synth generates ({exc})"
     if isinstance(node, Truth | InList | Match | AnyOf):
         c = _target(node.expr)
         if c is not None and c in levers.can_set:
