@@ -19,10 +19,11 @@ import pyarrow.compute as pc
 
 from sanitize.errors import BadInputError
 from sanitize.schema import Schema
+from sanitize.synth.checks import UnreadableCheck
 from sanitize.synth.evaluate import array_text
 from sanitize.synth.plan import SynthPlan, TablePlan, build_plan, column_rng
 from sanitize.synth.profile import Profile
-from sanitize.synth.rowchecks import batch_levers, unmet_message
+from sanitize.synth.rowchecks import batch_levers, unmet_message, unreadable_message
 from sanitize.synth.satisfy import enforce
 from sanitize.synth.values import generate_values
 
@@ -73,7 +74,10 @@ def table_batches(plan: SynthPlan, key: str, batch_rows: int = BATCH_ROWS) -> It
             arrays[name] = _empty_as_null(values) if col.nullable else values
         _order_times(t.column_names, arrays)
         if tp.checks.checks:
-            failed = enforce(tp.checks.checks, batch_levers(plan, tp, pos, start), arrays, n)
+            try:
+                failed = enforce(tp.checks.checks, batch_levers(plan, tp, pos, start), arrays, n)
+            except (UnreadableCheck, pa.ArrowException) as exc:
+                raise BadInputError(unreadable_message(key, exc)) from None
             if failed:
                 raise BadInputError(unmet_message(key, failed, tp.checks.sql))
         for name, values in arrays.items():

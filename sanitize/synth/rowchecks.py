@@ -45,9 +45,8 @@ def read_table_checks(t: Table, specs: dict[str, ValueSpec], problems: list[str]
         name = check_name(check.name, check.sqltext)
         try:
             node = parse_check(check.sqltext)
-            empty = {c.name: pa.nulls(0, _probe_type(specs[c.name])) for c in t.columns}
-            truth(node, empty, 0)  # names only known columns and functions
-        except UnreadableCheck as exc:
+            truth(node, _probe(t, specs), 2)  # names known columns and functions, on values like synth's
+        except (UnreadableCheck, pa.ArrowException) as exc:
             problems.append(
                 f"{t.key}: CHECK {name} ({check.sqltext}) cannot be read by synth ({exc}); "
                 + FIX.format(table=t.key)
@@ -64,6 +63,22 @@ def read_table_checks(t: Table, specs: dict[str, ValueSpec], problems: list[str]
         specs[col_name] = replace(spec, column=col, semantic=semantic, pattern=pattern or spec.pattern)
         columns[col_name] = col
         out.folded.add(name)
+    return out
+
+
+def _probe(t: Table, specs: dict[str, ValueSpec]) -> dict[str, pa.Array]:
+    """Two generated values per column (NULL-typed where a generator cannot make them)."""
+    from sanitize.synth.values import generate_values
+
+    rng = np.random.Generator(np.random.PCG64(0))
+    out: dict[str, pa.Array] = {}
+    for c in t.columns:
+        try:
+            values = generate_values(specs[c.name], rng, 2)
+            target = _probe_type(specs[c.name])
+            out[c.name] = values if values.type == target or specs[c.name].item else values.cast(target)
+        except (pa.ArrowException, ValueError, KeyError):
+            out[c.name] = pa.nulls(2, _probe_type(specs[c.name]))
     return out
 
 
@@ -214,5 +229,12 @@ def unmet_message(table: str, failed: list[tuple[str, int]], sql: dict[str, str]
     parts = "; ".join(f"CHECK {name} ({sql.get(name, '')}): {rows} rows" for name, rows in failed)
     return (
         f"{table}: synthetic rows could not be made to satisfy {parts}; nothing was published; "
+        + FIX.format(table=table)
+    )
+
+
+def unreadable_message(table: str, exc: Exception) -> str:
+    return (
+        f"{table}: a CHECK could not be evaluated on synthetic rows ({exc}); nothing was published; "
         + FIX.format(table=table)
     )
