@@ -139,3 +139,20 @@ def test_when_postgres_columns_are_arrays_then_synth_loads_arrays(pg_url: str, p
     assert 0 < null_ids < 500
     assert 1 <= min_scores <= max_scores <= 3
     assert len(str(first)) == 36  # a real uuid item
+
+
+def test_when_the_cli_gets_rows_and_an_override_then_the_override_wins(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sanitize.cli import app
+
+    target = tmp_path / "out.db"
+    res = CliRunner().invoke(
+        app,
+        ["synth", str(target), "--schema-from", str(_source(tmp_path)), "--rows", "12", "--rows", "roles=3"],
+    )
+    assert res.exit_code == 0, res.output
+    con = sqlite3.connect(target)
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("invoices", "roles")}
+    con.close()
+    assert counts == {"invoices": 12, "roles": 3}

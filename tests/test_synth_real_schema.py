@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from sanitize.cli import app
+from sanitize.db import open_source, resolve
 
 LAGO = Path(__file__).parent / "data" / "lago_structure.sql"
 
@@ -112,12 +113,28 @@ def test_when_a_real_139_table_schema_is_synthesised_then_every_constraint_holds
     assert fks > 100  # created after the data: a dangling key would have failed the load
     assert broken == {}
 
+    with open_source(resolve(pg_url)) as src:
+        schema = src.schema
     con = sqlite3.connect(lite)
     sqlite_tables = con.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     dangling = con.execute("PRAGMA foreign_key_check").fetchall()
+    duplicated = []
+    for t in schema:
+        keys = [
+            t.primary_key,
+            *t.unique_constraints,
+            *(ix.columns for ix in t.indexes if ix.unique and not ix.where),
+        ]
+        for cols in filter(None, keys):
+            listed = ", ".join(f'"{c}"' for c in cols)
+            not_null = " AND ".join(f'"{c}" IS NOT NULL' for c in cols)
+            grouped = f'SELECT 1 FROM "{t.name}" WHERE {not_null} GROUP BY {listed} HAVING count(*) > 1'
+            sql = f"SELECT count(*) FROM ({grouped})"
+            if con.execute(sql).fetchone()[0]:
+                duplicated.append(f"{t.key} ({listed})")
     con.close()
     assert sqlite_tables >= 130
-    assert dangling == []
+    assert dangling == [] and duplicated == []
 
 
 @pytest.fixture(autouse=True)
