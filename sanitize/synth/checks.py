@@ -152,32 +152,11 @@ def _tokens(sql: str) -> list[tuple[str, str]]:
 
 
 _KEYWORDS = frozenset(
-    [
-        "AND",
-        "OR",
-        "NOT",
-        "IS",
-        "NULL",
-        "TRUE",
-        "FALSE",
-        "IN",
-        "BETWEEN",
-        "LIKE",
-        "ILIKE",
-        "REGEXP",
-        "RLIKE",
-        "ANY",
-        "ALL",
-        "SOME",
-        "ARRAY",
-        "CAST",
-        "AS",
-        "ESCAPE",
-        "DISTINCT",
-        "FROM",
-        "CASE",
-        "COLLATE",
-    ]
+    re.findall(
+        r"\w+",
+        "AND OR NOT IS NULL TRUE FALSE IN BETWEEN LIKE ILIKE REGEXP "
+        "RLIKE ANY ALL SOME ARRAY CAST AS ESCAPE DISTINCT FROM CASE COLLATE",
+    )
 )
 
 

@@ -161,3 +161,22 @@ class ValueSpec:
 
 ValueGenerator = Callable[[ValueSpec, np.random.Generator, int], pa.Array]
 """A generator for one meaning: `(spec, rng, n)` -> `n` non-NULL values (the caller fits text length)."""
+
+
+def item_spec(table: str, col: Column, locale: str) -> ValueSpec | None:
+    """How the items of an array column are made (None when the column is not an array)."""
+    item_type = getattr(col.sql_type, "item_type", None)
+    if item_type is None:
+        return None
+    from sanitize.db.types import kind_of
+
+    enums = tuple(getattr(item_type, "enums", ()) or ()) or None
+    item = Column(
+        col.name,
+        kind_of(item_type),
+        nullable=False,
+        max_length=getattr(item_type, "length", None) or 40,  # items are words, not prose
+        sql_type=item_type,
+        enum_values=enums,
+    )
+    return ValueSpec(table=table, column=item, semantic=semantic_for(table, item), locale=locale)

@@ -19,7 +19,10 @@ How each constraint is met:
   when the foreign key itself is unique; self references point at an earlier row (`self`);
 - foreign keys whose columns are covered by a wider one (tenant_id inside (tenant_id, user_id)) are
   `implied`;
-- CHECK ranges and IN lists, varchar lengths and numeric precision are met by the value generators.
+- a composite unique key with the grouping key and a column of few values rotates those values per
+  parent (`per_parent`); a partial unique index binds only rows matching its WHERE (`unique_keys.py`);
+- CHECK ranges and IN lists, varchar lengths and numeric precision are met by the value generators,
+  and every other CHECK by repairing each batch by construction (`rowchecks.py`, `satisfy.py`).
 Whatever cannot be met is reported, every problem at once, before any data moves.
 """
 
@@ -36,6 +39,7 @@ import pyarrow.compute as pc
 
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, ForeignKey, Schema, Table
+from sanitize.synth.meaning import item_spec
 from sanitize.synth.profile import Profile, fake_kind, is_skipped
 from sanitize.synth.rowchecks import (
     TableChecks,
@@ -44,13 +48,13 @@ from sanitize.synth.rowchecks import (
     read_table_checks,
     refuse_unmet,
 )
+from sanitize.synth.unique_keys import keys_state, partial_sets, plan_unique, restore_keys
 from sanitize.synth.values import (
     ValueSpec,
     affine_permutation,
     arrow_type,
     counter_uniform,
     default_null_fraction,
-    integer_bounds,
     semantic_for,
     unique_capacity,
     unique_values,
@@ -262,126 +266,6 @@ def _unique_sets(t: Table) -> list[tuple[str, ...]]:
     return sorted(sets, key=len)
 
 
-def _partial_sets(t: Table) -> dict[tuple[str, ...], tuple[str, str]]:
-    """Unique sets that only a partial index declares: set -> (index name, its WHERE)."""
-    full = {tuple(t.primary_key), *(tuple(u) for u in t.unique_constraints)}
-    full |= {tuple(ix.columns) for ix in t.indexes if ix.unique and not ix.where}
-    out: dict[tuple[str, ...], tuple[str, str]] = {}
-    for ix in t.indexes:
-        if ix.unique and ix.where and tuple(ix.columns) not in full:
-            out[tuple(ix.columns)] = (ix.name or "unique index", ix.where)
-    return out
-
-
-def _group_inside(tp: TablePlan, tables: dict[str, TablePlan], cols: set[str]) -> bool:
-    """True when the grouping parent decides part of `cols` (so the rest need only differ per parent)."""
-    if tp.group is None:
-        return False
-    fk = tp.group.fk
-    gcols = set(fk.columns)
-    if gcols < cols:
-        return True
-    shared = tuple(r for c, r in zip(fk.columns, fk.ref_columns, strict=True) if c in cols)
-    return bool(shared) and len(cols - gcols) > 0 and tables[fk.ref_table].table.is_unique(shared[0])
-
-
-def _keys_state(tp: TablePlan) -> tuple[Any, ...]:
-    modes = [fp.mode for fp in tp.fks]
-    return set(tp.unique), set(tp.sequential), dict(tp.seq), dict(tp.per_parent), tp.cap, modes
-
-
-def _restore_keys(tp: TablePlan, state: tuple[Any, ...]) -> None:
-    tp.unique, tp.sequential, tp.seq, tp.per_parent, tp.cap, modes = state
-    for fp, mode in zip(tp.fks, modes, strict=True):
-        fp.mode = mode
-
-
-def _limit(tp: TablePlan, most: int) -> None:
-    tp.cap = most if tp.cap is None else min(tp.cap, most)
-
-
-def _plan_unique(
-    tp: TablePlan, tables: dict[str, TablePlan], s: tuple[str, ...], where: str, problems: list[str]
-) -> None:
-    """Decide how one unique set is met; a problem when it cannot be."""
-    t, n = tp.table, tp.rows
-    cols = set(s)
-    if cols & (tp.unique | tp.sequential):
-        return
-    if any(fp.mode == "injective" and set(fp.fk.columns) <= cols for fp in tp.fks):
-        return
-    inside = _group_inside(tp, tables, cols)
-    if inside and (
-        cols & (set(tp.seq) | set(tp.per_parent))
-        or any(fp.mode == "distinct" and set(fp.fk.columns) <= cols for fp in tp.fks)
-    ):
-        return
-    exact_fk = next(
-        (fp for fp in tp.fks if set(fp.fk.columns) == cols and fp.mode in ("weighted", "group")), None
-    )
-    if exact_fk is not None and exact_fk is not tp.group:
-        exact_fk.mode = "injective"
-        parents = tables[exact_fk.fk.ref_table].rows
-        if n > parents:
-            problems.append(
-                f"{where}: each {exact_fk.fk.ref_table} row can have one {t.key} row, so at most "
-                f"{parents} rows fit, {n} were asked for; ask for fewer rows or more parents"
-            )
-        return
-    if exact_fk is not None:  # the grouping key itself is unique: one child per parent
-        _limit(tp, 1)
-        return
-    free = [c for c in s if c not in tp.fk_column]
-    if inside:
-        ints = [c for c in free if t.column(c).kind == "integer"]
-        if ints:
-            lo, hi = integer_bounds(tp.specs[ints[0]].column)
-            start = 1 if lo <= 1 <= hi else lo
-            tp.seq[ints[0]] = start
-            _limit(tp, hi - start + 1)
-            return
-        if free:
-            pick = max(free, key=lambda c: unique_capacity(tp.specs[c]) or 2**63)
-            capacity = unique_capacity(tp.specs[pick])
-            if capacity is not None and capacity < n:  # distinct within each parent is enough
-                tp.per_parent[pick] = capacity
-                _limit(tp, capacity)
-            else:
-                tp.unique.add(pick)
-            return
-        other = next((fp for fp in tp.fks if fp is not tp.group and set(fp.fk.columns) <= cols), None)
-        if other is not None and other.mode == "weighted":
-            other.mode = "distinct"
-            _limit(tp, tables[other.fk.ref_table].rows)
-            return
-    elif free:
-        pick = max(free, key=lambda c: unique_capacity(tp.specs[c]) or 2**63)
-        tp.unique.add(pick)
-        if s == t.primary_key and len(s) == 1 and t.column(pick).kind == "integer":
-            tp.sequential.add(pick)
-        capacity = unique_capacity(tp.specs[pick])
-        if capacity is not None and capacity < n:
-            problems.append(
-                f"{t.key}.{pick}: must be unique but its type and constraints allow only "
-                f"{capacity} distinct values, {n} rows were asked for; ask for at most {capacity}"
-            )
-        return
-    else:
-        other = next((fp for fp in tp.fks if fp.mode == "weighted" and set(fp.fk.columns) <= cols), None)
-        if other is not None:
-            other.mode = "injective"
-            parents = tables[other.fk.ref_table].rows
-            if n > parents:
-                problems.append(
-                    f"{where}: at most {parents} rows fit ({other.fk.ref_table} has {parents}), "
-                    f"{n} were asked for"
-                )
-            return
-    problems.append(
-        f"{where}: cannot be made unique from its columns; declare a surrogate key or drop the constraint"
-    )
-
-
 def _fanout_counts(
     rng: np.random.Generator, n_parent: int, n_rows: int, cap: int | None, quantiles: list[float] | None
 ) -> np.ndarray:
@@ -438,27 +322,8 @@ def _value_spec(table: Table, col: Column, rules: Any, profile: Profile | None, 
         quantiles=quantiles,
         length_quantiles=lengths,
         null_fraction=null_fraction,
-        item=_item_spec(table, col, locale),
+        item=item_spec(table.key, col, locale),
     )
-
-
-def _item_spec(table: Table, col: Column, locale: str) -> ValueSpec | None:
-    """How the items of an array column are made (None when the column is not an array)."""
-    item_type = getattr(col.sql_type, "item_type", None)
-    if item_type is None:
-        return None
-    from sanitize.db.types import kind_of
-
-    enums = tuple(getattr(item_type, "enums", ()) or ()) or None
-    item = Column(
-        col.name,
-        kind_of(item_type),
-        nullable=False,
-        max_length=getattr(item_type, "length", None) or 40,  # items are words, not prose
-        sql_type=item_type,
-        enum_values=enums,
-    )
-    return ValueSpec(table=table.key, column=item, semantic=semantic_for(table.key, item), locale=locale)
 
 
 def build_plan(
@@ -559,15 +424,15 @@ def _plan_table(
         tp.group = candidates[0]
         tp.group.mode = "group"
     # 3. unique sets (a partial index's set binds only rows matching its WHERE)
-    partial = _partial_sets(t)
+    partial = partial_sets(t)
     for s in sets:
         where = f"{t.key} unique ({', '.join(s)})"
         before = len(problems)
-        saved = _keys_state(tp)
-        _plan_unique(tp, tables, s, where, problems)
+        saved = keys_state(tp)
+        plan_unique(tp, tables, s, where, problems)
         if len(problems) > before and tuple(s) in partial:
             del problems[before:]  # keep rows out of the index instead
-            _restore_keys(tp, saved)
+            restore_keys(tp, saved)
             tp.outside.append(partial[tuple(s)])
     cap = tp.cap
     # 4. columns other tables reference must be addressable by position
