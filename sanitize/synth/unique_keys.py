@@ -53,6 +53,19 @@ def restore_keys(tp: TablePlan, state: tuple[Any, ...]) -> None:
         fp.mode = mode
 
 
+def _one_to_one(
+    tp: TablePlan, tables: dict[str, TablePlan], fp: Any, where: str, problems: list[str]
+) -> None:
+    """The foreign key draws each parent at most once; a problem when there are fewer parents than rows."""
+    fp.mode = "injective"
+    parents = tables[fp.fk.ref_table].rows
+    if tp.rows > parents:
+        problems.append(
+            f"{where}: each {fp.fk.ref_table} row can have one {tp.key} row, so at most "
+            f"{parents} rows fit, {tp.rows} were asked for; ask for fewer rows or more parents"
+        )
+
+
 def _limit(tp: TablePlan, most: int) -> None:
     tp.cap = most if tp.cap is None else min(tp.cap, most)
 
@@ -77,13 +90,7 @@ def plan_unique(
         (fp for fp in tp.fks if set(fp.fk.columns) == cols and fp.mode in ("weighted", "group")), None
     )
     if exact_fk is not None and exact_fk is not tp.group:
-        exact_fk.mode = "injective"
-        parents = tables[exact_fk.fk.ref_table].rows
-        if n > parents:
-            problems.append(
-                f"{where}: each {exact_fk.fk.ref_table} row can have one {t.key} row, so at most "
-                f"{parents} rows fit, {n} were asked for; ask for fewer rows or more parents"
-            )
+        _one_to_one(tp, tables, exact_fk, where, problems)
         return
     if exact_fk is not None:  # the grouping key itself is unique: one child per parent
         _limit(tp, 1)
@@ -126,13 +133,7 @@ def plan_unique(
     else:
         other = next((fp for fp in tp.fks if fp.mode == "weighted" and set(fp.fk.columns) <= cols), None)
         if other is not None:
-            other.mode = "injective"
-            parents = tables[other.fk.ref_table].rows
-            if n > parents:
-                problems.append(
-                    f"{where}: at most {parents} rows fit ({other.fk.ref_table} has {parents}), "
-                    f"{n} were asked for"
-                )
+            _one_to_one(tp, tables, other, where, problems)
             return
     problems.append(
         f"{where}: cannot be made unique from its columns; declare a surrogate key or drop the constraint"
