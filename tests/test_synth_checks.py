@@ -142,6 +142,8 @@ def test_when_a_table_is_skipped_then_its_unmeetable_checks_and_keys_are_not_che
         ("a BETWEEN 1 AND 3 AND NOT b IN (7, 8)", [(2, 1), (4, 1), (2, 7), (2, None)], [1, 0, 0, 1]),
         ("(a)::numeric >= (b)::numeric", [(2, 1), (1, 2), (1, 1), (None, 1)], [1, 0, 1, 1]),
         ("a IS NOT DISTINCT FROM b", [(1, 1), (None, None), (1, None), (1, 2)], [1, 1, 0, 0]),
+        # MariaDB's rendering of "exactly one of two set" (IS binds like a comparison)
+        ("`a` is null <> (`b` is null)", [(1, None), (None, 2), (None, None), (1, 2)], [1, 1, 0, 0]),
         # MySQL writes string literals with a character set
         ("`a` in (_utf8mb4'1', _utf8mb4'2') or b = 0", [(1, 5), (3, 0), (3, 5)], [1, 1, 0]),
     ],
@@ -209,3 +211,48 @@ def test_when_the_same_seed_is_used_with_checks_then_the_rows_are_identical() ->
     assert first == run()
     frame = first[0]
     assert all(e is None or e != e or e >= s for s, e in zip(frame["started"], frame["ended"], strict=True))
+
+
+MARIADB_DDL = """
+CREATE TABLE products (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    code VARCHAR(8) NOT NULL UNIQUE,
+    price DECIMAL(8, 2) NOT NULL,
+    discount DECIMAL(8, 2),
+    status VARCHAR(10) NOT NULL,
+    approved_at DATETIME,
+    started_at DATETIME NOT NULL,
+    ended_at DATETIME,
+    owner_email VARCHAR(80),
+    team_name VARCHAR(40),
+    CONSTRAINT code_format CHECK (code REGEXP '^[A-Z]{3}[0-9]{4}$'),
+    CONSTRAINT price_positive CHECK (price > 0),
+    CONSTRAINT discount_at_most_price CHECK (discount <= price),
+    CONSTRAINT status_known CHECK (status IN ('draft', 'approved', 'retired')),
+    CONSTRAINT ended_after_start CHECK (ended_at >= started_at),
+    CONSTRAINT exactly_one_owner CHECK ((owner_email IS NULL) <> (team_name IS NULL)),
+    CONSTRAINT draft_not_approved CHECK (status <> 'draft' OR approved_at IS NULL)
+)
+"""
+
+
+def test_when_the_source_is_mariadb_then_its_checks_accept_every_synthetic_row(
+    mariadb_url: str, mariadb_url2: str
+) -> None:
+    engine = sa.create_engine(mariadb_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(MARIADB_DDL)
+    engine.dispose()
+
+    synthesize(mariadb_url2, schema_from=mariadb_url, rows=2000, seed=8)
+
+    # MariaDB enforces CHECK constraints: copying the rows into the source table is the judge
+    source_db, target_db = sa.make_url(mariadb_url).database, sa.make_url(mariadb_url2).database
+    engine = sa.create_engine(mariadb_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO `{source_db}`.products SELECT * FROM `{target_db}`.products")
+        copied = conn.exec_driver_sql(
+            "SELECT count(*), count(owner_email), count(team_name) FROM products"
+        ).one()
+    engine.dispose()
+    assert copied[0] == 2000 and copied[1] > 200 and copied[2] > 200

@@ -125,6 +125,7 @@ _TOKEN = re.compile(
     )""",
     re.X,
 )
+_COMPARE = ("=", "<>", "!=")
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "=", "<>": "<>"}
 NEGATE = {"=": "<>", "<>": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 
@@ -211,6 +212,14 @@ class _Parser:
         return self.predicate()
 
     def predicate(self) -> Node:
+        node = self._predicate()
+        # MySQL writes `a is null <> (b is null)`: IS binds as tightly as a comparison, left to right
+        while isinstance(node, IsNull | Truth) and self.peek()[0] == "op" and self.peek()[1] in _COMPARE:
+            op = self.op(*_COMPARE) or "="
+            node = Cmp("<>" if op == "!=" else op, node, self.additive())
+        return node
+
+    def _predicate(self) -> Node:
         left = self.additive()
         negated = self.kw("NOT")
         if self.kw("IS"):
