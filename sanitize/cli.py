@@ -256,7 +256,10 @@ def synth(
         str | None, typer.Option("--schema-from", help="Database or environment to take the schema from.")
     ] = None,
     rows: Annotated[
-        list[str] | None, typer.Option("--rows", help="Rows for every table (N), or TABLE=N; repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--rows", help="Rows for every table (N) and/or TABLE=N (wins for that table); repeatable."
+        ),
     ] = None,
     scale: Annotated[
         float | None, typer.Option("--scale", min=0.0, help="Fraction of the source's row counts.")

@@ -15,10 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from sanitize.errors import BadInputError
 from sanitize.schema import Schema
+from sanitize.synth.checks import UnreadableCheck
+from sanitize.synth.evaluate import array_text
 from sanitize.synth.plan import SynthPlan, TablePlan, build_plan, column_rng
 from sanitize.synth.profile import Profile
+from sanitize.synth.rowchecks import batch_levers, unmet_message, unreadable_message
+from sanitize.synth.satisfy import enforce
 from sanitize.synth.values import generate_values
 
 log = logging.getLogger("sanitize")
@@ -52,7 +58,7 @@ def table_batches(plan: SynthPlan, key: str, batch_rows: int = BATCH_ROWS) -> It
             name = col.name
             if name in arrays:
                 continue
-            if name in tp.seq or name in tp.unique:
+            if name in tp.seq or name in tp.unique or name in tp.per_parent:
                 arrays[name] = plan.key_values(key, name, pos)
                 continue
             spec = tp.specs[name]
@@ -63,9 +69,31 @@ def table_batches(plan: SynthPlan, key: str, batch_rows: int = BATCH_ROWS) -> It
                 values = _with_nulls(values, present)
             else:
                 values = generate_values(spec, rng, n)
-            arrays[name] = values if values.type == tp.types[name] else values.cast(tp.types[name])
+            if spec.item is None and values.type != tp.types[name]:
+                values = values.cast(tp.types[name])
+            arrays[name] = _empty_as_null(values) if col.nullable else values
         _order_times(t.column_names, arrays)
+        if tp.checks.checks:
+            try:
+                failed = enforce(tp.checks.checks, batch_levers(plan, tp, pos, start), arrays, n)
+            except (UnreadableCheck, pa.ArrowException) as exc:
+                raise BadInputError(unreadable_message(key, exc)) from None
+            if failed:
+                raise BadInputError(unmet_message(key, failed, tp.checks.sql))
+        for name, values in arrays.items():
+            if pa.types.is_list(values.type):
+                arrays[name] = array_text(values)
         yield pa.Table.from_arrays([arrays[c] for c in t.column_names], names=list(t.column_names))
+
+
+def _empty_as_null(values: pa.Array) -> pa.Array:
+    """A nullable text column holds NULL, never an empty string, where a generator made nothing."""
+    if not pa.types.is_string(values.type):
+        return values
+    empty = pc.equal(pc.utf8_length(values), 0)
+    if not pc.any(empty).as_py():
+        return values
+    return pc.if_else(empty, pa.scalar(None, values.type), values)
 
 
 def _order_times(names: tuple[str, ...], arrays: dict[str, pa.Array]) -> None:

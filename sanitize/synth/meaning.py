@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from sanitize.schema import Column
+from sanitize.synth.pattern import Pattern
 
 TEXT_KINDS = frozenset({"text", "other"})
 NUMBER_KINDS = frozenset({"integer", "float", "decimal"})
@@ -154,7 +155,28 @@ class ValueSpec:
     quantiles: tuple[float, ...] = ()  # evenly spaced quantiles 0..1 (numbers: value; dates: days/seconds)
     length_quantiles: tuple[float, ...] = ()  # text length quantiles
     null_fraction: float = 0.0
+    pattern: Pattern | None = None  # a CHECK's regular expression every value matches
+    item: ValueSpec | None = None  # an array column: how its items are made
 
 
 ValueGenerator = Callable[[ValueSpec, np.random.Generator, int], pa.Array]
 """A generator for one meaning: `(spec, rng, n)` -> `n` non-NULL values (the caller fits text length)."""
+
+
+def item_spec(table: str, col: Column, locale: str) -> ValueSpec | None:
+    """How the items of an array column are made (None when the column is not an array)."""
+    item_type = getattr(col.sql_type, "item_type", None)
+    if item_type is None:
+        return None
+    from sanitize.db.types import kind_of
+
+    enums = tuple(getattr(item_type, "enums", ()) or ()) or None
+    item = Column(
+        col.name,
+        kind_of(item_type),
+        nullable=False,
+        max_length=getattr(item_type, "length", None) or 40,  # items are words, not prose
+        sql_type=item_type,
+        enum_values=enums,
+    )
+    return ValueSpec(table=table, column=item, semantic=semantic_for(table, item), locale=locale)

@@ -19,7 +19,10 @@ How each constraint is met:
   when the foreign key itself is unique; self references point at an earlier row (`self`);
 - foreign keys whose columns are covered by a wider one (tenant_id inside (tenant_id, user_id)) are
   `implied`;
-- CHECK ranges and IN lists, varchar lengths and numeric precision are met by the value generators.
+- a composite unique key with the grouping key and a column of few values rotates those values per
+  parent (`per_parent`); a partial unique index binds only rows matching its WHERE (`unique_keys.py`);
+- CHECK ranges and IN lists, varchar lengths and numeric precision are met by the value generators,
+  and every other CHECK by repairing each batch by construction (`rowchecks.py`, `satisfy.py`).
 Whatever cannot be met is reported, every problem at once, before any data moves.
 """
 
@@ -36,14 +39,22 @@ import pyarrow.compute as pc
 
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, ForeignKey, Schema, Table
+from sanitize.synth.meaning import item_spec
 from sanitize.synth.profile import Profile, fake_kind, is_skipped
+from sanitize.synth.rowchecks import (
+    TableChecks,
+    keep_outside,
+    plan_levers,
+    read_table_checks,
+    refuse_unmet,
+)
+from sanitize.synth.unique_keys import keys_state, partial_sets, plan_unique, restore_keys
 from sanitize.synth.values import (
     ValueSpec,
     affine_permutation,
     arrow_type,
     counter_uniform,
     default_null_fraction,
-    integer_bounds,
     semantic_for,
     unique_capacity,
     unique_values,
@@ -93,6 +104,12 @@ class TablePlan:
     fk_column: dict[str, tuple[FkPlan, int]] = field(default_factory=dict)
     specs: dict[str, ValueSpec] = field(default_factory=dict)
     types: dict[str, pa.DataType] = field(default_factory=dict)
+    checks: TableChecks = field(default_factory=TableChecks)
+    per_parent: dict[str, int] = field(default_factory=dict)  # column -> values, distinct per parent
+    cap: int | None = None  # most rows per grouping parent the unique keys allow
+    outside: list[tuple[str, str]] = field(default_factory=list)  # partial indexes rows stay out of
+    can_set: set[str] = field(default_factory=set)  # columns a CHECK repair may change
+    can_null: set[str] = field(default_factory=set)  # columns a CHECK repair may make NULL
 
     def mode_of(self, column: str) -> str:
         if column in self.fk_column:
@@ -168,6 +185,13 @@ class SynthPlan:
         if column in tp.seq:
             _parent, seq = self.group_of(tp, pos)
             return pa.array(seq + tp.seq[column], type=pa.int64()).cast(target)
+        if column in tp.per_parent:  # distinct within each parent: a rotation of the column's values
+            parent, seq = self.group_of(tp, pos)
+            capacity = tp.per_parent[column]
+            offset = counter_uniform(np.maximum(parent, 0), derive(self.seed, table, column)) * capacity
+            idx = (offset.astype(np.int64) + seq) % capacity
+            out = unique_values(tp.specs[column], idx, 0, capacity, sequential=True)
+            return out if out.type == target else out.cast(target)
         spec = tp.specs[column]
         out = unique_values(
             spec,
@@ -203,8 +227,11 @@ def resolve_rows(
     base: dict[str, int] | None = None,
     default: int = DEFAULT_ROWS,
 ) -> dict[str, int]:
-    """Rows per table: explicit `table=N` pairs win, then one number for all, then `scale` x base counts."""
-    explicit = rows if isinstance(rows, dict) else {}
+    """Rows per table: explicit `table=N` pairs win, then one number for all (an int, or the pairs'
+    `"*"`), then `scale` x base counts."""
+    explicit = {k: v for k, v in rows.items() if k != "*"} if isinstance(rows, dict) else {}
+    if isinstance(rows, dict) and "*" in rows:
+        rows = rows["*"]
     unknown = sorted(set(explicit) - set(schema.tables))
     if unknown:
         raise BadInputError(
@@ -295,6 +322,7 @@ def _value_spec(table: Table, col: Column, rules: Any, profile: Profile | None, 
         quantiles=quantiles,
         length_quantiles=lengths,
         null_fraction=null_fraction,
+        item=item_spec(table.key, col, locale),
     )
 
 
@@ -324,11 +352,20 @@ def build_plan(
         for col in t.columns:
             tp.specs[col.name] = _value_spec(t, col, rules, profile, locale)
             tp.types[col.name] = arrow_type(col)
+        if tp.generate:
+            tp.checks = read_table_checks(t, tp.specs, problems)
         tables[t.key] = tp
     if problems:
         raise BadInputError("the schema cannot be synthesised", problems=problems)
     for t in schema.tables.values():
-        _plan_table(tables[t.key], tables, referenced[t.key], seed, profile, problems)
+        tp = tables[t.key]
+        mine: list[str] = []
+        _plan_table(tp, tables, referenced[t.key], seed, profile, mine)
+        tp.can_set, tp.can_null = plan_levers(tp, tables, referenced[t.key])
+        if tp.generate:  # a skipped table is not generated, so nothing of it is checked
+            keep_outside(tp, mine)
+            refuse_unmet(tp, mine)
+            problems.extend(mine)
     if problems:
         raise BadInputError(
             "these constraints cannot be met with the requested row counts", problems=problems
@@ -386,85 +423,26 @@ def _plan_table(
     if candidates and preference(candidates[0])[0] < 2:
         tp.group = candidates[0]
         tp.group.mode = "group"
-    cap: int | None = None
-    # 3. unique sets
+    # 3. unique sets (a partial index's set binds only rows matching its WHERE)
+    partial = partial_sets(t)
     for s in sets:
-        cols = set(s)
-        if cols & (tp.unique | tp.sequential):
-            continue
-        if any(fp.mode == "injective" and set(fp.fk.columns) <= cols for fp in tp.fks):
-            continue
-        gcols = set(tp.group.fk.columns) if tp.group is not None else set()
-        if (
-            tp.group is not None
-            and gcols < cols
-            and (
-                cols & set(tp.seq)
-                or any(fp.mode == "distinct" and set(fp.fk.columns) <= cols for fp in tp.fks)
-            )
-        ):
-            continue
-        exact_fk = next(
-            (fp for fp in tp.fks if set(fp.fk.columns) == cols and fp.mode in ("weighted", "group")), None
-        )
         where = f"{t.key} unique ({', '.join(s)})"
-        if exact_fk is not None and exact_fk is not tp.group:
-            exact_fk.mode = "injective"
-            parents = tables[exact_fk.fk.ref_table].rows
-            if n > parents:
-                problems.append(
-                    f"{where}: each {exact_fk.fk.ref_table} row can have one {t.key} row, so at most "
-                    f"{parents} rows fit, {n} were asked for; ask for fewer rows or more parents"
-                )
-            continue
-        if exact_fk is not None:  # the grouping key itself is unique: one child per parent
-            cap = 1 if cap is None else min(cap, 1)
-            continue
-        free = [c for c in s if c not in tp.fk_column]
-        if tp.group is not None and gcols < cols:
-            ints = [c for c in free if t.column(c).kind == "integer"]
-            if ints:
-                lo, hi = integer_bounds(t.column(ints[0]))
-                start = 1 if lo <= 1 <= hi else lo
-                tp.seq[ints[0]] = start
-                cap = min(cap or hi - start + 1, hi - start + 1)
-                continue
-            if free:
-                tp.unique.add(free[0])
-                continue
-            other = next((fp for fp in tp.fks if fp is not tp.group and set(fp.fk.columns) <= cols), None)
-            if other is not None and other.mode == "weighted":
-                other.mode = "distinct"
-                parents = tables[other.fk.ref_table].rows
-                cap = min(cap or parents, parents)
-                continue
-        elif free:
-            pick = max(free, key=lambda c: unique_capacity(tp.specs[c]) or 2**63)
-            col = t.column(pick)
-            tp.unique.add(pick)
-            if s == t.primary_key and len(s) == 1 and col.kind == "integer":
-                tp.sequential.add(pick)
-            continue
-        else:
-            other = next((fp for fp in tp.fks if fp.mode == "weighted" and set(fp.fk.columns) <= cols), None)
-            if other is not None:
-                other.mode = "injective"
-                parents = tables[other.fk.ref_table].rows
-                if n > parents:
-                    problems.append(
-                        f"{where}: at most {parents} rows fit ({other.fk.ref_table} has {parents}), "
-                        f"{n} were asked for"
-                    )
-                continue
-        problems.append(
-            f"{where}: cannot be made unique from its columns; declare a surrogate key or drop the constraint"
-        )
+        before = len(problems)
+        saved = keys_state(tp)
+        plan_unique(tp, tables, s, where, problems)
+        if len(problems) > before and tuple(s) in partial:
+            del problems[before:]  # keep rows out of the index instead
+            restore_keys(tp, saved)
+            tp.outside.append(partial[tuple(s)])
+    cap = tp.cap
     # 4. columns other tables reference must be addressable by position
+    added = set()
     for c in sorted(referenced):
-        if c not in tp.fk_column and c not in tp.seq and c not in tp.unique:
+        if c not in tp.fk_column and c not in tp.seq and c not in tp.unique and c not in tp.per_parent:
             tp.unique.add(c)
+            added.add(c)
     # 5. capacity of unique columns
-    for c in sorted(tp.unique):
+    for c in sorted(added):
         capacity = unique_capacity(tp.specs[c])
         if capacity is not None and capacity < n:
             problems.append(

@@ -79,7 +79,7 @@ def synthesize(
     from sanitize.db import DatabaseRef, open_source, open_target, resolve
 
     started = time.perf_counter()
-    if isinstance(rows, int) and scale is not None:
+    if (isinstance(rows, int) or (isinstance(rows, dict) and "*" in rows)) and scale is not None:
         raise BadInputError(
             "--rows N and --scale F both set the row counts; give one of them "
             "(or --rows TABLE=N pairs with --scale for the other tables)"
@@ -161,7 +161,8 @@ def synthesize(
 
 
 def parse_rows(values: list[str] | None) -> int | dict[str, int] | None:
-    """`--rows 1000` or `--rows customers=100 --rows orders=500` as the library wants them."""
+    """`--rows 1000`, `--rows customers=100 --rows orders=500`, or both (`--rows 100 --rows orders=5`:
+    orders gets 5, every other table 100) as the library wants them (`"*"`: every other table)."""
     if not values:
         return None
     if len(values) == 1 and "=" not in values[0]:
@@ -169,8 +170,13 @@ def parse_rows(values: list[str] | None) -> int | dict[str, int] | None:
     out: dict[str, int] = {}
     for v in values:
         table, sep, n = v.partition("=")
+        if not sep and "*" not in out:
+            out["*"] = _count(v, "--rows")
+            continue
         if not sep or not table:
-            raise BadInputError(f"--rows {v!r}: expected one number or TABLE=N pairs, e.g. --rows orders=500")
+            raise BadInputError(
+                f"--rows {v!r}: expected one number and/or TABLE=N pairs, e.g. --rows 100 --rows orders=500"
+            )
         out[table.strip()] = _count(n, f"--rows {table}")
     return out
 

@@ -25,6 +25,8 @@ def unique_capacity(spec: ValueSpec) -> int | None:
     col = spec.column
     if spec.semantic == "choice":
         return len(col.check_values or col.enum_values or ())
+    if spec.pattern is not None:
+        return spec.pattern.capacity(col.max_length)
     if col.kind == "integer":
         lo, hi = integer_bounds(col)
         return hi - lo + 1
@@ -53,6 +55,8 @@ def unique_values(
     if spec.semantic == "choice":
         values = cast_text(pa.array(list(col.check_values or col.enum_values or ()), type=pa.string()), col)
         return values.take(pa.array(perm))
+    if spec.pattern is not None:
+        return spec.pattern.unique(perm, total, col.max_length)
     kind = col.kind
     if kind == "integer":
         lo, _hi = integer_bounds(col)

@@ -96,7 +96,11 @@ __all__ = [
 def generate_values(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
     """`n` non-NULL values for a column, fitted to its type and constraints."""
     col = spec.column
-    if spec.categories:
+    if spec.item is not None:
+        return _arrays(spec.item, rng, n)
+    if spec.pattern is not None:
+        arr = spec.pattern.random(rng, n, col.max_length)
+    elif spec.categories:
         arr = _from_categories(spec, rng, n)
     elif spec.quantiles and col.kind in NUMBER_KINDS | {"date", "datetime", "time"}:
         arr = _from_quantiles(spec, rng, n)
@@ -111,6 +115,14 @@ def generate_values(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Arr
     if col.kind in TEXT_KINDS or col.kind in ("uuid", "json"):
         arr = fit_text(arr.cast(pa.string()), col)
     return arr
+
+
+def _arrays(item: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
+    """An array column's values: one to three items each, made like a column of the item type."""
+    counts = rng.integers(1, 4, n)
+    values = generate_values(item, rng, int(counts.sum()))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
 def _from_categories(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
