@@ -54,6 +54,9 @@ SPACY_MODEL_ENV = "SANITIZE_SPACY_MODEL"
 DEFAULT_LANGUAGE = "en"
 DEFAULT_MIN_SCORE = 0.4
 
+NAME_UPPER = "A-ZÀ-ÖØ-ÞĀ-ɏḀ-ỿΆ-ΏΑ-ΩЀ-Я"
+NAME_LOWER = "a-zß-öø-ÿά-ώа-џ"
+
 # One RE2 regex per recognizer: a text that does not match cannot hold that recognizer's entity.
 # Recognizers without an entry (spaCy NER, user additions) run on every text.
 PREFILTERS: dict[str, str] = {
@@ -68,10 +71,9 @@ PREFILTERS: dict[str, str] = {
     "EsNifRecognizer": r"\d{8}-?[A-Za-z]",
     "EsNieRecognizer": r"[XYZxyz]-?\d{7}-?[A-Za-z]",
     "ItFiscalCodeRecognizer": r"(?i)[a-z]{6}[\dlmnp-v]{2}[a-z][\dlmnp-v]{2}[a-z][\dlmnp-v]{3}[a-z]",
-    # Latin letters only: RE2's \p{..} tables cost ~3 ms to compile per call; the name lists are Latin
-    "PersonNameRecognizer": (
-        r"[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž'’]+\.? {1,2}(?:[a-zß-ÿ]{1,3} {1,2}){0,2}[A-ZÀ-ÖØ-ÞĀ-Ž]"
-    ),
+    # a capitalised word (Latin, Greek or Cyrillic; explicit ranges: RE2's \p{..} tables cost ~3 ms to
+    # compile per call): every name rule, context rules included ("Thanks, Zoë"), needs one
+    "PersonNameRecognizer": f"[{NAME_UPPER}][{NAME_UPPER}{NAME_LOWER}]",
     "FrNirRecognizer": r"[12378] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}",
     "NlBsnRecognizer": r"\b\d{4}\.?\d{2}\.?\d{3}\b|\d{3}\.\d{3}\.\d{3}",
     "StreetAddressRecognizer": STREET_PREFILTER,
