@@ -100,6 +100,7 @@ def transform_batch(df: pd.DataFrame, plan: TablePlan, key: SecretKey, locale: s
             unique=cp.unique,
             unique_domains=plan.unique_domains,
             frame=df if cp.spec.reads_columns(cp.params) else None,
+            known=plan.known,
         )
         out[name] = apply_strategy(values, cp.spec, cp.params, ctx)
     return pd.DataFrame(out, index=df.index)
