@@ -251,7 +251,7 @@ def anonymize(
                     progress(tkey, 0, expected)
 
                 def work(batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan) -> Any:
-                    return load.prepare(tkey, transform_batch(batch, tplan, k, r.locale))
+                    return load.prepare(tkey, transform_batch(batch, tplan, k, r.locale, progress))
 
                 threads = n_workers if tplan.thread_safe else 1
                 with contextlib.closing(iter(src.read_batches(tkey, batch_size=batch_size))) as batches:

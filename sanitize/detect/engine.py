@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -80,6 +80,11 @@ PREFILTERS: dict[str, str] = {
     "StreetAddressRecognizer": STREET_PREFILTER,
     "PostcodeRecognizer": r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[A-Z]\d[A-Z] ?\d[A-Z]\d",
 }
+
+LONG_TEXT = 20_000  # characters: longer texts are read in pieces (Detector.find)
+CHUNK = 16_000
+OVERLAP = 256
+PIECES_PER_CALL = 64  # pieces read per call (about 1 MB), with progress after each
 
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 
@@ -261,10 +266,51 @@ class Detector:
         return sorted({e for r in self.recognizers for e in r.supported_entities})
 
     def find(
-        self, texts: Sequence[str] | pd.Series | pa.Array, entities: Collection[str] | None = None
+        self,
+        texts: Sequence[str] | pd.Series | pa.Array,
+        entities: Collection[str] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Span]:
-        """Every span scoring at least `min_score`, non-overlapping within a text, ordered by row."""
+        """Every span scoring at least `min_score`, non-overlapping within a text, ordered by row.
+
+        Texts longer than LONG_TEXT characters are read in pieces of about CHUNK characters cut at a
+        line, sentence or word break, each seen with OVERLAP characters of its neighbours, so the work
+        per text is linear in its length; `progress(characters done, characters in all)` is called
+        after each group of pieces of such texts."""
         arr = _as_arrow(texts)
+        if len(arr) == 0:
+            return []
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            arr = pc.cast(arr, pa.large_string())
+        lengths = np.asarray(pc.utf8_length(arr).fill_null(0).to_numpy(zero_copy_only=False))
+        long_rows = np.flatnonzero(lengths > LONG_TEXT)
+        if len(long_rows) == 0:
+            return self._find(arr, entities)
+        short_rows = np.flatnonzero(lengths <= LONG_TEXT)
+        out = [
+            replace(s, row=int(short_rows[s.row]))
+            for s in self._find(arr.take(pa.array(short_rows)), entities)
+        ]
+        total, done = int(lengths[long_rows].sum()), 0
+        for r in long_rows.tolist():
+            text = arr[r].as_py()
+            pieces = chunks(text)
+            found: list[Span] = []
+            for g in range(0, len(pieces), PIECES_PER_CALL):
+                group = pieces[g : g + PIECES_PER_CALL]
+                spans = self._find([text[a:b] for _, _, a, b in group], entities)
+                for s in spans:
+                    core_start, core_end, a, _ = group[s.row]
+                    if core_start <= a + s.start < core_end:
+                        found.append(replace(s, row=r, start=a + s.start, end=a + s.end))
+                done += group[-1][1] - group[0][0]
+                if progress is not None:
+                    progress(done, total)
+            out.extend(resolve_overlaps(found))
+        return sorted(out, key=lambda s: (s.row, s.start))
+
+    def _find(self, arr: Sequence[str] | pa.Array, entities: Collection[str] | None) -> list[Span]:
+        arr = _as_arrow(arr)
         n = len(arr)
         if n == 0:
             return []
@@ -319,6 +365,26 @@ class Detector:
     def analyze_text(self, text: str) -> list[Span]:
         """The spans of one text (convenience for notebooks and tests)."""
         return self.find([text])
+
+
+def chunks(text: str, size: int = CHUNK, overlap: int = OVERLAP) -> list[tuple[int, int, int, int]]:
+    """(core start, core end, read start, read end) of each piece of a long text: cores tile the text,
+    cut at a line break, else a sentence end, else a space in the last tenth of `size`; each piece is
+    read with `overlap` characters of its neighbours so spans across a cut are seen whole."""
+    out = []
+    start, n = 0, len(text)
+    while start < n:
+        end = min(n, start + size)
+        if end < n:
+            low = end - size // 10
+            for sep in ("\n", ". ", " "):
+                cut = text.rfind(sep, low, end)
+                if cut > start:
+                    end = cut + len(sep)
+                    break
+        out.append((start, end, max(0, start - overlap), min(n, end + overlap)))
+        start = end
+    return out
 
 
 def resolve_overlaps(spans: list[Span]) -> list[Span]:

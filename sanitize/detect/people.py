@@ -16,7 +16,6 @@ a product list) gets only the strongest list rule. Cyrillic and Greek names work
 from __future__ import annotations
 
 import re as stdre
-from dataclasses import dataclass
 
 from sanitize.detect.name_data import NEVER_NAMES, PARTICLES, TITLES, WorldNames, world_names
 
@@ -27,35 +26,39 @@ STRONG_GIVEN_RANK = 600  # a given name strong enough to take an unknown capital
 TOP_SURNAME_RANK = 50  # a surname common enough to make the unlisted word before it a given name
 COMMON_GIVEN_RANK = 100  # an ordinary word that is a given name first ("Grace", "Rose", "Mark")
 
-_INTRO = stdre.compile(
-    r"(?:\b(?:this is|it's|it is|my name is|my name's|i'm|i am|name is|name:|signed|signed by|contact|"
-    r"attn\.?|attention|c/o|ich bin|ich heiße|ich heisse|mein name ist|je suis|je m'appelle|mon nom est|"
-    r"me llamo|mi nombre es|soy|mi chiamo|il mio nome è|sono|meu nome é|chamo-me|eu sou|ik ben|"
-    r"mijn naam is|jag heter|jeg heter|jeg hedder|nazywam się|jestem|benim adım|adım|ben|"
-    r"меня зовут|я|το όνομά μου είναι|λέγομαι|a nevem|minun nimeni on|olen|is mise|jina langu ni|"
-    r"naitwa|orúkọ mi ni|aha m bụ|tên tôi là|我叫|我是)"
-    r"|\b(?:née|nee|geb\.|geborene|born|z domu|született|урожд\.|урождённая|nata|nacida))\s+$",
-    stdre.IGNORECASE,
+
+def _phrases(text: str) -> frozenset[str]:
+    return frozenset(" ".join(p.split()) for p in text.split("|") if p.strip())
+
+
+# Words before a name, as lower-case phrases of the words the tokenizer sees ("i'm" is one word)
+INTROS = _phrases(
+    """this is|it's|it is|my name is|my name's|i'm|i am|name is|signed|signed by|ich bin|ich heiße|
+    ich heisse|mein name ist|je suis|je m'appelle|mon nom est|me llamo|mi nombre es|soy|mi chiamo|
+    il mio nome è|sono|meu nome é|chamo-me|eu sou|ik ben|mijn naam is|jag heter|jeg heter|jeg hedder|
+    nazywam się|jestem|benim adım|adım|ben|меня зовут|я|το όνομά μου είναι|λέγομαι|a nevem|
+    minun nimeni on|olen|is mise|jina langu ni|naitwa|orúkọ mi ni|aha m bụ|tên tôi là"""
 )
-_GREETING = stdre.compile(
-    r"(?:^|[\n.!?;:(]\s*)(?:hi|hello|hey|dear|hallo|liebe|lieber|sehr geehrte|sehr geehrter|moin|servus|"
-    r"bonjour|bonsoir|salut|cher|chère|hola|querida|querido|estimada|estimado|ciao|salve|gentile|"
-    r"caro|cara|olá|prezada|prezado|beste|hoi|hej|hei|moi|merhaba|sayın|szia|kedves|cześć|witaj|"
-    r"привет|здравствуйте|дорогой|дорогая|уважаемый|уважаемая|γεια σου|αγαπητέ|αγαπητή|habari|jambo|"
-    r"dia dhuit|a chara|xin chào|chào)[ ,]+$",
-    stdre.IGNORECASE,
+MAIDEN = _phrases("née|nee|geb|geborene|born|z domu|született|урожд|урождённая|nata|nacida")
+LABELS = _phrases("name|full name|contact|contact person|attn|attention|signed by|customer|patient|passenger")
+GREETINGS = _phrases(
+    """hi|hello|hey|dear|hallo|liebe|lieber|sehr geehrte|sehr geehrter|moin|servus|bonjour|bonsoir|
+    salut|cher|chère|hola|querida|querido|estimada|estimado|ciao|salve|gentile|caro|cara|olá|prezada|
+    prezado|beste|hoi|hej|hei|moi|merhaba|sayın|szia|kedves|cześć|witaj|привет|здравствуйте|дорогой|
+    дорогая|уважаемый|уважаемая|γεια σου|αγαπητέ|αγαπητή|habari|jambo|dia dhuit|a chara|xin chào|chào"""
 )
-_SIGN_OFF = stdre.compile(
-    r"(?:^|[\n.!?;:(]\s*)(?:thanks|thank you|many thanks|thanks again|thx|ta|regards|best regards|"
-    r"kind regards|warm regards|warmly|cheers|best|best wishes|all the best|sincerely|yours sincerely|"
-    r"yours truly|yours|love|cordialement|bien à vous|amitiés|merci|saludos|un saludo|atentamente|"
-    r"gracias|grazie|cordiali saluti|saluti|obrigado|obrigada|atenciosamente|abraços|groeten|met "
-    r"vriendelijke groet|mvg|danke|vielen dank|mfg|mit freundlichen grüßen|viele grüße|liebe grüße|lg|"
-    r"gruß|grüße|pozdrawiam|dziękuję|hälsningar|med vänliga hälsningar|tack|terveisin|kiitos|"
-    r"üdvözlettel|köszönöm|saygılarımla|teşekkürler|спасибо|с уважением|благодарю|ευχαριστώ|"
-    r"με εκτίμηση|asante|ẹ ṣeun|daalụ|le meas|go raibh maith agat|cảm ơn)(?:[,!\-]+\s*|\s*\n\s*)$",
-    stdre.IGNORECASE,
+SIGN_OFFS = _phrases(
+    """thanks|thank you|many thanks|thanks again|thx|ta|regards|best regards|kind regards|warm regards|
+    warmly|cheers|best|best wishes|all the best|sincerely|yours sincerely|yours truly|yours|love|
+    cordialement|bien à vous|amitiés|merci|saludos|un saludo|atentamente|gracias|grazie|
+    cordiali saluti|saluti|obrigado|obrigada|atenciosamente|abraços|groeten|met vriendelijke groet|mvg|
+    danke|vielen dank|mfg|mit freundlichen grüßen|viele grüße|liebe grüße|lg|gruß|grüße|pozdrawiam|
+    dziękuję|hälsningar|med vänliga hälsningar|tack|terveisin|kiitos|üdvözlettel|köszönöm|
+    saygılarımla|teşekkürler|спасибо|с уважением|благодарю|ευχαριστώ|με εκτίμηση|asante|ẹ ṣeun|daalụ|
+    le meas|go raibh maith agat|cảm ơn"""
 )
+MAX_PHRASE_WORDS = 5
+_BREAKS = frozenset("\n.!?;:(")
 _KOREAN_GIVEN = stdre.compile(r"^[A-Z][a-z]{1,4}-[a-z]{2,5}$")
 # Title Case lines (headlines, product lists): only the strongest list rule and titles apply there
 TITLE_CASE_WORDS = 4
@@ -63,23 +66,28 @@ TITLE_CASE_SHARE = 0.7
 TITLE_CASE_RUN = 5
 
 
-@dataclass(frozen=True)
 class _Tok:
-    start: int
-    end: int  # without a final dot
-    word: str  # without a final dot
-    low: str
-    dot: bool
-    cap: bool
+    """One word: its span (without a final dot), the word, lower-cased, a final dot, capitalised."""
+
+    __slots__ = ("cap", "dot", "end", "low", "start", "word")
+
+    def __init__(self, start: int, word: str, dot: bool) -> None:
+        self.start = start
+        self.end = start + len(word)
+        self.word = word
+        self.low = word.lower()
+        self.dot = dot
+        self.cap = word[:1].isupper()
 
 
 def tokens_of(text: str) -> list[_Tok]:
     out = []
     for m in TOKEN.finditer(text):
         raw = m.group()
-        dot = raw.endswith(".")
-        word = raw[:-1] if dot else raw
-        out.append(_Tok(m.start(), m.start() + len(word), word, word.lower(), dot, word[:1].isupper()))
+        if raw[-1] == ".":
+            out.append(_Tok(m.start(), raw[:-1], True))
+        else:
+            out.append(_Tok(m.start(), raw, False))
     return out
 
 
@@ -158,6 +166,8 @@ class NameRules:
         """Per word: is it on a Title Case line (a headline: most words capitalised) or in a run of
         TITLE_CASE_RUN capitalised words (a product or place name: "The Philips Hue White Ambiance")?"""
         flags = [False] * len(toks)
+        if sum(t.cap for t in toks) < TITLE_CASE_SHARE * TITLE_CASE_WORDS:
+            return flags
         start = run = 0
         for k in range(1, len(toks) + 1):
             if k < len(toks) and toks[k].cap and toks[k - 1].cap and _next_to(text, toks[k - 1], toks[k]):
@@ -209,8 +219,7 @@ class NameRules:
             return None
         if not self.nameish(t):
             return None
-        before = text[max(0, t.start - 40) : t.start]
-        if _INTRO.search(before) or (not headline and (_GREETING.search(before) or _SIGN_OFF.search(before))):
+        if i > 0 and self._after_trigger(text, toks, i, headline):
             last = self._run(text, toks, i)
             return t.start, toks[last].end, 0.8
         # "Surname, Title Given": the surname before a comma and a title
@@ -220,6 +229,38 @@ class NameRules:
             if title.dot or i + 2 < len(toks) and toks[i + 2].cap:
                 return t.start, t.end, 0.8
         return None
+
+    @staticmethod
+    def _after_trigger(text: str, toks: list[_Tok], i: int, headline: bool) -> bool:
+        """Do the words before word i introduce a name (an introduction, "née", "Name:", a greeting or
+        a sign-off at the start of a line or sentence)?"""
+        gap = text[toks[i - 1].end : toks[i].start]
+        if len(gap) > 4:
+            return False
+        spaces = gap.strip(" ") == ""
+        words: list[str] = []
+        for k in range(1, MAX_PHRASE_WORDS + 1):
+            j = i - k
+            if j < 0 or (k > 1 and text[toks[j].end : toks[j + 1].start] != " "):
+                break
+            words.insert(0, toks[j].low)
+            phrase = " ".join(words)
+            if spaces and phrase in INTROS:
+                return True
+            if phrase in MAIDEN and gap.lstrip(".").strip(" ") == "":
+                return True
+            if phrase in LABELS and gap.strip(" ") == ":":
+                return True
+            if headline:
+                continue
+            starts_line = j == 0 or any(c in _BREAKS for c in text[toks[j - 1].end : toks[j].start])
+            if not starts_line:
+                continue
+            if phrase in GREETINGS and gap.strip(" ,") == "":
+                return True
+            if phrase in SIGN_OFFS and gap.strip(" ,!-\n") == "" and gap.strip(" ") != "":
+                return True
+        return False
 
     def _unknown_then_surname(
         self, text: str, toks: list[_Tok], i: int, headline: bool

@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 
 from sanitize.keys import canonical_text, hash64, mix
 from sanitize.strategies.registry import ColumnContext, Params, StrategySpec, get, register
+from sanitize.strategies.vector import where
 
 if TYPE_CHECKING:
     from sanitize.detect.engine import Span
@@ -163,7 +164,14 @@ def _scrub(values: pd.Series, params: ScrubParams, ctx: ColumnContext) -> pd.Ser
     wanted = params.entities
     if wanted is None:
         wanted = [e for e in detector.entities if e not in NOT_SCRUBBED_BY_DEFAULT]
-    spans = detector.find(pa.array(text, type=pa.large_string()), entities=wanted)
+    report = None
+    if ctx.progress is not None:  # long texts are read in pieces: say how far
+        label = f"{where(ctx)}: scrub (characters)"
+
+        def report(done: int, total: int) -> None:
+            ctx.progress(label, done, total)
+
+    spans = detector.find(pa.array(text, type=pa.large_string()), entities=wanted, progress=report)
     if ctx.known is not None and "PERSON" in wanted:
         spans = _with_known_people(spans, text, ctx.known)
     if not spans:
