@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_detect import tickets  # noqa: E402  (a script beside this one)
 
 KEY = b"bench-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -34,20 +35,6 @@ def _time(label: str, fn: Callable[[], object]) -> tuple[float, float, object]:
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"{label}: {dt:.2f} s wall, {cpu:.2f} s CPU (load average {os.getloadavg()[0]:.1f})", flush=True)
     return dt, cpu, out
-
-
-def _tickets(n: int, seed: int = 5) -> list[str]:
-    from bench_detect import POOL, _pools
-
-    pools = _pools(seed=seed)
-    rng = random.Random(3)
-    texts = []
-    for i in range(n):
-        t = pools["ticket"][i % POOL]
-        while len(t) < 90:
-            t += " " + rng.choice(["Thanks.", "Regards.", "See attached.", "Order ref ORD-2024-001."])
-        texts.append(t[:110])
-    return texts
 
 
 def bench_lists() -> float:
@@ -75,7 +62,7 @@ def bench_short(n: int, people: int) -> float:
     collector.add_column(pools["name"][:people])
     collector.add_column(pools["email"][:people])
     known = collector.result()
-    values = pd.Series(_tickets(n), dtype="str")
+    values = pd.Series(tickets(n), dtype="str")
     spec = get("scrub")
     params = spec.validate_params({})
     ctx = ColumnContext(key=key, domain="t.notes", known=known)
@@ -98,7 +85,7 @@ def bench_long() -> float:
     from sanitize.strategies.registry import ColumnContext
     from sanitize.transform import apply_strategy
 
-    text = " ".join(_tickets(12_000))[:1_000_000]
+    text = " ".join(tickets(12_000))[:1_000_000]
     pieces = pd.Series([text[i : i + 1000] for i in range(0, len(text), 1000)], dtype="str")
     spec = get("scrub")
     params = spec.validate_params({})

@@ -161,3 +161,23 @@ def test_when_a_known_word_is_also_a_common_word_then_it_needs_company(
     known = KnownNames.from_words(["jin", "park"], key, weak_words=["jin"])
     out = _scrub([text], known, key).iloc[0]
     assert ("Park" in out or "park" in out) is kept
+
+
+def test_when_a_json_path_scrubs_then_the_known_people_are_replaced_there_too(key: SecretKey) -> None:
+    import json
+
+    known = KnownNames.from_words(["vondelkamp", "qzyra"], key)
+    spec = get("json")
+    params = spec.validate_params({"paths": {"$.note": "scrub"}})
+    docs = pd.Series([json.dumps({"note": "Qzyra Vondelkamp asked again", "n": 1})], dtype="str")
+    out = apply_strategy(docs, spec, params, ColumnContext(key, "t.payload", known=known)).iloc[0]
+    assert "Vondelkamp" not in out and "Qzyra" not in out and json.loads(out)["n"] == 1
+
+
+def test_when_a_text_holds_letters_that_change_length_in_lower_case_then_spans_stay_aligned(
+    key: SecretKey,
+) -> None:
+    known = KnownNames.from_words(["vondelkamp", "qzyra"], key)
+    out = _scrub(["İstanbul office: Qzyra Vondelkamp called."], known, key).iloc[0]
+    assert out.startswith("İstanbul office: ") and out.endswith(" called.")
+    assert "Qzyra" not in out and "Vondelkamp" not in out

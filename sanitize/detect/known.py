@@ -90,24 +90,29 @@ class KnownNames:
 
     def find(self, texts: list[str]) -> list[list[tuple[int, int, float]]]:
         """Per text, the (start, end, score) spans of known names (adjacent known words joined)."""
-        found: list[list[tuple[int, int, str]]] = []
+        counts: list[int] = []
         flat: list[str] = []
         for text in texts:
-            words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)] if text else []
-            found.append(words)
-            flat.extend(w[2].lower() for w in words)
+            words = _WORD.findall(text) if text else []
+            counts.append(len(words))
+            flat.extend(map(str.lower, words))
         if not flat:
             return [[] for _ in texts]
         fps = _fingerprints(flat, self.key)
         strong = self._member(fps, self.strong)
         weak = self._member(fps, self.weak)
+        ends = np.cumsum(counts)
+        seen = np.concatenate([[0], np.cumsum(strong | weak)])
+        hits = seen[ends] - seen[ends - np.asarray(counts)]  # known words per text
         out: list[list[tuple[int, int, float]]] = []
         at = 0
-        for text, words in zip(texts, found, strict=True):
-            n = len(words)
-            s, w = strong[at : at + n], weak[at : at + n]
+        for i, (text, n) in enumerate(zip(texts, counts, strict=True)):
+            if hits[i]:
+                words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+                out.append(_spans(text, words, strong[at : at + n], weak[at : at + n]))
+            else:
+                out.append([])
             at += n
-            out.append(_spans(text, words, s, w) if s.any() or w.any() else [])
         return out
 
 
