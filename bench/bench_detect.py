@@ -173,6 +173,19 @@ def bench_scan(tables: int, columns: int, rows: int, sample: int) -> float:
     return dt
 
 
+def tickets(n: int, seed: int = 5) -> list[str]:
+    """`n` support tickets of ~100 characters, most naming a person (also used by bench_scrub.py)."""
+    pools = _pools(seed=seed)
+    rng = random.Random(3)
+    texts = []
+    for i in range(n):
+        t = pools["ticket"][i % POOL]
+        while len(t) < 90:
+            t += " " + rng.choice(["Thanks.", "Regards.", "See attached.", "Order ref ORD-2024-001."])
+        texts.append(t[:110])
+    return texts
+
+
 def bench_scrub(n: int) -> float:
     import pandas as pd
 
@@ -181,15 +194,7 @@ def bench_scrub(n: int) -> float:
     from sanitize.strategies.registry import ColumnContext
     from sanitize.transform import apply_strategy
 
-    pools = _pools(seed=5)
-    rng = random.Random(3)
-    texts = []
-    for i in range(n):
-        t = pools["ticket"][i % POOL]
-        while len(t) < 90:
-            t += " " + rng.choice(["Thanks.", "Regards.", "See attached.", "Order ref ORD-2024-001."])
-        texts.append(t[:110])
-    values = pd.Series(texts, dtype="str")
+    values = pd.Series(tickets(n), dtype="str")
     mean_len = values.str.len().mean()
     spec = get("scrub")
     ctx = ColumnContext(key=SecretKey(b"bench-key-0123456789abcdefghijklmnopqrstuvwxyz"), domain="t.notes")

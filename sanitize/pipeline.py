@@ -178,6 +178,7 @@ def preview(
             known = ", ".join(plan.tables) or "none"
             what = "is skipped by the rules" if table in plan.skipped else "is not in the source"
             raise BadInputError(f"table {table!r} {what}; tables that are copied: {known}")
+        plan = with_known_people(plan, src, k)
         before = next(iter(src.read_batches(table, batch_size=max(rows, 1))), None)
     if before is None:
         before = pd.DataFrame({c: [] for c in plan.tables[table].columns})
@@ -230,6 +231,7 @@ def anonymize(
         plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
         quasi = {t: q for t, q in risk_columns(r, src.schema).items() if t in plan.tables}
         run.skipped_tables = plan.skipped
+        plan = with_known_people(plan, src, k, batch_size=batch_size, progress=progress)
         tgt_dialect = getattr(tref, "dialect", None) or getattr(getattr(tref, "ref", None), "dialect", None)
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
@@ -260,7 +262,7 @@ def anonymize(
                 def work(
                     batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan, counters: Any = counters
                 ) -> tuple[Any, Any]:
-                    out = transform_batch(batch, tplan, k, r.locale)
+                    out = transform_batch(batch, tplan, k, r.locale, progress)
                     parts = (counters[0].partial(batch), counters[1].partial(out)) if counters else None
                     return load.prepare(tkey, out), parts
 
@@ -313,6 +315,24 @@ def _risk_gate(rules: RulesFile, risks: list[TableRisk], src: Any, run: RunRepor
         )
         run.checks.append({"name": "re-identification risk", "ok": not failing, "detail": detail})
     raise_if_over(gate, risks)
+
+
+def with_known_people(
+    plan: Plan,
+    source: Any,
+    key: SecretKey,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+) -> Plan:
+    """The plan with the source's own people (names, e-mails, usernames of the columns the rules treat
+    as people) for scrub to find in free text; unchanged when no rule scrubs. Reads those columns only."""
+    from sanitize.detect.known import collect_known_names, needs_known_names
+
+    if not needs_known_names(plan):
+        return plan
+    known = collect_known_names(source, plan, key, batch_size=batch_size, progress=progress)
+    return plan.with_known(known)
 
 
 def resolve_target(target: str | Any, environments: dict[str, str] | None = None) -> tuple[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from sanitize.errors import CoverageError, RulesError
 from sanitize.rules import ColumnRule, RulesFile, TableRules
@@ -45,6 +45,7 @@ class TablePlan:
     table: Table
     columns: dict[str, ColumnPlan]
     unique_domains: frozenset[str] = frozenset()  # see ColumnContext.unique_domains
+    known: Any = field(default=None, compare=False)  # the source's people for scrub (detect/known.py)
 
     @property
     def key(self) -> str:
@@ -123,6 +124,10 @@ class Plan:
     tables: dict[str, TablePlan]  # in load order
     skipped: list[str]
     coverage: Coverage
+
+    def with_known(self, known: Any) -> Plan:
+        """The plan with the source's people (detect/known.py) handed to every table's strategies."""
+        return replace(self, tables={k: replace(t, known=known) for k, t in self.tables.items()})
 
 
 def check_coverage(rules: RulesFile, schema: Schema) -> Coverage:

@@ -81,8 +81,16 @@ def apply_strategy(values: pd.Series, spec: StrategySpec, params: Params, ctx: C
     return _with_nulls(out, values.index)
 
 
-def transform_batch(df: pd.DataFrame, plan: TablePlan, key: SecretKey, locale: str = "en_US") -> pd.DataFrame:
-    """One batch of one table through its plan: a new DataFrame; `keep` columns pass through untouched."""
+def transform_batch(
+    df: pd.DataFrame,
+    plan: TablePlan,
+    key: SecretKey,
+    locale: str = "en_US",
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> pd.DataFrame:
+    """One batch of one table through its plan: a new DataFrame; `keep` columns pass through untouched.
+
+    `progress` is handed to the strategies for work that is long within a batch (scrub of long texts)."""
     out: dict[str, pd.Series] = {}
     for name, cp in plan.columns.items():
         if name not in df.columns:
@@ -100,6 +108,8 @@ def transform_batch(df: pd.DataFrame, plan: TablePlan, key: SecretKey, locale: s
             unique=cp.unique,
             unique_domains=plan.unique_domains,
             frame=df if cp.spec.reads_columns(cp.params) else None,
+            known=plan.known,
+            progress=progress,
         )
         out[name] = apply_strategy(values, cp.spec, cp.params, ctx)
     return pd.DataFrame(out, index=df.index)

@@ -177,3 +177,82 @@ def test_when_text_holds_phone_shaped_digits_then_scrub_replaces_them(key: Secre
     out = _scrub(pd.Series([f"Call me on {number} after six."]), key)
     assert number not in out.iloc[0]
     assert out.iloc[0].startswith("Call me on ") and out.iloc[0].endswith(" after six.")
+
+
+# --- long texts: read in pieces, with progress ---------------------------------------------------
+
+
+def test_when_a_text_is_cut_into_pieces_then_the_cores_tile_it_and_cuts_fall_on_breaks() -> None:
+    from sanitize.detect.engine import chunks
+
+    text = ("word " * 900 + "end of a line.\n") * 30
+    pieces = chunks(text, size=5000, overlap=100)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))  # no gap, no overlap
+    assert all(text[end - 1] in "\n " for _, end, _, _ in pieces[:-1])  # cut after a break
+    assert all(rs == max(0, cs - 100) and re_ == min(len(text), ce + 100) for cs, ce, rs, re_ in pieces)
+
+
+def test_when_pii_straddles_the_cut_of_a_long_text_then_it_is_still_replaced(key: SecretKey) -> None:
+    from sanitize.detect.engine import CHUNK, LONG_TEXT, chunks
+
+    filler = "The parcel arrived late and the box was dented on one side. "
+    text = filler * (3 * LONG_TEXT // len(filler))
+    planted = []
+    for _, end, _, _ in chunks(text)[:-1]:  # put PII right across every cut
+        planted.append((end - 8, f"mail {PLANTED['email']} or call Dr. Oberhuber "))
+    for pos, piece in reversed(planted):
+        text = text[:pos] + piece + text[pos:]
+    assert len(text) > 2 * CHUNK
+    out = _scrub(pd.Series([text]), key).iloc[0]
+    assert PLANTED["email"] not in out and "Oberhuber" not in out
+    assert out.count(filler) >= text.count(filler) - 2 * len(planted)  # the rest is untouched
+
+
+def test_when_a_batch_holds_long_texts_then_scrub_reports_its_progress(key: SecretKey) -> None:
+    from sanitize.detect.engine import LONG_TEXT
+    from sanitize.schema import Column
+
+    calls: list[tuple[str, int, int | None]] = []
+    text = "Please call Dr. Oberhuber about the refund. " * (3 * LONG_TEXT // 40)
+    spec = get("scrub")
+    column = Column("body", "text")
+    ctx = ColumnContext(key, "t.notes", table="tickets", column=column, progress=lambda *a: calls.append(a))
+    apply_strategy(pd.Series([text, "short"]), spec, spec.validate_params({}), ctx)
+    assert calls and calls[-1][1] == calls[-1][2] == len(text)
+    assert calls[0][0].startswith("tickets.body")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(1, 12), st.sampled_from([0.3, 0.5, 0.85])), max_size=30
+    )
+)
+def test_when_spans_overlap_then_the_fast_resolution_keeps_what_the_pairwise_one_kept(
+    raw: list[tuple[int, int, float]],
+) -> None:
+    from sanitize.detect.engine import Span, resolve_overlaps
+
+    spans = [Span(0, s, s + n, "X", sc, "r") for s, n, sc in raw]
+
+    def pairwise(spans: list[Span]) -> list[Span]:  # the former O(n²) rule
+        if len(spans) > 1:
+            spans = [
+                s
+                for s in spans
+                if not any(
+                    o is not s
+                    and o.start <= s.start
+                    and s.end <= o.end
+                    and (o.end - o.start) > (s.end - s.start)
+                    for o in spans
+                )
+            ]
+        kept: list[Span] = []
+        for s in sorted(spans, key=lambda s: (-s.score, -(s.end - s.start), s.start)):
+            if all(s.end <= k.start or s.start >= k.end for k in kept):
+                kept.append(s)
+        return sorted(kept, key=lambda s: s.start)
+
+    assert resolve_overlaps(spans) == pairwise(spans)

@@ -316,3 +316,29 @@ def test_when_unique_then_distinct_inputs_give_distinct_outputs(
     out = apply_strategy(values, spec, spec.validate_params(params), ctx)
     assert out.notna().all()
     assert out.nunique() == n
+
+
+def _fakes(values: list[str], kind: str, domain: str, key: SecretKey) -> list[Any]:
+    spec = get("fake")
+    ctx = ColumnContext(key, domain)
+    return apply_strategy(
+        pd.Series(values, dtype="str"), spec, spec.validate_params({"kind": kind}), ctx
+    ).tolist()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(domain=st.text(min_size=1, max_size=12), kind=st.sampled_from(BUILTIN_KINDS))
+def test_when_a_fake_is_made_then_it_never_equals_its_input(key: SecretKey, domain: str, kind: str) -> None:
+    # inputs from the fake's own output space (another domain's fakes, and every pool entry for the
+    # pool kinds), so that a fake equal to its input would show up
+    from sanitize.strategies import fake_data as fd
+
+    seeds = [f"value {i}" for i in range(300)]
+    values = [str(v) for v in _fakes(seeds, kind, "seed-domain", key)]
+    if kind in ("first_name", "last_name"):
+        pool = fd.first_names("en_US") if kind == "first_name" else fd.last_names("en_US")
+        values += [str(v) for v in pool.values.to_pylist()]
+    out = _fakes(values, kind, domain, key)
+    same = [v for v, o in zip(values, out, strict=True) if str(o).lower() == v.lower()]
+    assert same == []
+    assert out == _fakes(values[::-1], kind, domain, key)[::-1]  # still one fake per value, any order

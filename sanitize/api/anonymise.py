@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -43,6 +44,8 @@ def apply(
     and a DataFrame column no rule covers fails as in the pipeline (unless `unknown_columns: keep`).
     Pass `schema=` (a `Schema` or a `Connection`) to plan against the real source schema as the
     pipeline does: foreign-key columns then inherit their parent's rule and length limits apply.
+    `scrub` finds the source's own people in free text (detect/known.py): with a `Connection`, those of
+    every table, as the pipeline; otherwise those of this DataFrame only.
 
     >>> clean = sanitize.apply(customers_df, rules, table="customers")
     """
@@ -81,7 +84,32 @@ def apply(
                 "drop them, or apply without schema= to derive the table from the DataFrame"
             )
         plan = build_plan(r, full)
+    # scrub finds the source's own people in free text, as the pipeline does: those of the whole
+    # source when a Connection is given, else those of this DataFrame
+    from sanitize.pipeline import with_known_people
+
+    people = schema.source if isinstance(schema, Connection) else _FrameSource(table, df)
+    plan = with_known_people(plan, people, k)
     return transform_batch(df, plan.tables[table], k, r.locale)
+
+
+class _FrameSource:
+    """One DataFrame as a source of one table, for collecting its people."""
+
+    def __init__(self, table: str, df: pd.DataFrame) -> None:
+        self.table, self.df = table, df
+
+    def count(self, table: str) -> int:
+        return len(self.df) if table == self.table else 0
+
+    def read_batches(
+        self, table: str, batch_size: int = 65_536, columns: Any = None
+    ) -> Iterator[pd.DataFrame]:
+        if table != self.table:
+            return
+        cols = [c for c in (columns or self.df.columns) if c in self.df.columns]
+        for start in range(0, len(self.df), batch_size):
+            yield self.df.iloc[start : start + batch_size][cols]
 
 
 def preview(

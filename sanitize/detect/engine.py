@@ -11,11 +11,12 @@ whole column (pyarrow, RE2) picks the candidate texts, and the recognizer runs o
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import threading
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -54,6 +55,9 @@ SPACY_MODEL_ENV = "SANITIZE_SPACY_MODEL"
 DEFAULT_LANGUAGE = "en"
 DEFAULT_MIN_SCORE = 0.4
 
+NAME_UPPER = "A-ZÀ-ÖØ-ÞĀ-ɏḀ-ỿΆ-ΏΑ-ΩЀ-Я"
+NAME_LOWER = "a-zß-öø-ÿά-ώа-џ"
+
 # One RE2 regex per recognizer: a text that does not match cannot hold that recognizer's entity.
 # Recognizers without an entry (spaCy NER, user additions) run on every text.
 PREFILTERS: dict[str, str] = {
@@ -68,15 +72,19 @@ PREFILTERS: dict[str, str] = {
     "EsNifRecognizer": r"\d{8}-?[A-Za-z]",
     "EsNieRecognizer": r"[XYZxyz]-?\d{7}-?[A-Za-z]",
     "ItFiscalCodeRecognizer": r"(?i)[a-z]{6}[\dlmnp-v]{2}[a-z][\dlmnp-v]{2}[a-z][\dlmnp-v]{3}[a-z]",
-    # Latin letters only: RE2's \p{..} tables cost ~3 ms to compile per call; the name lists are Latin
-    "PersonNameRecognizer": (
-        r"[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž'’]+\.? {1,2}(?:[a-zß-ÿ]{1,3} {1,2}){0,2}[A-ZÀ-ÖØ-ÞĀ-Ž]"
-    ),
+    # a capitalised word (Latin, Greek or Cyrillic; explicit ranges: RE2's \p{..} tables cost ~3 ms to
+    # compile per call): every name rule, context rules included ("Thanks, Zoë"), needs one
+    "PersonNameRecognizer": f"[{NAME_UPPER}][{NAME_UPPER}{NAME_LOWER}]",
     "FrNirRecognizer": r"[12378] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}",
     "NlBsnRecognizer": r"\b\d{4}\.?\d{2}\.?\d{3}\b|\d{3}\.\d{3}\.\d{3}",
     "StreetAddressRecognizer": STREET_PREFILTER,
     "PostcodeRecognizer": r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[A-Z]\d[A-Z] ?\d[A-Z]\d",
 }
+
+LONG_TEXT = 20_000  # characters: longer texts are read in pieces (Detector.find)
+CHUNK = 16_000
+OVERLAP = 256
+PIECES_PER_CALL = 64  # pieces read per call (about 1 MB), with progress after each
 
 NER_ENTITIES = ("PERSON", "LOCATION", "ORGANIZATION")
 
@@ -258,10 +266,51 @@ class Detector:
         return sorted({e for r in self.recognizers for e in r.supported_entities})
 
     def find(
-        self, texts: Sequence[str] | pd.Series | pa.Array, entities: Collection[str] | None = None
+        self,
+        texts: Sequence[str] | pd.Series | pa.Array,
+        entities: Collection[str] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Span]:
-        """Every span scoring at least `min_score`, non-overlapping within a text, ordered by row."""
+        """Every span scoring at least `min_score`, non-overlapping within a text, ordered by row.
+
+        Texts longer than LONG_TEXT characters are read in pieces of about CHUNK characters cut at a
+        line, sentence or word break, each seen with OVERLAP characters of its neighbours, so the work
+        per text is linear in its length; `progress(characters done, characters in all)` is called
+        after each group of pieces of such texts."""
         arr = _as_arrow(texts)
+        if len(arr) == 0:
+            return []
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            arr = pc.cast(arr, pa.large_string())
+        lengths = np.asarray(pc.utf8_length(arr).fill_null(0).to_numpy(zero_copy_only=False))
+        long_rows = np.flatnonzero(lengths > LONG_TEXT)
+        if len(long_rows) == 0:
+            return self._find(arr, entities)
+        short_rows = np.flatnonzero(lengths <= LONG_TEXT)
+        out = [
+            replace(s, row=int(short_rows[s.row]))
+            for s in self._find(arr.take(pa.array(short_rows)), entities)
+        ]
+        total, done = int(lengths[long_rows].sum()), 0
+        for r in long_rows.tolist():
+            text = arr[r].as_py()
+            pieces = chunks(text)
+            found: list[Span] = []
+            for g in range(0, len(pieces), PIECES_PER_CALL):
+                group = pieces[g : g + PIECES_PER_CALL]
+                spans = self._find([text[a:b] for _, _, a, b in group], entities)
+                for s in spans:
+                    core_start, core_end, a, _ = group[s.row]
+                    if core_start <= a + s.start < core_end:
+                        found.append(replace(s, row=r, start=a + s.start, end=a + s.end))
+                done += group[-1][1] - group[0][0]
+                if progress is not None:
+                    progress(done, total)
+            out.extend(resolve_overlaps(found))
+        return sorted(out, key=lambda s: (s.row, s.start))
+
+    def _find(self, arr: Sequence[str] | pa.Array, entities: Collection[str] | None) -> list[Span]:
+        arr = _as_arrow(arr)
         n = len(arr)
         if n == 0:
             return []
@@ -310,7 +359,7 @@ class Detector:
                         found.setdefault(r, []).append(Span(r, start, end, entity, score, rec_name))
         out: list[Span] = []
         for r in sorted(found):
-            out.extend(_resolve_overlaps(found[r]))
+            out.extend(resolve_overlaps(found[r]))
         return out
 
     def analyze_text(self, text: str) -> list[Span]:
@@ -318,24 +367,55 @@ class Detector:
         return self.find([text])
 
 
-def _resolve_overlaps(spans: list[Span]) -> list[Span]:
-    """One span per stretch of text: a span inside another gives way to it (a name inside a street
-    address, digits inside an IBAN); where spans only overlap, the higher score, then the longer wins."""
+def chunks(text: str, size: int = CHUNK, overlap: int = OVERLAP) -> list[tuple[int, int, int, int]]:
+    """(core start, core end, read start, read end) of each piece of a long text: cores tile the text,
+    cut at a line break, else a sentence end, else a space in the last tenth of `size`; each piece is
+    read with `overlap` characters of its neighbours so spans across a cut are seen whole."""
+    out = []
+    start, n = 0, len(text)
+    while start < n:
+        end = min(n, start + size)
+        if end < n:
+            low = end - size // 10
+            for sep in ("\n", ". ", " "):
+                cut = text.rfind(sep, low, end)
+                if cut > start:
+                    end = cut + len(sep)
+                    break
+        out.append((start, end, max(0, start - overlap), min(n, end + overlap)))
+        start = end
+    return out
+
+
+def resolve_overlaps(spans: list[Span]) -> list[Span]:
+    """One span per stretch of text: a span inside a longer one gives way to it (a name inside a street
+    address, digits inside an IBAN); where spans only overlap, the higher score, then the longer wins.
+    O(n log n): a text of a megabyte can hold thousands of spans."""
     if len(spans) > 1:
-        spans = [
-            s
-            for s in spans
-            if not any(
-                o is not s and o.start <= s.start and s.end <= o.end and (o.end - o.start) > (s.end - s.start)
-                for o in spans
-            )
-        ]
-    ordered = sorted(spans, key=lambda s: (-s.score, -(s.end - s.start), s.start))
-    kept: list[Span] = []
-    for s in ordered:
-        if all(s.end <= k.start or s.start >= k.end for k in kept):
-            kept.append(s)
-    return sorted(kept, key=lambda s: s.start)
+        ordered = sorted(spans, key=lambda s: (s.start, -s.end))
+        kept_outer: list[Span] = []
+        max_end = -1
+        i = 0
+        while i < len(ordered):  # spans of one extent are neighbours in this order
+            j = i
+            extent = (ordered[i].start, ordered[i].end)
+            while j < len(ordered) and (ordered[j].start, ordered[j].end) == extent:
+                j += 1
+            if max_end < ordered[i].end:  # no earlier (hence longer) span holds this extent
+                kept_outer.extend(ordered[i:j])
+            max_end = max(max_end, ordered[i].end)
+            i = j
+        spans = kept_outer
+    by_rank = sorted(spans, key=lambda s: (-s.score, -(s.end - s.start), s.start))
+    starts: list[int] = []
+    kept: list[Span] = []  # sorted by start, never overlapping
+    for s in by_rank:
+        k = bisect.bisect_left(starts, s.start)
+        if (k > 0 and kept[k - 1].end > s.start) or (k < len(kept) and kept[k].start < s.end):
+            continue
+        starts.insert(k, s.start)
+        kept.insert(k, s)
+    return kept
 
 
 @lru_cache(maxsize=4)

@@ -1,4 +1,4 @@
-"""Our own presidio recognizers: person names from Faker's locale lists, phones, e-mail and IP offline.
+"""Our own presidio recognizers: person names (rules in people.py), phones, e-mail and IP offline.
 
 Everything here is offline and model-free. Identifiers with checksums live in identifiers.py, street
 addresses and postcodes in places.py; `our_recognizers()` gathers them all for engine.py.
@@ -27,6 +27,7 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer, IpRecogniz
 from sanitize.detect.base import FindRecognizer
 from sanitize.detect.base import recognizer_result as _result
 from sanitize.detect.identifiers import FrNirRecognizer, IbanCodeRecognizer, NlBsnRecognizer
+from sanitize.detect.people import NameRules
 from sanitize.detect.places import PostcodeRecognizer, StreetAddressRecognizer
 
 log = logging.getLogger("sanitize")
@@ -48,27 +49,6 @@ DEFAULT_NAME_LOCALES: tuple[str, ...] = (
     "da_DK",
     "en_IN",
 )
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Capitalised words that are also given names or surnames but, alone, are far more often ordinary
-# words; they never start a "first name + unknown capitalised word" match.
-_COMMON_WORDS = _words(
-    """
-    a an and the of for to in on at by with from as is it be are was were will may can june april august
-    mark bill grant rose hope faith joy summer autumn dawn page price long young king white black brown
-    green gray grey hill wood stone street lane park new north south east west order total status
-    ticket invoice customer account team support sales thanks thank hello hi dear best regards please
-    monday tuesday wednesday thursday friday saturday sunday january february march july september
-    october november december christmas easter service product item delivery shipping return refund
-    """
-)
-
-_TITLES = _words("mr mrs ms miss dr prof herr frau sr sra srta mme mlle dott sig sir madam dame")
-_PARTICLES = _words("van von de der den del della di da du dos das le la ten ter zu")
 
 
 @dataclass(frozen=True)
@@ -112,89 +92,28 @@ def name_lists(locales: tuple[str, ...] = DEFAULT_NAME_LOCALES) -> NameLists:
     return NameLists(frozenset(first), frozenset(last))
 
 
-_TOKEN = stdre.compile(r"[^\W\d_][^\W\d_'’\-]*\.?")
-
-
 class PersonNameRecognizer(FindRecognizer):
-    """PERSON from given-name and surname lists: 'Jane Doe', 'Dr. Smith', 'Hans van der Berg'.
-
-    Scores: given name + known surname 0.85; title + capitalised word 0.8; known given name that is not a
-    common word + a capitalised word 0.6.
-    """
+    """PERSON in free text by the rules of people.py (world name lists and context words); whole-value
+    name classes for `scan` from Faker's locale lists."""
 
     ENTITY = "PERSON"
     NAME = "PersonNameRecognizer"
-    WHY = "given name and surname from Faker's locale lists"
+    WHY = "world given-name and surname lists, titles, greetings, sign-offs and introductions"
 
     def __init__(self, locales: tuple[str, ...] = DEFAULT_NAME_LOCALES, supported_language: str = "en"):
         self.lists = name_lists(locales)
+        self._rules: NameRules | None = None
         super().__init__(supported_language)
+
+    @property
+    def rules(self) -> NameRules:
+        if self._rules is None:  # the world lists load on first use (~0.3 s)
+            self._rules = NameRules()
+        return self._rules
 
     def find(self, text: str) -> list[tuple[int, int, float]]:
         """(start, end, score) of each name in the text."""
-        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
-        out: list[tuple[int, int, float]] = []
-        first, last = self.lists.first, self.lists.last
-        i, n = 0, len(tokens)
-        while i < n:
-            s, e, tok = tokens[i]
-            word = tok.rstrip(".")
-            low = word.lower()
-            if not word[:1].isupper():
-                i += 1
-                continue
-            # a title followed by a capitalised word
-            if (
-                low in _TITLES
-                and i + 1 < n
-                and tokens[i + 1][2][:1].isupper()
-                and tokens[i + 1][2].rstrip(".").lower() not in _COMMON_WORDS
-                and _adjacent(text, e, tokens[i + 1][0])
-            ):
-                j = i + 1
-                while (
-                    j + 1 < n
-                    and not tokens[j][2].endswith(".")
-                    and tokens[j + 1][2][:1].isupper()
-                    and _adjacent(text, tokens[j][1], tokens[j + 1][0])
-                ):
-                    j += 1
-                out.append((s, tokens[j][1] - (1 if tokens[j][2].endswith(".") else 0), 0.8))
-                i = j + 1
-                continue
-            if low in first or _hyphenated_in(low, first):
-                j = i + 1
-                # middle names or initials
-                while (
-                    j + 1 < n
-                    and _adjacent(text, tokens[j - 1][1], tokens[j][0])
-                    and tokens[j][2][:1].isupper()
-                    and (
-                        (len(tokens[j][2]) == 2 and tokens[j][2].endswith("."))
-                        or tokens[j][2].lower() in first
-                    )
-                ):
-                    j += 1
-                k = j
-                while (
-                    k < n
-                    and tokens[k][2].lower() in _PARTICLES
-                    and _adjacent(text, tokens[k - 1][1], tokens[k][0])
-                ):
-                    k += 1
-                if k < n and _adjacent(text, tokens[k - 1][1], tokens[k][0]) and tokens[k][2][:1].isupper():
-                    cand = tokens[k][2].rstrip(".")
-                    cl = cand.lower()
-                    if cl in last or _hyphenated_in(cl, last):
-                        out.append((s, tokens[k][0] + len(cand), 0.5 if low in _COMMON_WORDS else 0.85))
-                        i = k + 1
-                        continue
-                    if low not in _COMMON_WORDS and cl not in _COMMON_WORDS and len(cand) >= 2:
-                        out.append((s, tokens[k][0] + len(cand), 0.6))
-                        i = k + 1
-                        continue
-            i += 1
-        return out
+        return self.rules.find(text)
 
     def classify_values(self, values: pd.Series) -> pd.Series:
         """Whole-value name classes, vectorised: 'full_name', 'first_name', 'last_name' or ''.
@@ -223,16 +142,6 @@ class PersonNameRecognizer(FindRecognizer):
 
 
 _NOT_NAME_CHARS = re.compile(r"[\d@/\\:;_#%&+=<>|]")
-
-
-def _adjacent(text: str, end: int, start: int) -> bool:
-    """True when only spaces (no newline or punctuation) separate two tokens."""
-    gap = text[end:start]
-    return 0 < len(gap) <= 2 and gap.strip(" ") == ""
-
-
-def _hyphenated_in(word: str, names: frozenset[str]) -> bool:
-    return "-" in word and all(p in names for p in word.split("-") if p)
 
 
 # --- e-mail, offline --------------------------------------------------------------------------------

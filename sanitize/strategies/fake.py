@@ -400,6 +400,40 @@ def _typed(out: pd.Series, kind: str, ctx: ColumnContext) -> pd.Series:
 
 # --- the strategy -------------------------------------------------------------------------------
 
+MAX_REDRAWS = 8  # a fake equal to its input is drawn again from the next keyed candidate, this often
+
+
+def _same_as_input(arr: pa.Array, job: Job) -> np.ndarray:
+    """Rows whose fake equals the input, ignoring case ("Brett" -> "BRETT" is no pseudonym either)."""
+    given = pc.utf8_lower(text_array(job.values))
+    made = pc.utf8_lower(arr.cast(pa.large_string()))
+    return np.asarray(pc.equal(made, given).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _other_than_input(spec: Kind, job: Job, arr: pa.Array) -> pa.Array:
+    """Never the input itself: where a fake equals its input (weighted pools make that common for
+    frequent names), the row is built again from the next keyed candidate (`mix` of its hash). The
+    choice depends on the value alone, so batches and row order do not matter."""
+    same = _same_as_input(arr, job)
+    rows = np.flatnonzero(same)
+    for attempt in range(MAX_REDRAWS):
+        if len(rows) == 0:
+            break
+        sub = Job(job.values.iloc[rows], job.text[rows], mix(job.h[rows], 9000 + attempt), job.ctx)
+        redo = spec.build(sub).cast(arr.type)
+        where = np.arange(len(arr))
+        where[rows] = len(arr) + np.arange(len(rows))
+        arr = pa.concat_arrays([arr, redo]).take(pa.array(where))
+        rows = rows[_same_as_input(redo, sub)]
+    if len(rows):
+        log.warning(
+            "fake %s: %d value(s) still equal their input after %d redraws",
+            job.ctx.domain,
+            len(rows),
+            MAX_REDRAWS,
+        )
+    return arr
+
 
 def _check(kind: str, spec: Kind | None, ctx: ColumnContext) -> None:
     if spec is None:
@@ -442,7 +476,7 @@ def _fake(values: pd.Series, params: FakeParams, ctx: ColumnContext) -> pd.Serie
     if len(values) == 0:
         arr: pa.Array = pa.array([], type=pa.large_string())
     else:
-        arr = spec.build(job)
+        arr = _other_than_input(spec, job, spec.build(job))
     if kind == "date_of_birth":
         return fn.dates_for(arr, values.index, ctx.kind)
     if ctx.kind == "integer":

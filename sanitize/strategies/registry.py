@@ -57,6 +57,10 @@ class ColumnContext:
     # get different pseudonyms. Strategies that call others (json, scrub) pass this on.
     unique_domains: frozenset[str] = frozenset()
     frame: pd.DataFrame | None = field(default=None, compare=False)  # the batch rows of `values`
+    # the source's own people (keyed fingerprints of name words) for scrub; see detect/known.py
+    known: Any = field(default=None, compare=False)
+    # the run's progress callback (table, done, expected), for work that is long within one batch
+    progress: Any = field(default=None, compare=False)
 
     def for_domain(self, domain: str, *, unique: bool = False, column: Column | None = None) -> ColumnContext:
         """The context a nested rule runs in: its own domain, unique when the domain is unique anywhere."""
@@ -68,6 +72,8 @@ class ColumnContext:
             locale=self.locale,
             unique=unique or domain in self.unique_domains,
             unique_domains=self.unique_domains,
+            known=self.known,
+            progress=self.progress,
         )
 
     @property

@@ -12,7 +12,7 @@ boundaries and row order do not matter.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,11 @@ from pydantic import Field, field_validator
 
 from sanitize.keys import canonical_text, hash64, mix
 from sanitize.strategies.registry import ColumnContext, Params, StrategySpec, get, register
+from sanitize.strategies.vector import where
+
+if TYPE_CHECKING:
+    from sanitize.detect.engine import Span
+    from sanitize.detect.known import KnownNames
 
 # entity -> fake kind; entities missing here (national IDs) keep their shape with keyed characters
 DEFAULT_KINDS: dict[str, str] = {
@@ -127,6 +132,26 @@ def _shape_keep(spans: list[str], key: Any, domain: str) -> list[str]:
     return out
 
 
+def _with_known_people(spans: list[Span], text: np.ndarray, known: KnownNames) -> list[Span]:
+    """The detector's spans plus the source's own people found in the texts (detect/known.py)."""
+    from sanitize.detect.engine import Span, resolve_overlaps
+
+    extra: dict[int, list[Span]] = {}
+    for row, found in enumerate(known.find(text.tolist())):
+        if found:
+            extra[row] = [Span(row, s, e, "PERSON", score, "KnownNamesRecognizer") for s, e, score in found]
+    if not extra:
+        return spans
+    by_row: dict[int, list[Span]] = defaultdict(list)
+    for s in spans:
+        by_row[s.row].append(s)
+    out: list[Span] = []
+    for row in sorted(set(by_row) | set(extra)):
+        mine = by_row.get(row, [])
+        out.extend(resolve_overlaps(mine + extra[row]) if row in extra else mine)
+    return out
+
+
 def _scrub(values: pd.Series, params: ScrubParams, ctx: ColumnContext) -> pd.Series:
     from sanitize.detect.engine import get_detector
     from sanitize.transform import apply_strategy
@@ -139,7 +164,16 @@ def _scrub(values: pd.Series, params: ScrubParams, ctx: ColumnContext) -> pd.Ser
     wanted = params.entities
     if wanted is None:
         wanted = [e for e in detector.entities if e not in NOT_SCRUBBED_BY_DEFAULT]
-    spans = detector.find(pa.array(text, type=pa.large_string()), entities=wanted)
+    report = None
+    if ctx.progress is not None:  # long texts are read in pieces: say how far
+        label = f"{where(ctx)}: scrub (characters)"
+
+        def report(done: int, total: int) -> None:
+            ctx.progress(label, done, total)
+
+    spans = detector.find(pa.array(text, type=pa.large_string()), entities=wanted, progress=report)
+    if ctx.known is not None and "PERSON" in wanted:
+        spans = _with_known_people(spans, text, ctx.known)
     if not spans:
         return out
     kinds, domains = _targets(params)
