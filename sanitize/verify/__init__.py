@@ -25,11 +25,18 @@ columns that is about 90 MB (`VerifyResult.fingerprint_bytes`).
 
 from __future__ import annotations
 
-from sanitize.verify.check import PARTIAL_STRATEGIES, treatments_from_plan, verify, verify_databases
+from sanitize.verify.check import (
+    PARTIAL_STRATEGIES,
+    treatments_from_plan,
+    verify,
+    verify_databases,
+    verify_plan,
+)
 from sanitize.verify.fingerprints import EMPTY, KIND_SALT, HashSet, hash_strings
 from sanitize.verify.leaks import MARKER_TABLES, TEXT_KINDS
 from sanitize.verify.reading import Readable
 from sanitize.verify.results import Check, Leak, Treatment, VerifyOptions, VerifyResult
+from sanitize.verify.roles import ColumnRole, Roles, infer_roles, roles_from_plan
 from sanitize.verify.tokens import (
     EXACT_KINDS,
     KINDS,
@@ -48,9 +55,11 @@ __all__ = [
     "PARTIAL_STRATEGIES",
     "TEXT_KINDS",
     "Check",
+    "ColumnRole",
     "HashSet",
     "Leak",
     "Readable",
+    "Roles",
     "Treatment",
     "VerifyOptions",
     "VerifyResult",
@@ -58,8 +67,11 @@ __all__ = [
     "fingerprint_cells",
     "hash_strings",
     "iban_valid",
+    "infer_roles",
     "luhn_valid",
+    "roles_from_plan",
     "treatments_from_plan",
     "verify",
     "verify_databases",
+    "verify_plan",
 ]

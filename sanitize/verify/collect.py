@@ -12,12 +12,16 @@ from collections.abc import Mapping
 
 from sanitize.keys import SecretKey
 from sanitize.verify.alignment import TableAlignment
-from sanitize.verify.cells import ColumnReader
-from sanitize.verify.fingerprints import FingerprintCollector, SourceFingerprints, pairs
+from sanitize.verify.cells import CellText, ColumnReader
+from sanitize.verify.fingerprints import FingerprintCollector, Rarity, SourceFingerprints, hash_strings, pairs
 from sanitize.verify.integrity import alignment_columns, integer_ids, row_keys
+from sanitize.verify.nametokens import source_tokens
 from sanitize.verify.reading import Readable, read_batches
 from sanitize.verify.results import Treatment, VerifyOptions
+from sanitize.verify.roles import ColumnRole, Roles
 from sanitize.verify.tokens import EXACT_KINDS, KINDS, fingerprint_cells
+
+SOURCE_KINDS = (*KINDS, "name")  # "name": people's name tokens, searched inside free text
 
 log = logging.getLogger("sanitize")
 
@@ -29,8 +33,12 @@ def collect_fingerprints(
     treatments: Mapping[str, Mapping[str, Treatment]],
     key: SecretKey,
     options: VerifyOptions,
+    roles: Roles,
 ) -> tuple[SourceFingerprints, Aligned]:
-    """Fingerprints of the source's sensitive columns by kind, and its row-aligned values per table."""
+    """Fingerprints of the source's sensitive columns by kind, and its row-aligned values per table.
+
+    Whole generic values only from identifying columns (`roles`); name tokens from person columns.
+    """
     collector = FingerprintCollector()
     reader = ColumnReader(options.dictionary)
     aligned: Aligned = {}
@@ -53,14 +61,18 @@ def collect_fingerprints(
                 cells = reader.cells(f"{tkey}.{c}", batch.column(c))
                 if len(cells) == 0:
                     continue
+                role = roles.of(tkey, c)
+                collector.count_cells(ids[c], len(cells))
                 found = fingerprint_cells(cells, key, options.min_value_length)
                 rk = rowkey[cells.rows] if rowkey is not None else None
                 ci = table.column_names.index(c)
+                if role.person:
+                    _add_name_tokens(collector, ids[c], cells, role, key)
                 if rk is not None and treatment[c] == "transform":
                     rows.add_cells(c, ci, cells.rows, rk, cells.per_cell(found.cell))
                 for kind in KINDS:
                     pos, h, tok = found.get(kind)
-                    if len(h) == 0:
+                    if len(h) == 0 or (kind == "value" and not role.identifying):
                         continue
                     counts = cells.cell_counts() if kind == "value" else None  # how many cells hold each
                     weights = counts[pos] if counts is not None else None
@@ -71,10 +83,21 @@ def collect_fingerprints(
                         entry, cell = cells.expand(pos, distinct=not tok.any())
                         rows.add_pairs(c, pairs(rk[cell], h[entry], ci, kind))
         rows.finish()
-    fps = collector.build(KINDS, EXACT_KINDS, options.common_rows)
+    fps = collector.build(SOURCE_KINDS, EXACT_KINDS, Rarity(options.common_rows, options.common_share))
     log.info(
         "verify: source fingerprints %s (%.1f MB)",
         {k: len(v.hashes) for k, v in fps.by_kind.items()},
         (fps.nbytes + sum(t.nbytes for t in aligned.values())) / 2**20,
     )
     return fps, aligned
+
+
+def _add_name_tokens(
+    collector: FingerprintCollector, column: int, cells: CellText, role: ColumnRole, key: SecretKey
+) -> None:
+    """A person column's name tokens, each counted once per cell that holds it."""
+    item, tokens = source_tokens(cells.items, email=role.kind == "email")
+    if len(tokens) == 0:
+        return
+    counts = cells.cell_counts()
+    collector.add("name", column, hash_strings(tokens, key), counts[item] if counts is not None else None)

@@ -1,0 +1,98 @@
+"""People's name tokens: taken from the source's name and email columns, searched inside free text.
+
+A customer's surname left in a ticket ("Thanks, Okafor") is a leak even though no whole value
+matches. The source side splits the values of the columns the rules treat as people's names and
+emails (an email's local part) into letter runs; the target side takes the capitalised words of
+free text. Both are lower-cased and hashed (`fingerprints.hash_strings`); nothing is kept but the
+fingerprints. All of it is Arrow compute over whole arrays: one regex split, then vectorised filters.
+
+Tokens that identify nobody are left out on the source side: shorter than `MIN_TOKEN` characters,
+common words of several languages (Faker's word lists) and titles/particles ("Mrs", "van", "née").
+Tokens shared by many source rows are dropped when the set is built (`fingerprints`). Text that a
+scrub replaced holds fake names; a fake equal to a real name is chance, not a leak, so tokens of the
+fake name pools are not searched in scrub/json columns (`fake_name_hashes`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sanitize.keys import SecretKey
+from sanitize.verify.fingerprints import HashSet, hash_strings, sorted_unique
+
+MIN_TOKEN = 3
+_SPLIT = r"[^\p{L}\p{M}]+"  # a token is a run of letters (and their combining marks)
+_WORD_LOCALES = ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", "da_DK", "cs_CZ")
+_TITLES = (
+    "mr mrs ms miss mme mlle dr prof sir madam lady lord rev herr frau señor señora sr sra jr "
+    "van von der den del della de la le du dos das da di bin ibn al el née nee geb ben "
+    "dear thanks thank hello hi hey regards best kind customer client user admin support team"
+)
+
+
+@lru_cache(maxsize=1)
+def common_words() -> pa.Array:
+    """Lower-case common words of several languages, plus titles and name particles."""
+    from importlib import import_module
+
+    words: set[str] = set(_TITLES.split())
+    for locale in _WORD_LOCALES:
+        try:
+            provider = import_module(f"faker.providers.lorem.{locale}").Provider
+        except (ImportError, AttributeError):  # an older Faker without this locale
+            continue
+        words.update(str(w).lower() for w in getattr(provider, "word_list", ()))
+    return pa.array(sorted(words), type=pa.large_string())
+
+
+def _split(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(cell of each token, the tokens) of every letter run in each string."""
+    parts = pc.split_pattern_regex(values.cast(pa.large_string()), _SPLIT)
+    cell = np.asarray(pc.list_parent_indices(parts), dtype=np.int64)
+    return cell, pc.list_flatten(parts)
+
+
+def source_tokens(values: pa.Array, email: bool = False) -> tuple[np.ndarray, pa.Array]:
+    """Name tokens of a name/email column's cells (NULLs allowed): (cell of each token, lower-case tokens).
+
+    `email`: only the local part (before '@') is split. Short tokens and common words are left out.
+    """
+    if email:
+        values = pc.replace_substring_regex(values, "@.*", "")
+    cell, tokens = _split(values)
+    lower = pc.utf8_lower(tokens)
+    keep = pc.and_(
+        pc.greater_equal(pc.utf8_length(lower), MIN_TOKEN),
+        pc.invert(pc.is_in(lower, value_set=common_words())),
+    )
+    mask = np.asarray(keep.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return cell[mask], lower.filter(pa.array(mask))
+
+
+def text_tokens(values: pa.Array) -> tuple[np.ndarray, pa.Array, float]:
+    """Capitalised words of free text: (cell of each, lower-case words, letter runs per non-NULL cell)."""
+    cell, tokens = _split(values)
+    cells = len(values) - values.null_count
+    words = len(tokens) / cells if cells else 0.0
+    if len(tokens) == 0:
+        return cell, tokens, words
+    first = pc.utf8_slice_codeunits(tokens, 0, 1)
+    keep = pc.and_(pc.utf8_is_upper(first), pc.greater_equal(pc.utf8_length(tokens), MIN_TOKEN))
+    mask = np.asarray(keep.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return cell[mask], pc.utf8_lower(tokens.filter(pa.array(mask))), words
+
+
+def fake_name_hashes(locale: str, key: SecretKey) -> HashSet:
+    """Fingerprints of the tokens of the fake name pools (what a scrub may write)."""
+    from sanitize.strategies.fake_data import FALLBACK_LOCALE, first_names, last_names
+
+    parts = []
+    for loc in dict.fromkeys((locale, FALLBACK_LOCALE)):
+        for pool in (first_names(loc), last_names(loc)):
+            _, tokens = _split(pool.values)
+            parts.append(hash_strings(pc.utf8_lower(tokens), key))
+    return HashSet(sorted_unique(np.concatenate(parts)))
