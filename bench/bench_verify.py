@@ -43,6 +43,14 @@ TREAT: dict[str, Treatment] = {
 }
 FIRST = [f"First{i}" for i in range(700)]
 LAST = [f"Last{i}" for i in range(1000)]
+
+
+def surname(i: int, fake: bool) -> str:
+    """A letters-only surname per row (rare name tokens: the free-text name search has work to do)."""
+    letters = "".join(chr(97 + (i // 26**k) % 26) for k in range(4))
+    return ("Fa" if fake else "Re") + letters
+
+
 CITIES = [f"City{i}" for i in range(300)]
 
 
@@ -59,14 +67,17 @@ def rows(n: int, fake: bool, chunk: int = 100_000):
             note = None
             if i % 10 == 0:
                 phone = f"+1 555 {i % 1000:03d} {i % 10000:04d}"
-                note = f"Called about order {i}; reach me at {tag}{i}@mail.example or {phone}"
+                mr = surname(i, fake)
+                note = f"Called about order {i}; reach me at {tag}{i}@mail.example or {phone}, Mr {mr}"
                 if fake:
-                    note = f"Called about order {i}; reach me at [email] or [phone]"
+                    note = (
+                        f"Called about order {i}; reach me at [email] or [phone], Mr {surname(i + 1, True)}"
+                    )
             out.append(
                 (
                     i,
                     FIRST[f[j]],
-                    LAST[la[j]],
+                    surname(i, fake) if i % 2 else LAST[la[j]],
                     f"{tag}.user{i}@mail{i % 7}.example",
                     f"+1 {200 + (i * 3) % 800:03d} {556 if fake else 555} {i % 10000:04d}",
                     CITIES[c[j]],

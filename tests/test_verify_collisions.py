@@ -184,3 +184,50 @@ def test_when_a_kept_title_equals_a_source_value_then_only_identifiers_that_are_
     with open_source(resolve(str(src))) as a, open_source(resolve(str(tgt))) as b:
         result = verify(a, b, treat, SecretKey(TEST_KEY.encode()), VerifyOptions(detector=False))
     assert sorted(result.leak_counts) == leaks
+
+
+CUSTOMERS = [(1, "Ada", "Okonkwo", "ada@x.example"), (2, "Ben", "Smith", "ben@x.example")]
+CUSTOMERS += [(3, "Cy", "Young", "cy@x.example"), (4, "Di", "Ray", "zed.quillfeather@x.example")]
+CUSTOMERS += [
+    (i, f"Gi{chr(97 + i % 26)}n", f"Fam{chr(97 + i % 26)}{chr(97 + i // 26)}o", f"p{i}@x.example")
+    for i in range(5, 60)
+]
+
+
+@pytest.mark.parametrize(
+    ("how", "text", "leaks"),
+    [
+        ("scrub", "Order late again. Thanks, Okonkwo", 1),  # a rare surname left by a scrub
+        ("keep", "Order late again, please call me back today. Thanks, Okonkwo", 1),  # ... in kept free text
+        ("keep", "Order late again, please call me back today. Thanks, Quillfeather", 1),  # an email's name
+        ("scrub", "Order late again. Thanks, Smith", 0),  # a scrub writes fake names: Smith may be one
+        ("keep", "Order late again, please check the okonkwo account today", 0),  # not written as a name
+        ("keep", "Young people love this album, please add more of it", 0),  # a common word
+        ("keep", "Okonkwo", 0),  # a one-word title is no free text
+    ],
+)
+def test_when_free_text_holds_a_customer_name_token_then_it_is_a_leak_unless_chance(
+    tmp_path: Path, how: str, text: str, leaks: int
+) -> None:
+    from sanitize.db import open_source, resolve
+    from sanitize.keys import SecretKey
+    from sanitize.verify import VerifyOptions, verify
+
+    ddl = "CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT);"
+    ddl += "CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT);"
+    src, tgt = tmp_path / "src.db", tmp_path / "tgt.db"
+    fakes = [(r[0], "Fake", f"Name{r[0]}", f"f{r[0]}@fake.example") for r in CUSTOMERS]
+    for path, people in ((src, CUSTOMERS), (tgt, fakes)):
+        con = sqlite3.connect(path)
+        con.executescript(ddl)
+        con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)", people)
+        con.execute("INSERT INTO tickets VALUES (1, ?)", ("Order late again." if path == src else text,))
+        con.commit()
+        con.close()
+    person: Any = {"first_name": "transform", "last_name": "transform", "email": "transform"}
+    treat: Any = {"customers": {"id": "keep", **person}, "tickets": {"id": "keep", "body": how}}
+    if how == "scrub":
+        treat["tickets"]["body"] = "partial"
+    with open_source(resolve(str(src))) as a, open_source(resolve(str(tgt))) as b:
+        result = verify(a, b, treat, SecretKey(TEST_KEY.encode()), VerifyOptions(detector=False))
+    assert result.leak_counts == ({("tickets", "body", "name"): 1} if leaks else {})

@@ -31,7 +31,7 @@ from sanitize.verify.fingerprints import (
     sorted_unique,
 )
 from sanitize.verify.integrity import IntegrityScan, alignment_columns, integer_ids, row_keys, safe_row_key
-from sanitize.verify.nametokens import fake_name_hashes, text_tokens
+from sanitize.verify.nametokens import fake_name_hashes, text_tokens, words_per_cell
 from sanitize.verify.reading import Batch, Readable, read_batches
 from sanitize.verify.results import Check, Treatment, VerifyOptions, VerifyResult
 from sanitize.verify.roles import Roles
@@ -41,6 +41,7 @@ log = logging.getLogger("sanitize")
 
 TEXT_KINDS = frozenset({"text", "json", "other"})
 MARKER_TABLES = frozenset({"sanitize_environment"})
+_FREE_TEXT_SAMPLE = 2000  # cells of a kept column that decide whether it is free text
 
 Where = Callable[[np.ndarray], list[str]]  # batch positions -> row keys to report
 
@@ -289,12 +290,6 @@ class TargetScan:
                         "(fake, scrub or redact) or remove the value",
                     )
 
-    def _is_free_text(self, tkey: str, col: str, how: str, words: float) -> bool:
-        """Scrub/json columns always; a kept column when its first cells read as sentences."""
-        if how != "keep":
-            return True
-        return self._free_text.setdefault(f"{tkey}.{col}", words >= self.options.free_text_words)
-
     def _scan_names(
         self, tkey: str, col: str, how: str, values: pa.ChunkedArray | pd.Series, where: Where
     ) -> None:
@@ -303,8 +298,13 @@ class TargetScan:
         if names is None or len(names.hashes) == 0 or self._free_text.get(f"{tkey}.{col}") is False:
             return
         rows, text = raw_text(values)
-        cell, tokens, words = text_tokens(text)
-        if not self._is_free_text(tkey, col, how, words) or len(tokens) == 0:
+        if how == "keep" and f"{tkey}.{col}" not in self._free_text:  # decided on the first cells
+            words = words_per_cell(text[:_FREE_TEXT_SAMPLE])
+            self._free_text[f"{tkey}.{col}"] = words >= self.options.free_text_words
+        if self._free_text.get(f"{tkey}.{col}") is False:
+            return
+        cell, tokens = text_tokens(text)
+        if len(tokens) == 0:
             return
         h = hash_strings(tokens, self.key)
         origin = names.lookup(h)

@@ -62,7 +62,7 @@ def source_tokens(values: pa.Array, email: bool = False) -> tuple[np.ndarray, pa
     `email`: only the local part (before '@') is split. Short tokens and common words are left out.
     """
     if email:
-        values = pc.replace_substring_regex(values, "@.*", "")
+        values = pc.list_element(pc.split_pattern(values, "@", max_splits=1), 0)
     cell, tokens = _split(values)
     lower = pc.utf8_lower(tokens)
     keep = pc.and_(
@@ -73,17 +73,21 @@ def source_tokens(values: pa.Array, email: bool = False) -> tuple[np.ndarray, pa
     return cell[mask], lower.filter(pa.array(mask))
 
 
-def text_tokens(values: pa.Array) -> tuple[np.ndarray, pa.Array, float]:
-    """Capitalised words of free text: (cell of each, lower-case words, letter runs per non-NULL cell)."""
-    cell, tokens = _split(values)
+def words_per_cell(values: pa.Array) -> float:
+    """Words (runs of non-space) per non-NULL cell: free text has several."""
     cells = len(values) - values.null_count
-    words = len(tokens) / cells if cells else 0.0
+    return float(pc.sum(pc.list_value_length(pc.utf8_split_whitespace(values))).as_py() or 0) / max(cells, 1)
+
+
+def text_tokens(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Capitalised words of free text: (cell of each, lower-case words)."""
+    cell, tokens = _split(values)
     if len(tokens) == 0:
-        return cell, tokens, words
+        return cell, tokens
     first = pc.utf8_slice_codeunits(tokens, 0, 1)
     keep = pc.and_(pc.utf8_is_upper(first), pc.greater_equal(pc.utf8_length(tokens), MIN_TOKEN))
     mask = np.asarray(keep.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-    return cell[mask], pc.utf8_lower(tokens.filter(pa.array(mask))), words
+    return cell[mask], pc.utf8_lower(tokens.filter(pa.array(mask)))
 
 
 def fake_name_hashes(locale: str, key: SecretKey) -> HashSet:
