@@ -204,6 +204,7 @@ CUSTOMERS += [
         ("keep", "Order late again, please check the okonkwo account today", 0),  # not written as a name
         ("keep", "Young people love this album, please add more of it", 0),  # a common word
         ("keep", "Okonkwo", 0),  # a one-word title is no free text
+        ("reviewed", "Order late again, please call me back today. Thanks, Okonkwo", 0),  # kept with a reason
     ],
 )
 def test_when_free_text_holds_a_customer_name_token_then_it_is_a_leak_unless_chance(
@@ -211,7 +212,7 @@ def test_when_free_text_holds_a_customer_name_token_then_it_is_a_leak_unless_cha
 ) -> None:
     from sanitize.db import open_source, resolve
     from sanitize.keys import SecretKey
-    from sanitize.verify import VerifyOptions, verify
+    from sanitize.verify import ColumnRole, VerifyOptions, infer_roles, verify
 
     ddl = "CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT);"
     ddl += "CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT);"
@@ -225,9 +226,80 @@ def test_when_free_text_holds_a_customer_name_token_then_it_is_a_leak_unless_cha
         con.commit()
         con.close()
     person: Any = {"first_name": "transform", "last_name": "transform", "email": "transform"}
-    treat: Any = {"customers": {"id": "keep", **person}, "tickets": {"id": "keep", "body": how}}
-    if how == "scrub":
-        treat["tickets"]["body"] = "partial"
+    body = {"scrub": "partial", "keep": "keep", "reviewed": "keep"}[how]
+    treat: Any = {"customers": {"id": "keep", **person}, "tickets": {"id": "keep", "body": body}}
+    roles = infer_roles(None, treat)
+    if how == "reviewed":
+        roles.columns["tickets"]["body"] = ColumnRole("keep", reason="support replies, reviewed")
     with open_source(resolve(str(src))) as a, open_source(resolve(str(tgt))) as b:
-        result = verify(a, b, treat, SecretKey(TEST_KEY.encode()), VerifyOptions(detector=False))
+        result = verify(a, b, treat, SecretKey(TEST_KEY.encode()), VerifyOptions(detector=False), roles)
     assert result.leak_counts == ({("tickets", "body", "name"): 1} if leaks else {})
+    assert bool(result.warnings) is (how == "reviewed")  # a name alone in a reviewed keep: a warning
+
+
+SURNAMES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Wilson", "Moore"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "contact", "failing", "warned"),
+    [
+        ("town names, not people", None, set(), True),  # reviewed: surname-like towns only warn
+        (None, None, {"city"}, False),  # no review: the detector's finding fails
+        # reviewed, but the other kept column holds emails: exact identifiers still fail
+        ("not identifying", "someone{i}@elsewhere.example", {"contact"}, True),
+    ],
+)
+def test_when_a_kept_column_has_a_review_reason_then_name_list_evidence_only_warns(
+    tmp_path: Path, reason: str | None, contact: str | None, failing: set[str], warned: bool
+) -> None:
+    from sanitize.db import open_source, resolve
+    from sanitize.keys import SecretKey
+    from sanitize.verify import ColumnRole, Roles, VerifyOptions, verify
+
+    rows = [(i, f"Owner {i}", SURNAMES[i % 10], contact.format(i=i) if contact else None) for i in range(80)]
+    paths = []
+    for name, data in (("src.db", rows), ("tgt.db", [(r[0], f"Fake {r[0]}", *r[2:]) for r in rows])):
+        con = sqlite3.connect(tmp_path / name)
+        con.execute("CREATE TABLE shops (id INTEGER PRIMARY KEY, owner TEXT, city TEXT, contact TEXT)")
+        con.executemany("INSERT INTO shops VALUES (?, ?, ?, ?)", data)
+        con.commit()
+        con.close()
+        paths.append(tmp_path / name)
+    treat: Any = {"shops": {"id": "keep", "owner": "transform", "city": "keep", "contact": "keep"}}
+    roles = Roles(
+        {
+            "shops": {
+                "id": ColumnRole("keep"),
+                "owner": ColumnRole("transform", "name"),
+                "city": ColumnRole("keep", reason=reason),
+                "contact": ColumnRole("keep", reason=reason),
+            }
+        }
+    )
+    with open_source(resolve(str(paths[0]))) as a, open_source(resolve(str(paths[1]))) as b:
+        result = verify(a, b, treat, SecretKey(TEST_KEY.encode()), VerifyOptions(), roles)
+    assert {column for _, column, _ in result.leak_counts} == failing, result.leak_counts
+    assert any(w.startswith("shops.city:") for w in result.warnings) is warned
+
+
+def test_when_a_plan_keeps_a_column_with_a_reason_then_its_role_carries_it() -> None:
+    from types import SimpleNamespace
+
+    from sanitize.verify import roles_from_plan
+
+    def column(strategy: str, **params: Any) -> Any:
+        return SimpleNamespace(spec=SimpleNamespace(name=strategy), params=SimpleNamespace(**params))
+
+    plan = SimpleNamespace(
+        rules=SimpleNamespace(locale="de_DE"),
+        source_schema=None,
+        tables={
+            "shops": SimpleNamespace(
+                columns={"city": column("keep", reason="towns"), "o": column("fake", kind="name")}
+            )
+        },
+    )
+    roles = roles_from_plan(plan, {"shops": {"city": "keep", "o": "transform"}})
+    assert roles.locale == "de_DE"
+    assert roles.of("shops", "city").reason == "towns"
+    assert roles.of("shops", "o").person and roles.of("shops", "o").identifying
