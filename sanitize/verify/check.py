@@ -97,18 +97,21 @@ def verify_databases(
 ) -> VerifyResult:
     """`sanitize verify --rules R SOURCE TARGET`: the leak check of a loaded target, both opened read-only.
 
-    `rules` is a path or a RulesFile; `source`/`target` a URL, SQLite path, environment name or DatabaseRef.
+    `rules` is a path or a RulesFile; `source`/`target` a URL, SQLite path, environment name, DatabaseRef,
+    or a dump (pg_dump plain/custom/directory, mysqldump, CSV/Parquet directory), opened as `anonymize`
+    opens its source.
     """
-    from sanitize.db import DatabaseRef, open_source, resolve
+    from pathlib import Path
+
     from sanitize.keys import load_key
+    from sanitize.pipeline import open_source
     from sanitize.plan import build_plan
     from sanitize.rules import RulesFile, load_rules
 
     r = rules if isinstance(rules, RulesFile) else load_rules(rules)
     k = key or load_key()
     envs = dict(environments) if environments else None
-    sref = source if isinstance(source, DatabaseRef) else resolve(str(source), environments=envs)
-    tref = target if isinstance(target, DatabaseRef) else resolve(str(target), environments=envs)
-    with open_source(sref) as src, open_source(tref) as tgt:
+    src_spec, tgt_spec = (str(x) if isinstance(x, Path) else x for x in (source, target))
+    with open_source(src_spec, envs) as src, open_source(tgt_spec, envs) as tgt:
         plan = build_plan(r, src.schema)
         return verify_plan(src, tgt, plan, k, options)
