@@ -30,7 +30,8 @@ _WORD_LOCALES = ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", 
 _TITLES = (
     "mr mrs ms miss mme mlle dr prof sir madam lady lord rev herr frau señor señora sr sra jr "
     "van von der den del della de la le du dos das da di bin ibn al el née nee geb ben "
-    "dear thanks thank hello hi hey regards best kind customer client user admin support team"
+    "dear thanks thank hello hi hey regards best kind customer client user admin support team "
+    "info sales contact office mail email noreply reply billing orders service"
 )
 
 
