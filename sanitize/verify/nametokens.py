@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sanitize.arrow import string_bytes
 from sanitize.keys import SecretKey
 from sanitize.verify.fingerprints import HashSet, hash_strings, sorted_unique
 
@@ -57,6 +58,31 @@ def _split(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     return cell, pc.list_flatten(parts)
 
 
+def _ascii_runs(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray] | None:
+    """Letter runs of ASCII text, from the raw bytes: (cell, lower-case tokens, capitalised, length).
+
+    None when the text is not all ASCII (the regex split then handles Unicode letters).
+    """
+    offsets, data = string_bytes(values.cast(pa.large_string()))
+    if len(data) and int(data.max()) >= 0x80:
+        return None
+    letter = ((data | np.uint8(0x20)) - np.uint8(97)) < 26
+    edge = np.zeros(len(data) + 1, dtype=bool)  # a run starts or ends where letters start or stop ...
+    edge[1:-1] = letter[1:] != letter[:-1]
+    edge[0], edge[-1] = True, True
+    edge[offsets[offsets < len(data)]] = True  # ... and at every cell boundary
+    bound = np.flatnonzero(edge)
+    starts, ends = bound[:-1], bound[1:]
+    run = letter[starts] if len(starts) else np.zeros(0, dtype=bool)
+    starts, ends = starts[run], ends[run]
+    cell = np.searchsorted(offsets, starts, side="right") - 1
+    lengths = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(ends - starts, out=lengths[1:])
+    lowered = data[letter] | np.uint8(0x20)
+    tokens = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(lengths), pa.py_buffer(lowered))
+    return cell, tokens, (data[starts] - np.uint8(65)) < 26, ends - starts
+
+
 def source_tokens(values: pa.Array, email: bool = False) -> tuple[np.ndarray, pa.Array]:
     """Name tokens of a name/email column's cells (NULLs allowed): (cell of each token, lower-case tokens).
 
@@ -64,13 +90,16 @@ def source_tokens(values: pa.Array, email: bool = False) -> tuple[np.ndarray, pa
     """
     if email:
         values = pc.list_element(pc.split_pattern(values, "@", max_splits=1), 0)
-    cell, tokens = _split(values)
-    lower = pc.utf8_lower(tokens)
-    keep = pc.and_(
-        pc.greater_equal(pc.utf8_length(lower), MIN_TOKEN),
-        pc.invert(pc.is_in(lower, value_set=common_words())),
-    )
-    mask = np.asarray(keep.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    runs = _ascii_runs(values)
+    if runs is not None:
+        cell, lower, _, length = runs
+        long = length >= MIN_TOKEN
+    else:
+        cell, tokens = _split(values)
+        lower = pc.utf8_lower(tokens)
+        long = np.asarray(pc.utf8_length(lower), dtype=np.int64) >= MIN_TOKEN
+    common = np.asarray(pc.is_in(lower, value_set=common_words()), dtype=bool)
+    mask = long & ~common
     return cell[mask], lower.filter(pa.array(mask))
 
 
@@ -82,6 +111,11 @@ def words_per_cell(values: pa.Array) -> float:
 
 def text_tokens(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Capitalised words of free text: (cell of each, lower-case words)."""
+    runs = _ascii_runs(values)
+    if runs is not None:
+        cell, lower, upper, length = runs
+        mask = upper & (length >= MIN_TOKEN)
+        return cell[mask], lower.filter(pa.array(mask))
     cell, tokens = _split(values)
     if len(tokens) == 0:
         return cell, tokens
