@@ -308,8 +308,8 @@ class TargetScan:
             return
         h = hash_strings(tokens, self.key)
         origin = names.lookup(h)
-        if how != "keep":  # a scrub writes fake names: one equal to a real name is chance
-            if self._fake_names is None:
+        if how != "keep" and (origin >= 0).any():  # a scrub writes fake names: equal to a real one by chance
+            if self._fake_names is None:  # loaded on the first candidate only
                 self._fake_names = fake_name_hashes(self.roles.locale, self.key)
             origin[self._fake_names.contains(h)] = -1
         hit = origin >= 0
