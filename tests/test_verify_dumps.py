@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ from typer.testing import CliRunner
 
 from sanitize.cli import app
 from tests.conftest import TEST_KEY
+from tests.test_dumps_mysql import mysqldump
+from tests.test_dumps_pg import pg_dump
 from tests.test_verify_collisions import CITIES, LAST
 
 RULES = """
@@ -66,24 +67,6 @@ def fill(url: str, ddl: list[str]) -> None:
     engine.dispose()
 
 
-def pg_dump(url: str, out: Path) -> Path:
-    u = sa.engine.make_url(url)
-    cmd = ["pg_dump", "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
-    subprocess.run(
-        [*cmd, "--no-owner", "-d", u.database or "", "-f", str(out)], check=True, capture_output=True
-    )
-    return out
-
-
-def mysql_dump(url: str, out: Path) -> Path:
-    u = sa.engine.make_url(url)
-    tool = shutil.which("mariadb-dump") or shutil.which("mysqldump") or "mysqldump"
-    cmd = [tool, "-h", u.host or "127.0.0.1", "-P", str(u.port or 3306), "-u", u.username or "root"]
-    with open(out, "wb") as f:
-        subprocess.run([*cmd, u.database or ""], check=True, stdout=f, stderr=subprocess.PIPE)
-    return out
-
-
 def cli(*args: str) -> Any:
     return CliRunner().invoke(app, list(args), env={"SANITIZE_KEY": TEST_KEY})
 
@@ -126,7 +109,7 @@ def test_when_the_source_is_a_mysqldump_file_then_verify_reads_it_and_catches_a_
     mariadb_url: str, tmp_path: Path
 ) -> None:
     fill(mariadb_url, MY_DDL)
-    check_dump(mysql_dump(mariadb_url, tmp_path / "prod.sql"), tmp_path)
+    check_dump(mysqldump(mariadb_url, tmp_path / "prod.sql"), tmp_path)
 
 
 @pytest.mark.parametrize(("before_publish", "said"), [(False, False), (True, True)])
