@@ -590,6 +590,6 @@ def test_when_ascii_text_is_split_into_name_tokens_then_the_byte_path_matches_th
         cell, tokens = nametokens._split(sliced)
         nonempty = np.asarray(pc.utf8_length(tokens)) > 0  # the regex split also yields empty strings
         words = tokens.filter(pa.array(nonempty))
-        assert runs[0].tolist() == cell[nonempty].tolist()
-        assert runs[1].to_pylist() == pc.utf8_lower(words).to_pylist()
-        assert runs[2].tolist() == [t[0].isupper() for t in words.to_pylist()]
+        assert runs.cell.tolist() == cell[nonempty].tolist()
+        assert runs.lower.to_pylist() == pc.utf8_lower(words).to_pylist()
+        assert runs.upper.tolist() == [t[0].isupper() for t in words.to_pylist()]

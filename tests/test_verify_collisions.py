@@ -204,6 +204,9 @@ CUSTOMERS += [
         ("keep", "Order late again, please check the okonkwo account today", 0),  # not written as a name
         ("keep", "Young people love this album, please add more of it", 0),  # a common word
         ("keep", "Okonkwo", 0),  # a one-word title is no free text
+        ("keep", "Old songs by Ada Okonkwo, please add more of them", 1),  # her full name
+        ("keep", "Old songs by Steve Okonkwo, please add more of them", 0),  # another person's surname
+        ("scrub", "Order late again. Thanks, Mary Okonkwo", 1),  # a scrub replaced the given name only
         ("reviewed", "Order late again, please call me back today. Thanks, Okonkwo", 0),  # kept with a reason
     ],
 )

@@ -10,18 +10,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import numpy as np
+
 from sanitize.keys import SecretKey
 from sanitize.verify.alignment import TableAlignment
 from sanitize.verify.cells import CellText, ColumnReader
 from sanitize.verify.fingerprints import FingerprintCollector, Rarity, SourceFingerprints, hash_strings, pairs
 from sanitize.verify.integrity import alignment_columns, integer_ids, row_keys
-from sanitize.verify.nametokens import source_tokens
+from sanitize.verify.nametokens import edge_tokens, pair_hashes, source_tokens, within_cell_pairs
 from sanitize.verify.reading import Readable, read_batches
 from sanitize.verify.results import Treatment, VerifyOptions
 from sanitize.verify.roles import ColumnRole, Roles
 from sanitize.verify.tokens import EXACT_KINDS, KINDS, fingerprint_cells
 
-SOURCE_KINDS = (*KINDS, "name")  # "name": people's name tokens, searched inside free text
+# "name": people's name tokens, searched inside free text; "pair": a given name and surname together
+SOURCE_KINDS = (*KINDS, "name", "pair")
 
 log = logging.getLogger("sanitize")
 
@@ -56,6 +59,7 @@ def collect_fingerprints(
         wanted = list(dict.fromkeys(sensitive + align))
         for batch in read_batches(source, tkey, options.batch_size, wanted):
             rowkey = row_keys(batch, align) if align else None
+            edges: dict[str, np.ndarray] = {}  # person column -> its first/last name token per row
             rows.add_batch(integer_ids(batch, align[0]) if by_id else None)
             for c in sensitive:
                 cells = reader.cells(f"{tkey}.{c}", batch.column(c))
@@ -67,7 +71,7 @@ def collect_fingerprints(
                 rk = rowkey[cells.rows] if rowkey is not None else None
                 ci = table.column_names.index(c)
                 if role.person:
-                    _add_name_tokens(collector, ids[c], cells, role, key)
+                    edges[c] = _add_name_tokens(collector, ids[c], cells, role, key, len(batch))
                 if rk is not None and treatment[c] == "transform":
                     rows.add_cells(c, ci, cells.rows, rk, cells.per_cell(found.cell))
                 for kind in KINDS:
@@ -82,6 +86,7 @@ def collect_fingerprints(
                     if rk is not None and kind != "value" and treatment[c] == "partial":  # what scan looks up
                         entry, cell = cells.expand(pos, distinct=not tok.any())
                         rows.add_pairs(c, pairs(rk[cell], h[entry], ci, kind))
+            _add_full_names(collector, ids, edges, roles, tkey)
         rows.finish()
     fps = collector.build(SOURCE_KINDS, EXACT_KINDS, Rarity(options.common_rows, options.common_share))
     log.info(
@@ -93,11 +98,35 @@ def collect_fingerprints(
 
 
 def _add_name_tokens(
-    collector: FingerprintCollector, column: int, cells: CellText, role: ColumnRole, key: SecretKey
-) -> None:
-    """A person column's name tokens, each counted once per cell that holds it."""
+    collector: FingerprintCollector, column: int, cells: CellText, role: ColumnRole, key: SecretKey, n: int
+) -> np.ndarray:
+    """A person column's name tokens (each counted once per cell that holds it) and the pairs of
+    consecutive tokens within a value; returns each batch row's first (surname columns) or last token
+    (given-name columns) for pairing across columns (0: none)."""
     item, tokens = source_tokens(cells.items, email=role.kind == "email")
     if len(tokens) == 0:
-        return
+        return np.zeros(n, dtype=np.uint64)
     counts = cells.cell_counts()
-    collector.add("name", column, hash_strings(tokens, key), counts[item] if counts is not None else None)
+    h = hash_strings(tokens, key)
+    collector.add("name", column, h, counts[item] if counts is not None else None)
+    collector.add("pair", column, within_cell_pairs(item, h), None)
+    per_item = edge_tokens(item, h, len(cells.items), last=role.kind == "first_name")
+    per_row = np.zeros(n, dtype=np.uint64)
+    per_row[cells.rows] = cells.per_cell(per_item)
+    return per_row
+
+
+def _add_full_names(
+    collector: FingerprintCollector,
+    ids: dict[str, int],
+    edges: dict[str, np.ndarray],
+    roles: Roles,
+    table: str,
+) -> None:
+    """Pairs of a row's given name (last token) and surname (first token) held in separate columns."""
+    given = [c for c in edges if roles.of(table, c).kind == "first_name"]
+    for s in (c for c in edges if roles.of(table, c).kind == "last_name"):
+        for g in given:
+            both = (edges[g] != 0) & (edges[s] != 0)
+            a, b = edges[g][both], edges[s][both]
+            collector.add("pair", ids[s], np.concatenate([pair_hashes(a, b), pair_hashes(b, a)]), None)

@@ -31,7 +31,7 @@ from sanitize.verify.fingerprints import (
     sorted_unique,
 )
 from sanitize.verify.integrity import IntegrityScan, alignment_columns, integer_ids, row_keys, safe_row_key
-from sanitize.verify.nametokens import fake_name_hashes, text_tokens, words_per_cell
+from sanitize.verify.nametokens import TextWords, fake_name_hashes, pair_hashes, text_tokens, words_per_cell
 from sanitize.verify.reading import Batch, Readable, read_batches
 from sanitize.verify.results import Check, Treatment, VerifyOptions, VerifyResult
 from sanitize.verify.roles import Roles
@@ -303,19 +303,23 @@ class TargetScan:
             self._free_text[f"{tkey}.{col}"] = words >= self.options.free_text_words
         if self._free_text.get(f"{tkey}.{col}") is False:
             return
-        cell, tokens = text_tokens(text)
-        if len(tokens) == 0:
+        found = text_tokens(text)
+        if len(found.words) == 0:
             return
-        h = hash_strings(tokens, self.key)
-        origin = names.lookup(h)
-        if how != "keep" and (origin >= 0).any():  # a scrub writes fake names: equal to a real one by chance
+        h = hash_strings(found.words, self.key)
+        origin = np.where(found.lookup, names.lookup(h), -1)
+        if not (origin >= 0).any():
+            return
+        if how != "keep":  # a scrub writes fake names: one equal to a real name is chance
             if self._fake_names is None:  # loaded on the first candidate only
                 self._fake_names = fake_name_hashes(self.roles.locale, self.key)
             origin[self._fake_names.contains(h)] = -1
+        else:  # original text: a name joined to another name is that person's only if the pair is
+            origin[~self._own_name(found, h, origin >= 0)] = -1
         hit = origin >= 0
         if not hit.any():
             return
-        hit_cells = sorted_unique(cell[hit])
+        hit_cells = sorted_unique(found.cell[hit])
         srcs = sorted({self.fps.columns[i] for i in np.unique(origin[hit])})
         detail = f"a source person's name token found in free text (from {', '.join(srcs[:3])})"
         reason = self.roles.of(tkey, col).reason
@@ -324,6 +328,21 @@ class TargetScan:
             self._warned[(tkey, col)] = (n + len(hit_cells), seen | set(srcs), reason)
             return
         self._leak(tkey, col, "name", where(rows[hit_cells]), len(hit_cells), detail)
+
+    def _own_name(self, found: TextWords, h: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+        """Which candidate words name the source's person: alone ("Thanks, Okafor"), or joined to the
+        given name or surname that person has ("Zoë Okafor"); "Steve Harris" names someone else."""
+        own = candidate.copy()
+        idx = np.flatnonzero(candidate & ((found.before >= 0) | (found.after >= 0)))
+        matched = np.zeros(len(idx), dtype=bool)
+        full_names = self.fps.by_kind.get("pair")
+        if full_names is not None and len(full_names.hashes):
+            for side in (found.before, found.after):
+                j = side[idx]
+                ok = j >= 0
+                matched[ok] |= full_names.hashes.contains(pair_hashes(h[j[ok]], h[idx[ok]]))
+        own[idx] = matched
+        return own
 
     def finish(self) -> None:
         self.integrity.finish(self.result)

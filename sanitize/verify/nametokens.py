@@ -15,6 +15,7 @@ fake name pools are not searched in scrub/json columns (`fake_name_hashes`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sanitize.arrow import string_bytes
-from sanitize.keys import SecretKey
+from sanitize.keys import SecretKey, mix
 from sanitize.verify.fingerprints import HashSet, hash_strings, sorted_unique
 
 MIN_TOKEN = 3
@@ -32,7 +33,8 @@ _TITLES = (
     "mr mrs ms miss mme mlle dr prof sir madam lady lord rev herr frau señor señora sr sra jr "
     "van von der den del della de la le du dos das da di bin ibn al el née nee geb ben "
     "dear thanks thank hello hi hey regards best kind customer client user admin support team "
-    "info sales contact office mail email noreply reply billing orders service"
+    "info sales contact office mail email noreply reply billing orders service "
+    "please cheers sincerely yours cc re fwd ok"
 )
 
 
@@ -58,11 +60,20 @@ def _split(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     return cell, pc.list_flatten(parts)
 
 
-def _ascii_runs(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray] | None:
-    """Letter runs of ASCII text, from the raw bytes: (cell, lower-case tokens, capitalised, length).
+@dataclass
+class Runs:
+    """Letter runs of each cell, in order: cell, lower-case text, capitalised, length in characters,
+    and whether a run follows the previous one of its cell after a single space or hyphen (`joined`)."""
 
-    None when the text is not all ASCII (the regex split then handles Unicode letters).
-    """
+    cell: np.ndarray
+    lower: pa.Array
+    upper: np.ndarray
+    length: np.ndarray
+    joined: np.ndarray
+
+
+def _ascii_runs(values: pa.Array) -> Runs | None:
+    """Letter runs of ASCII text, from the raw bytes; None when the text is not all ASCII."""
     offsets, data = string_bytes(values.cast(pa.large_string()))
     if len(data) and int(data.max()) >= 0x80:
         return None
@@ -80,7 +91,29 @@ def _ascii_runs(values: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, np.
     np.cumsum(ends - starts, out=lengths[1:])
     lowered = data[letter] | np.uint8(0x20)
     tokens = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(lengths), pa.py_buffer(lowered))
-    return cell, tokens, (data[starts] - np.uint8(65)) < 26, ends - starts
+    joined = np.zeros(len(starts), dtype=bool)
+    if len(starts) > 1:
+        gap = (starts[1:] - ends[:-1] == 1) & (cell[1:] == cell[:-1])
+        sep = data[np.minimum(ends[:-1], len(data) - 1)]
+        joined[1:] = gap & ((sep == 0x20) | (sep == 0x2D))
+    return Runs(cell, tokens, (data[starts] - np.uint8(65)) < 26, ends - starts, joined)
+
+
+def _runs(values: pa.Array) -> Runs:
+    """Letter runs of any text (the regex split for non-ASCII: a run then joins the previous one of its
+    cell whatever separates them)."""
+    runs = _ascii_runs(values)
+    if runs is not None:
+        return runs
+    cell, tokens = _split(values)
+    length = np.asarray(pc.utf8_length(tokens), dtype=np.int64)
+    keep = length > 0  # the split also gives empty strings
+    cell, tokens, length = cell[keep], tokens.filter(pa.array(keep)), length[keep]
+    first = pc.utf8_slice_codeunits(tokens, 0, 1)
+    upper = np.asarray(pc.utf8_is_upper(first).fill_null(False), dtype=bool)
+    joined = np.zeros(len(cell), dtype=bool)
+    joined[1:] = cell[1:] == cell[:-1]
+    return Runs(cell, pc.utf8_lower(tokens), upper, length, joined)
 
 
 def source_tokens(values: pa.Array, email: bool = False) -> tuple[np.ndarray, pa.Array]:
@@ -90,17 +123,32 @@ def source_tokens(values: pa.Array, email: bool = False) -> tuple[np.ndarray, pa
     """
     if email:
         values = pc.list_element(pc.split_pattern(values, "@", max_splits=1), 0)
-    runs = _ascii_runs(values)
-    if runs is not None:
-        cell, lower, _, length = runs
-        long = length >= MIN_TOKEN
-    else:
-        cell, tokens = _split(values)
-        lower = pc.utf8_lower(tokens)
-        long = np.asarray(pc.utf8_length(lower), dtype=np.int64) >= MIN_TOKEN
-    common = np.asarray(pc.is_in(lower, value_set=common_words()), dtype=bool)
-    mask = long & ~common
-    return cell[mask], lower.filter(pa.array(mask))
+    runs = _runs(values)
+    common = np.asarray(pc.is_in(runs.lower, value_set=common_words()), dtype=bool)
+    mask = (runs.length >= MIN_TOKEN) & ~common
+    return runs.cell[mask], runs.lower.filter(pa.array(mask))
+
+
+def pair_hashes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One fingerprint for two name tokens in this order (a given name and a surname)."""
+    return mix(first ^ mix(second, 9), 13)
+
+
+def within_cell_pairs(cell: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Fingerprints of each two consecutive tokens of a cell, in both orders ("zoë okafor", "okafor, zoë")."""
+    same = cell[1:] == cell[:-1]
+    a, b = h[:-1][same], h[1:][same]
+    return np.concatenate([pair_hashes(a, b), pair_hashes(b, a)])
+
+
+def edge_tokens(cell: np.ndarray, h: np.ndarray, n: int, last: bool) -> np.ndarray:
+    """Each cell's first (or last) token fingerprint, over `n` cells; 0 where a cell has none."""
+    out = np.zeros(n, dtype=np.uint64)
+    if len(cell):
+        order = slice(None, None, -1) if last else slice(None)
+        c, i = np.unique(cell[order], return_index=True)
+        out[c] = h[order][i]
+    return out
 
 
 def words_per_cell(values: pa.Array) -> float:
@@ -109,20 +157,35 @@ def words_per_cell(values: pa.Array) -> float:
     return float(pc.sum(pc.list_value_length(pc.utf8_split_whitespace(values))).as_py() or 0) / max(cells, 1)
 
 
-def text_tokens(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Capitalised words of free text: (cell of each, lower-case words)."""
-    runs = _ascii_runs(values)
-    if runs is not None:
-        cell, lower, upper, length = runs
-        mask = upper & (length >= MIN_TOKEN)
-        return cell[mask], lower.filter(pa.array(mask))
-    cell, tokens = _split(values)
-    if len(tokens) == 0:
-        return cell, tokens
-    first = pc.utf8_slice_codeunits(tokens, 0, 1)
-    keep = pc.and_(pc.utf8_is_upper(first), pc.greater_equal(pc.utf8_length(tokens), MIN_TOKEN))
-    mask = np.asarray(keep.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-    return cell[mask], pc.utf8_lower(tokens.filter(pa.array(mask)))
+@dataclass
+class TextWords:
+    """Capitalised words of free text: cell, lower-case text, which to look up (long enough), and the
+    name-like word (capitalised, not a common word) right before and after each (-1: none)."""
+
+    cell: np.ndarray
+    words: pa.Array
+    lookup: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+
+def text_tokens(values: pa.Array) -> TextWords:
+    """The capitalised words of free text and their name-like neighbours."""
+    runs = _runs(values)
+    capital = runs.upper & (runs.length >= 2)
+    words = runs.lower.filter(pa.array(capital))
+    common = np.asarray(pc.is_in(words, value_set=common_words()), dtype=bool)
+    namelike = np.zeros(len(runs.cell), dtype=bool)
+    namelike[capital] = ~common
+    index = np.cumsum(capital) - 1  # run -> its position among the capitalised words
+    before = np.full(len(runs.cell), -1, dtype=np.int64)
+    after = before.copy()
+    linked = np.flatnonzero(runs.joined[1:] & namelike[:-1] & namelike[1:])  # runs i and i + 1
+    before[linked + 1] = index[linked]
+    after[linked] = index[linked + 1]
+    return TextWords(
+        runs.cell[capital], words, runs.length[capital] >= MIN_TOKEN, before[capital], after[capital]
+    )
 
 
 def fake_name_hashes(locale: str, key: SecretKey) -> HashSet:
