@@ -16,13 +16,14 @@ batches and keeps keyed 64-bit fingerprints in sorted uint64 arrays (`fingerprin
 
 Pass 2 (`leaks`) scans every target table once, reading only the columns it checks, and reports
 each leak with table, column, row key, kind and how it matched; name tokens are looked for among the
-capitalised words of scrub/json columns and of kept columns that read as sentences. A kept column with
+capitalised words of scrub/json columns and of kept columns that read as sentences (in kept text, a
+name joined to another counts only as the person's own full name). A kept column with
 a reviewer's `reason` only warns on name evidence (`detector` re-runs the PII detector over kept
 columns). Integrity rides along (`integrity`): row counts, foreign keys and uniqueness against the
 source's constraints.
 
 Memory grows with the source, never with the number of batches: about 12 bytes per distinct
-sensitive source value or name token (16 while they are counted), 9 bytes per source row per
+sensitive source value, name token or full-name pair (16 while they are counted), 9 bytes per source row per
 transformed column plus 8 per row for the key (12 per fingerprint for tables without an integer key,
 and for the tokens of scrub/json columns), and 8 bytes per target row per unique constraint, foreign
 key and referenced key. Everything else is per batch (`batch_size` rows). At 1M rows with 6 sensitive
