@@ -5,8 +5,9 @@
 Builds a "production" table and an anonymised copy (5 columns transformed, 1 free-text column
 scrubbed; half the surnames rare, so the free-text name search has work), then times
 `sanitize.verify.verify` over them with the column roles a rules file gives (fake kinds) and
-reports rows/s (wall and per CPU-second), the fingerprints' memory and peak RSS. `--repeat N` reports the best and median of N runs (the
-machine is shared: single runs vary); `--reads` also times the same reads without any checking.
+reports rows/s (wall and per CPU-second), the fingerprints' memory and peak RSS. `--repeat N`
+reports the best and median of N runs (the machine is shared: single runs vary); `--reads` also
+times the same reads without any checking.
 Target: >= 200,000 rows/s; peak RSS under 500 MB, flat in the batch count (`--batch-size 10000`).
 """
 
