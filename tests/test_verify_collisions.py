@@ -193,6 +193,10 @@ CUSTOMERS += [
     (i, f"Gi{chr(97 + i % 26)}n", f"Fam{chr(97 + i % 26)}{chr(97 + i // 26)}o", f"p{i}@x.example")
     for i in range(5, 60)
 ]
+CUSTOMERS += [
+    (60, "Val", "Greene", "val.greene.dds473@x.example"),
+    (61, "Jo", "Brady", "jo.brady.dds1@x.example"),
+]
 
 
 @pytest.mark.parametrize(
@@ -208,6 +212,7 @@ CUSTOMERS += [
         ("keep", "Old songs by Ada Okonkwo, please add more of them", 1),  # her full name
         ("keep", "Old songs by Steve Okonkwo, please add more of them", 0),  # another person's surname
         ("scrub", "Order late again. Thanks, Mary Okonkwo", 1),  # a scrub replaced the given name only
+        ("scrub", "Card charged twice. Thanks, Jacob Grant DDS", 0),  # a suffix two emails hold is no name
         ("reviewed", "Order late again, please call me back today. Thanks, Okonkwo", 0),  # kept with a reason
     ],
 )

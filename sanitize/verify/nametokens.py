@@ -34,7 +34,8 @@ _TITLES = (
     "van von der den del della de la le du dos das da di bin ibn al el née nee geb ben "
     "dear thanks thank hello hi hey regards best kind customer client user admin support team "
     "info sales contact office mail email noreply reply billing orders service "
-    "please cheers sincerely yours cc re fwd ok"
+    "please cheers sincerely yours cc re fwd ok "
+    "md phd dds dvm esq rn cpa jr sr iii"  # name suffixes
 )
 
 
