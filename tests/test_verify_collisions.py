@@ -212,6 +212,7 @@ CUSTOMERS += [
         ("keep", "Old songs by Ada Okonkwo, please add more of them", 1),  # her full name
         ("keep", "Old songs by Steve Okonkwo, please add more of them", 0),  # another person's surname
         ("scrub", "Order late again. Thanks, Mary Okonkwo", 1),  # a scrub replaced the given name only
+        ("scrub", "The Okonkwo Industries kettle broke again", 0),  # joined to a word no scrub writes
         ("scrub", "Card charged twice. Thanks, Jacob Grant DDS", 0),  # a suffix two emails hold is no name
         ("reviewed", "Order late again, please call me back today. Thanks, Okonkwo", 0),  # kept with a reason
     ],

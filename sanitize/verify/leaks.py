@@ -310,12 +310,16 @@ class TargetScan:
         origin = np.where(found.lookup, names.lookup(h), -1)
         if not (origin >= 0).any():
             return
-        if how != "keep":  # a scrub writes fake names: one equal to a real name is chance
+        if how != "keep":  # a scrub writes fakes: a word of its pools equal to a real name is chance
             if self._fake_names is None:  # loaded on the first candidate only
                 self._fake_names = fake_name_hashes(self.roles.locale, self.key)
-            origin[self._fake_names.contains(h)] = -1
-        else:  # original text: a name joined to another name is that person's only if the pair is
-            origin[~self._own_name(found, h, origin >= 0)] = -1
+            fake = self._fake_names.contains(h)
+            origin[fake] = -1
+            # a fake next to a real name may have replaced the given name only: the real one counts alone
+            found.before = np.where((found.before >= 0) & fake[found.before], -1, found.before)
+            found.after = np.where((found.after >= 0) & fake[found.after], -1, found.after)
+        # a name joined to another is that person's only when the two are her given name and surname
+        origin[~self._own_name(found, h, origin >= 0)] = -1
         hit = origin >= 0
         if not hit.any():
             return

@@ -189,13 +189,19 @@ def text_tokens(values: pa.Array) -> TextWords:
     )
 
 
+FAKE_KINDS = ("city", "company", "street")  # what a scrub writes that Faker builds from names
+
+
 def fake_name_hashes(locale: str, key: SecretKey) -> HashSet:
-    """Fingerprints of the tokens of the fake name pools (what a scrub may write)."""
-    from sanitize.strategies.fake_data import FALLBACK_LOCALE, first_names, last_names
+    """Fingerprints of the words of the fake pools a scrub writes from: names, and the cities, companies
+    and streets Faker builds from names ("Morin", "Zimmer AG")."""
+    from sanitize.strategies.fake_data import FALLBACK_LOCALE, first_names, generated, last_names
 
     parts = []
     for loc in dict.fromkeys((locale, FALLBACK_LOCALE)):
-        for pool in (first_names(loc), last_names(loc)):
-            _, tokens = _split(pool.values)
+        pools = [first_names(loc).values, last_names(loc).values]
+        pools += [generated(loc, kind).values for kind in FAKE_KINDS]
+        for values in pools:
+            _, tokens = _split(values)
             parts.append(hash_strings(pc.utf8_lower(tokens), key))
     return HashSet(sorted_unique(np.concatenate(parts)))
