@@ -313,3 +313,41 @@ def test_when_a_plan_keeps_a_column_with_a_reason_then_its_role_carries_it() -> 
     assert roles.locale == "de_DE"
     assert roles.of("shops", "city").reason == "towns"
     assert roles.of("shops", "o").person and roles.of("shops", "o").identifying
+
+
+@pytest.mark.parametrize(
+    ("text", "leaks"),
+    [
+        ("Delivery to Houston took three weeks, please check it", 0),  # a surname that is also a city
+        ("Delivery took three weeks, please check it. Thanks, Okonkwo", 1),  # a surname that is no place
+    ],
+)
+def test_when_a_surname_is_also_a_source_city_then_it_is_no_evidence_in_free_text(
+    tmp_path: Path, text: str, leaks: int
+) -> None:
+    from sanitize.db import open_source, resolve
+    from sanitize.keys import SecretKey
+    from sanitize.verify import VerifyOptions, verify
+
+    people = [(1, "Ada", "Okonkwo", "Lagos"), (2, "Sam", "Houston", "Denver"), (3, "Kim", "Vale", "Houston")]
+    people += [(i, "Someone", f"Fam{chr(97 + i % 26)}{chr(97 + i // 26)}o", "Austin") for i in range(4, 60)]
+    ddl = "CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, city TEXT);"
+    ddl += "CREATE TABLE tickets (id INTEGER PRIMARY KEY, body TEXT);"
+    for name, rows, body in (
+        ("src.db", people, "x"),
+        ("tgt.db", [(r[0], "F", f"L{r[0]}", "C") for r in people], text),
+    ):
+        con = sqlite3.connect(tmp_path / name)
+        con.executescript(ddl)
+        con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)", rows)
+        con.execute("INSERT INTO tickets VALUES (1, ?)", (body,))
+        con.commit()
+        con.close()
+    person: Any = {"id": "keep", "first_name": "transform", "last_name": "transform", "city": "transform"}
+    treat: Any = {"customers": person, "tickets": {"id": "keep", "body": "keep"}}
+    with (
+        open_source(resolve(str(tmp_path / "src.db"))) as a,
+        open_source(resolve(str(tmp_path / "tgt.db"))) as b,
+    ):
+        result = verify(a, b, treat, SecretKey(TEST_KEY.encode()), VerifyOptions(detector=False))
+    assert result.leak_counts == ({("tickets", "body", "name"): 1} if leaks else {})

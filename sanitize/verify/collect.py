@@ -15,7 +15,15 @@ import numpy as np
 from sanitize.keys import SecretKey
 from sanitize.verify.alignment import TableAlignment
 from sanitize.verify.cells import CellText, ColumnReader
-from sanitize.verify.fingerprints import FingerprintCollector, Rarity, SourceFingerprints, hash_strings, pairs
+from sanitize.verify.fingerprints import (
+    FingerprintCollector,
+    HashSet,
+    OriginSet,
+    Rarity,
+    SourceFingerprints,
+    hash_strings,
+    pairs,
+)
 from sanitize.verify.integrity import alignment_columns, integer_ids, row_keys
 from sanitize.verify.nametokens import edge_tokens, pair_hashes, source_tokens, within_cell_pairs
 from sanitize.verify.reading import Readable, read_batches
@@ -23,8 +31,10 @@ from sanitize.verify.results import Treatment, VerifyOptions
 from sanitize.verify.roles import ColumnRole, Roles
 from sanitize.verify.tokens import EXACT_KINDS, KINDS, fingerprint_cells
 
-# "name": people's name tokens, searched inside free text; "pair": a given name and surname together
-SOURCE_KINDS = (*KINDS, "name", "pair")
+# "name": people's name tokens, searched inside free text; "pair": a given name and surname together;
+# "place": words of the source's cities, states and countries (a surname that is also a place is no evidence)
+SOURCE_KINDS = (*KINDS, "name", "pair", "place")
+PLACE_KINDS = frozenset({"city", "state", "country"})
 
 log = logging.getLogger("sanitize")
 
@@ -72,6 +82,8 @@ def collect_fingerprints(
                 ci = table.column_names.index(c)
                 if role.person:
                     edges[c] = _add_name_tokens(collector, ids[c], cells, role, key, len(batch))
+                elif role.kind in PLACE_KINDS:
+                    collector.add("place", ids[c], hash_strings(source_tokens(cells.items)[1], key), None)
                 if rk is not None and treatment[c] == "transform":
                     rows.add_cells(c, ci, cells.rows, rk, cells.per_cell(found.cell))
                 for kind in KINDS:
@@ -89,6 +101,11 @@ def collect_fingerprints(
             _add_full_names(collector, ids, edges, roles, tkey)
         rows.finish()
     fps = collector.build(SOURCE_KINDS, EXACT_KINDS, Rarity(options.common_rows, options.common_share))
+    places = fps.by_kind.pop("place")
+    names = fps.by_kind["name"]
+    if len(places.hashes) and len(names.hashes):  # "Houston" the surname and Houston the city
+        person = ~places.hashes.contains(names.hashes.h)
+        fps.by_kind["name"] = OriginSet(HashSet(names.hashes.h[person]), names.origin[person])
     log.info(
         "verify: source fingerprints %s (%.1f MB)",
         {k: len(v.hashes) for k, v in fps.by_kind.items()},
