@@ -444,12 +444,14 @@ def verify(
         out.print_json(json.dumps(doc))
     else:
         table = RichTable(title=f"leak check: {sum(result.rows.values()):,} rows in {result.seconds:.2f}s")
-        for col in ("table", "column", "kind", "count"):
+        for col in ("table", "column", "kind", "count", "reason"):
             table.add_column(col, justify="right" if col == "count" else "left")
         for (t, c, k), n in sorted(result.leak_counts.items()):
-            table.add_row(t, c, k, f"{n:,}")
+            table.add_row(t, c, k, f"{n:,}", result.reasons.get((t, c, k), ""))
         if result.leak_counts:
             out.print(table)
+        for w in result.warnings:
+            err.print(f"warning: {w}", highlight=False)
         failed = [c for c in result.checks if not c.ok]
         out.print(
             f"{result.leak_total} leak(s); {len(result.checks) - len(failed)} checks passed, "

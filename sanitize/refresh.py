@@ -88,7 +88,7 @@ def refresh(
             run = _synth(job, sref, tref, rules, environment, env.role, dry_run, init_target, guards)
         else:
             from sanitize.pipeline import DEFAULT_BATCH, RunReport, anonymize
-            from sanitize.verify import VerifyOptions, treatments_from_plan, verify
+            from sanitize.verify import VerifyOptions, verify_plan
 
             run = RunReport(
                 command="refresh",
@@ -111,8 +111,8 @@ def refresh(
                         return
                     log.info("verify: leak check of the shadow copy before publishing")
                     with load.source() as shadow:
-                        verify_result = verify(src, shadow, treatments_from_plan(plan), k, VerifyOptions())
-                    verify_result.raise_for_problems()
+                        verify_result = verify_plan(src, shadow, plan, k, VerifyOptions())
+                    verify_result.raise_for_problems(before_publish=True)
 
                 anonymize(
                     rules,

@@ -61,9 +61,10 @@ def verify_section(result: VerifyResult) -> dict[str, Any]:
         "rows_scanned": sum(result.rows.values()),
         "leaks_total": result.leak_total,
         "leaks": [
-            {"table": t, "column": c, "kind": k, "count": n}
+            {"table": t, "column": c, "kind": k, "count": n, "reason": result.reasons.get((t, c, k), "")}
             for (t, c, k), n in sorted(result.leak_counts.items())
         ],
+        "warnings": list(result.warnings),
         "examples": [
             {"table": x.table, "column": x.column, "row": x.row, "kind": x.kind, "detail": x.detail}
             for x in result.leaks

@@ -150,6 +150,7 @@ def test_when_a_rule_lets_pii_through_then_refresh_fails_and_published_data_is_u
         refresh("dev", cfg)
     assert exc.value.exit_code == 1
     assert "customers.notes" in str(exc.value) and "real.person" not in str(exc.value)
+    assert "nothing was published" in str(exc.value)  # the refresh's leak gate says so
     assert contents(tmp_path / "dev.db") == published
     report = json.loads(Path(exc.value.report_path).read_text())  # type: ignore[attr-defined]
     assert report["status"] == "failed: LeakError" and report["published"] is False

@@ -568,3 +568,28 @@ def test_when_hashes_are_looked_up_then_positions_match_a_sorted_search(n: int) 
         (want < len(h)) & (h[np.minimum(want, max(len(h) - 1, 0))] == queries) if len(h) else False, want, -1
     )
     assert HashSet(h).positions(queries).tolist() == np.broadcast_to(want, queries.shape).tolist()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Thanks, Okafor! O'Reilly McDonald x", None, "", "zoe.okafor77@x.com", "ab", "Hi Li"],
+        ["", "", None],
+        ["---", "a-b-c", "ALLCAPS word", "x" * 300],
+    ],
+)
+def test_when_ascii_text_is_split_into_name_tokens_then_the_byte_path_matches_the_regex_split(
+    values: list[str | None],
+) -> None:
+    from sanitize.verify import nametokens
+
+    arr = pa.array(values, pa.large_string())
+    for sliced in (arr, arr.slice(1)):
+        runs = nametokens._ascii_runs(sliced)
+        assert runs is not None
+        cell, tokens = nametokens._split(sliced)
+        nonempty = np.asarray(pc.utf8_length(tokens)) > 0  # the regex split also yields empty strings
+        words = tokens.filter(pa.array(nonempty))
+        assert runs.cell.tolist() == cell[nonempty].tolist()
+        assert runs.lower.to_pylist() == pc.utf8_lower(words).to_pylist()
+        assert runs.upper.tolist() == [t[0].isupper() for t in words.to_pylist()]

@@ -127,26 +127,27 @@ def _is_text(values: pa.ChunkedArray | pa.Array | pd.Series) -> bool:
     return pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
 
 
-def column_text(
-    values: pa.ChunkedArray | pa.Array | pd.Series, dictionary: Dictionary = "auto", share: float = 1 / 3
-) -> CellText:
-    """The non-NULL cells of a column as normalised text (non-text values via `keys.canonical_text`)."""
+def raw_text(values: pa.ChunkedArray | pa.Array | pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """(positions, text) of a column's non-NULL cells, as written (non-text via `keys.canonical_text`)."""
     if not isinstance(values, pd.Series) and not _is_text(values):  # as `read_batches` would give it
         values = to_pandas(pa.table({"v": values}))["v"]
     if isinstance(values, pd.Series) and not _is_text(values):
         valid = values.notna().to_numpy()
-        arr = pa.array(canonical_text(values[valid]), type=pa.large_string())
-        rows = np.flatnonzero(valid)
-    else:
-        if isinstance(values, pd.Series):
-            values = pa.array(values, type=pa.large_string(), from_pandas=True)
-        arr = as_array(values).cast(pa.large_string())
-        if arr.null_count:
-            valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-            rows = np.flatnonzero(valid)
-            arr = arr.filter(pa.array(valid))
-        else:
-            rows = np.arange(len(arr))
+        return np.flatnonzero(valid), pa.array(canonical_text(values[valid]), type=pa.large_string())
+    if isinstance(values, pd.Series):
+        values = pa.array(values, type=pa.large_string(), from_pandas=True)
+    arr = as_array(values).cast(pa.large_string())
+    if not arr.null_count:
+        return np.arange(len(arr)), arr
+    valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return np.flatnonzero(valid), arr.filter(pa.array(valid))
+
+
+def column_text(
+    values: pa.ChunkedArray | pa.Array | pd.Series, dictionary: Dictionary = "auto", share: float = 1 / 3
+) -> CellText:
+    """The non-NULL cells of a column as normalised text (non-text values via `keys.canonical_text`)."""
+    rows, arr = raw_text(values)
     if dictionary == "always" or (dictionary == "auto" and _few_distinct(arr, share)):
         enc = pc.dictionary_encode(arr)
         return CellText(rows, _normalise(enc.dictionary), np.asarray(enc.indices, dtype=np.int64))

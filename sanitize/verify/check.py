@@ -9,10 +9,12 @@ from typing import Any
 
 from sanitize.keys import SecretKey
 from sanitize.verify.collect import collect_fingerprints
+from sanitize.verify.detector import run_detector
 from sanitize.verify.integrity import row_count_check
-from sanitize.verify.leaks import MARKER_TABLES, TargetScan, run_detector
+from sanitize.verify.leaks import MARKER_TABLES, TargetScan
 from sanitize.verify.reading import Readable
 from sanitize.verify.results import Check, Treatment, VerifyOptions, VerifyResult
+from sanitize.verify.roles import Roles, infer_roles, roles_from_plan
 
 log = logging.getLogger("sanitize")
 
@@ -25,16 +27,20 @@ def verify(
     treatments: Mapping[str, Mapping[str, Treatment]],
     key: SecretKey,
     options: VerifyOptions = VerifyOptions(),
+    roles: Roles | None = None,
 ) -> VerifyResult:
     """Leak check and integrity of `target` against `source`; `treatments`: table -> column -> treatment.
 
     Tables of the target not in `treatments` are scanned as all-kept. Reads both sides in batches.
+    `roles`: what each column holds (`roles_from_plan`); by default guessed from column names.
     """
     started = time.perf_counter()
     result = VerifyResult()
-    fps, aligned = collect_fingerprints(source, treatments, key, options)
+    if roles is None:
+        roles = infer_roles(source.schema, treatments)
+    fps, aligned = collect_fingerprints(source, treatments, key, options, roles)
     result.fingerprint_bytes = fps.nbytes + sum(t.nbytes for t in aligned.values())
-    scanner = TargetScan(target, treatments, key, options, fps, aligned, result, source.schema)
+    scanner = TargetScan(target, treatments, key, options, fps, aligned, result, source.schema, roles)
     for tkey in target.schema.load_order():
         if tkey.split(".")[-1] in MARKER_TABLES:
             continue
@@ -45,7 +51,7 @@ def verify(
         if tkey not in target.schema:
             result.checks.append(Check("table present", False, "the table is missing from the target", tkey))
     scanner.finish()
-    run_detector(target, treatments, options, result)
+    run_detector(target, treatments, options, result, roles)
     result.seconds = time.perf_counter() - started
     log.info(
         "verify: %d rows scanned, %d leak(s), %.2fs",
@@ -72,6 +78,14 @@ def treatments_from_plan(plan: Any) -> dict[str, dict[str, Treatment]]:
     return out
 
 
+def verify_plan(
+    source: Readable, target: Readable, plan: Any, key: SecretKey, options: VerifyOptions = VerifyOptions()
+) -> VerifyResult:
+    """`verify` with treatments and roles (kinds, reviewed keeps) from a `sanitize.plan.Plan`."""
+    treatments = treatments_from_plan(plan)
+    return verify(source, target, treatments, key, options, roles_from_plan(plan, treatments))
+
+
 def verify_databases(
     rules: Any,
     source: Any,
@@ -83,18 +97,21 @@ def verify_databases(
 ) -> VerifyResult:
     """`sanitize verify --rules R SOURCE TARGET`: the leak check of a loaded target, both opened read-only.
 
-    `rules` is a path or a RulesFile; `source`/`target` a URL, SQLite path, environment name or DatabaseRef.
+    `rules` is a path or a RulesFile; `source`/`target` a URL, SQLite path, environment name, DatabaseRef,
+    or a dump (pg_dump plain/custom/directory, mysqldump, CSV/Parquet directory), opened as `anonymize`
+    opens its source.
     """
-    from sanitize.db import DatabaseRef, open_source, resolve
+    from pathlib import Path
+
     from sanitize.keys import load_key
+    from sanitize.pipeline import open_source
     from sanitize.plan import build_plan
     from sanitize.rules import RulesFile, load_rules
 
     r = rules if isinstance(rules, RulesFile) else load_rules(rules)
     k = key or load_key()
     envs = dict(environments) if environments else None
-    sref = source if isinstance(source, DatabaseRef) else resolve(str(source), environments=envs)
-    tref = target if isinstance(target, DatabaseRef) else resolve(str(target), environments=envs)
-    with open_source(sref) as src, open_source(tref) as tgt:
+    src_spec, tgt_spec = (str(x) if isinstance(x, Path) else x for x in (source, target))
+    with open_source(src_spec, envs) as src, open_source(tgt_spec, envs) as tgt:
         plan = build_plan(r, src.schema)
-        return verify(src, tgt, treatments_from_plan(plan), k, options)
+        return verify_plan(src, tgt, plan, k, options)

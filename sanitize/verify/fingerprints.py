@@ -26,6 +26,7 @@ _SHIFT = np.uint64(29)
 # MASKS[r]: the low r bytes of a little-endian word (r = 1..8)
 _MASKS = np.array([0] + [(1 << (8 * r)) - 1 for r in range(1, 8)] + [(1 << 64) - 1], dtype=np.uint64)
 KIND_SALT = {"cell": 0, "email": 1, "card": 2, "iban": 3, "phone": 4}
+COUNTED_KINDS = ("value", "name")  # kinds whose rarity decides whether they identify anyone
 
 
 def _seed(key: SecretKey, purpose: str = "fingerprint") -> np.uint64:
@@ -266,39 +267,65 @@ def merge_counts(hashes: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np
     return u, total
 
 
+@dataclass(frozen=True)
+class Rarity:
+    """When a value (or name token) is too common to identify anyone.
+
+    Common: in `rows` or more source cells in all, or in `share` or more of its column's non-NULL
+    cells (and at least 2); every value of an enum-like column (at most `enum_values` distinct, each
+    in `enum_rows` cells on average) is common.
+    """
+
+    rows: int = 10
+    share: float = 0.02
+    enum_values: int = 50
+    enum_rows: int = 20
+
+    def common(self, counts: np.ndarray, cells: int) -> np.ndarray:
+        """Which of one column's distinct values (with their counts) are common."""
+        if len(counts) <= self.enum_values and cells >= self.enum_rows * len(counts):
+            return np.ones(len(counts), dtype=bool)
+        return (counts >= self.rows) | ((counts >= 2) & (counts >= self.share * cells))
+
+
 class FingerprintCollector:
     """Source fingerprints gathered batch by batch, per kind and source column."""
 
     def __init__(self) -> None:
         self.columns: list[str] = []
+        self.cells: list[int] = []  # non-NULL cells read per column
         self._parts: dict[tuple[str, bool], dict[int, _Parts]] = {}
 
     def column_id(self, name: str) -> int:
         self.columns.append(name)
+        self.cells.append(0)
         return len(self.columns) - 1
+
+    def count_cells(self, column: int, n: int) -> None:
+        self.cells[column] += n
 
     def add(
         self, kind: str, column: int, h: np.ndarray, weights: np.ndarray | None, exact: bool = False
     ) -> None:
         """Fingerprints of one kind from one column; `weights`: cells each stands for (None: one)."""
         if len(h):
-            counted = kind == "value" and not exact
+            counted = kind in COUNTED_KINDS and not exact
             parts = self._parts.setdefault((kind, exact), {}).setdefault(column, _Parts(counted))
             parts.add(h, weights)
 
     def build(
-        self, kinds: tuple[str, ...], exact_kinds: tuple[str, ...], rare_below: int
+        self, kinds: tuple[str, ...], exact_kinds: tuple[str, ...], rarity: Rarity
     ) -> SourceFingerprints:
-        """The sets; a generic value in `rare_below` or more source cells is dropped: it identifies nobody."""
+        """The sets; a generic value or name token common in the source is dropped: it identifies nobody."""
         fps = SourceFingerprints(list(self.columns))
         for kind in kinds:
-            fps.by_kind[kind] = self._origin_set((kind, False), rare_below if kind == "value" else None)
+            fps.by_kind[kind] = self._origin_set((kind, False), rarity if kind in COUNTED_KINDS else None)
         for kind in exact_kinds:
             fps.exact[kind] = self._origin_set((kind, True), None)
         self._parts.clear()
         return fps
 
-    def _origin_set(self, key: tuple[str, bool], rare_below: int | None) -> OriginSet:
+    def _origin_set(self, key: tuple[str, bool], rarity: Rarity | None) -> OriginSet:
         per_column = {c: p.compact() for c, p in sorted(self._parts.pop(key, {}).items())}
         if not per_column:
             return OriginSet()
@@ -307,12 +334,14 @@ class FingerprintCollector:
         none = np.iinfo(np.uint32).max
         origin = np.full(len(u), none, dtype=np.uint32)
         total = np.zeros(len(u), dtype=np.int64)
+        common = np.zeros(len(u), dtype=bool)
         for column, (h, counts) in per_column.items():  # ascending: the first column holding a value wins
             pos = np.searchsorted(u, h) if len(hashes) > 1 else np.arange(len(u))
             origin[pos[origin[pos] == none]] = column
-            if counts is not None:
+            if counts is not None and rarity is not None:
                 total[pos] += counts  # h is distinct: no index repeats
-        if rare_below is not None:
-            rare = total < rare_below
+                common[pos[rarity.common(counts, self.cells[column])]] = True
+        if rarity is not None:
+            rare = ~common & (total < rarity.rows)
             u, origin = u[rare], origin[rare]
         return OriginSet(HashSet(u), origin)

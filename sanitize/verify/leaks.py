@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
 from sanitize.keys import SecretKey
 from sanitize.schema import Schema
-from sanitize.verify.cells import CellText, ColumnReader
+from sanitize.verify.cells import CellText, ColumnReader, raw_text
 from sanitize.verify.collect import Aligned
 from sanitize.verify.fingerprints import (
     EMPTY,
@@ -29,14 +31,17 @@ from sanitize.verify.fingerprints import (
     sorted_unique,
 )
 from sanitize.verify.integrity import IntegrityScan, alignment_columns, integer_ids, row_keys, safe_row_key
+from sanitize.verify.nametokens import TextWords, fake_name_hashes, pair_hashes, text_tokens, words_per_cell
 from sanitize.verify.reading import Batch, Readable, read_batches
-from sanitize.verify.results import Check, Leak, Treatment, VerifyOptions, VerifyResult
+from sanitize.verify.results import Check, Treatment, VerifyOptions, VerifyResult
+from sanitize.verify.roles import Roles
 from sanitize.verify.tokens import EXACT_KINDS, KINDS, CellFingerprints, fingerprint_cells
 
 log = logging.getLogger("sanitize")
 
 TEXT_KINDS = frozenset({"text", "json", "other"})
 MARKER_TABLES = frozenset({"sanitize_environment"})
+_FREE_TEXT_SAMPLE = 2000  # cells of a kept column that decide whether it is free text
 
 Where = Callable[[np.ndarray], list[str]]  # batch positions -> row keys to report
 
@@ -69,11 +74,15 @@ class TargetScan:
         aligned: Aligned,
         result: VerifyResult,
         constraints: Schema,
+        roles: Roles,
     ) -> None:
         self.target, self.treatments, self.key, self.options = target, treatments, key, options
-        self.fps, self.aligned, self.result = fps, aligned, result
+        self.fps, self.aligned, self.result, self.roles = fps, aligned, result, roles
         self.integrity = IntegrityScan(target.schema, constraints)
         self.reader = ColumnReader(options.dictionary)
+        self._free_text: dict[str, bool] = {}  # kept column -> whether it reads as free text
+        self._fake_names: HashSet | None = None
+        self._warned: dict[tuple[str, str], tuple[int, set[str], str]] = {}  # reviewed keeps: rows, sources
 
     def _leak(self, table: str, column: str, kind: str, rows: list[str], count: int, detail: str) -> None:
         self.result.add_leak(table, column, kind, rows, count, detail, self.options.max_reported)
@@ -136,6 +145,8 @@ class TargetScan:
                     ref = alignment.sets.get(c, EMPTY) if alignment is not None else EMPTY
                     found = fingerprint_cells(cells, self.key, self.options.min_value_length)
                     self._scan_text(tkey, ci, c, treatment.get(c, "keep"), found, rk, ref, where)
+                    if c in text_cols:
+                        self._scan_names(tkey, c, treatment.get(c, "keep"), batch.column(c), where)
             self.integrity.add_batch(batch)
             offset += len(batch)
         self.result.rows[tkey] = offset
@@ -160,8 +171,8 @@ class TargetScan:
                     "unchanged",
                     u.same_rows,
                     u.same,
-                    f"{u.same} of {u.nonnull} values are identical to the source row's value although the "
-                    "rules transform this column (is its rule missing, or a no-op?)",
+                    f"unchanged in its row: {u.same} of {u.nonnull} values are identical to the source row's "
+                    "value although the rules transform this column (is its rule missing, or a no-op?)",
                 )
             elif u.struct:
                 self._leak(
@@ -170,8 +181,8 @@ class TargetScan:
                     "unchanged",
                     u.struct_rows,
                     u.struct,
-                    "an email, phone number, card number or IBAN identical to the source row's value "
-                    "although the rules transform this column",
+                    "unchanged in its row: an email, phone number, card number or IBAN identical to the "
+                    "source row's value although the rules transform this column",
                 )
 
     def _scan_transformed(
@@ -218,7 +229,7 @@ class TargetScan:
                     kind,
                     where(cells.rows[found_at]),
                     len(found_at),
-                    f"a value equal to a source {kind} of {', '.join(srcs[:3])}",
+                    f"another row's source {kind} found (from {', '.join(srcs[:3])})",
                 )
 
     def _scan_text(
@@ -248,7 +259,7 @@ class TargetScan:
                 entry, cell = cells.expand(pos, distinct=not is_token.any())
                 same_row = ref.contains(pairs(rk[cell], h[entry], ci, kind))
                 if (same_row & ~hit[entry]).any():
-                    srcs.add(f"{tkey}.{col} of the same row")
+                    srcs.add(f"{tkey}.{col}, still in its own row")
                 found_in = hit[entry] | same_row
                 hit_cells = sorted_unique(cell[found_in])
                 inside = bool(is_token[entry][found_in].all())
@@ -256,14 +267,14 @@ class TargetScan:
                 hit_cells = cells.cells_of(pos[hit])
                 inside = bool(is_token[hit].all())
             if len(hit_cells):
-                what = f"{_article(kind)} {kind} inside the text" if inside else "a value"
+                how_found = "found in free text" if inside else "found whole"
                 self._leak(
                     tkey,
                     col,
                     kind,
                     where(cells.rows[hit_cells]),
                     len(hit_cells),
-                    f"{what} equal to a source value of {', '.join(sorted(srcs)[:3])}",
+                    f"source {kind} {how_found} (from {', '.join(sorted(srcs)[:3])})",
                 )
             if kept and self.options.detect_patterns and kind in EXACT_KINDS:
                 new = np.setdiff1d(cells.cells_of(pos[~hit]), hit_cells)
@@ -279,58 +290,68 @@ class TargetScan:
                         "(fake, scrub or redact) or remove the value",
                     )
 
+    def _scan_names(
+        self, tkey: str, col: str, how: str, values: pa.ChunkedArray | pd.Series, where: Where
+    ) -> None:
+        """People's name tokens of the source (rare ones) inside a free-text column's capitalised words."""
+        names = self.fps.by_kind.get("name")
+        if names is None or len(names.hashes) == 0 or self._free_text.get(f"{tkey}.{col}") is False:
+            return
+        rows, text = raw_text(values)
+        if how == "keep" and f"{tkey}.{col}" not in self._free_text:  # decided on the first cells
+            words = words_per_cell(text[:_FREE_TEXT_SAMPLE])
+            self._free_text[f"{tkey}.{col}"] = words >= self.options.free_text_words
+        if self._free_text.get(f"{tkey}.{col}") is False:
+            return
+        found = text_tokens(text)
+        if len(found.words) == 0:
+            return
+        h = hash_strings(found.words, self.key)
+        origin = np.where(found.lookup, names.lookup(h), -1)
+        if not (origin >= 0).any():
+            return
+        if how != "keep":  # a scrub writes fakes: a word of its pools equal to a real name is chance
+            if self._fake_names is None:  # loaded on the first candidate only
+                self._fake_names = fake_name_hashes(self.roles.locale, self.key)
+            fake = self._fake_names.contains(h)
+            origin[fake] = -1
+            # a fake next to a real name may have replaced the given name only: the real one counts alone
+            found.before = np.where((found.before >= 0) & fake[found.before], -1, found.before)
+            found.after = np.where((found.after >= 0) & fake[found.after], -1, found.after)
+        # a name joined to another is that person's only when the two are her given name and surname
+        origin[~self._own_name(found, h, origin >= 0)] = -1
+        hit = origin >= 0
+        if not hit.any():
+            return
+        hit_cells = sorted_unique(found.cell[hit])
+        srcs = sorted({self.fps.columns[i] for i in np.unique(origin[hit])})
+        detail = f"a source person's name token found in free text (from {', '.join(srcs[:3])})"
+        reason = self.roles.of(tkey, col).reason
+        if reason is not None:  # a reviewed keep: a name alone is a warning
+            n, seen, _ = self._warned.get((tkey, col), (0, set(), reason))
+            self._warned[(tkey, col)] = (n + len(hit_cells), seen | set(srcs), reason)
+            return
+        self._leak(tkey, col, "name", where(rows[hit_cells]), len(hit_cells), detail)
+
+    def _own_name(self, found: TextWords, h: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+        """Which candidate words name the source's person: alone ("Thanks, Okafor"), or joined to the
+        given name or surname that person has ("Zoë Okafor"); "Steve Harris" names someone else."""
+        own = candidate.copy()
+        idx = np.flatnonzero(candidate & ((found.before >= 0) | (found.after >= 0)))
+        matched = np.zeros(len(idx), dtype=bool)
+        full_names = self.fps.by_kind.get("pair")
+        if full_names is not None and len(full_names.hashes):
+            for side in (found.before, found.after):
+                j = side[idx]
+                ok = j >= 0
+                matched[ok] |= full_names.hashes.contains(pair_hashes(h[j[ok]], h[idx[ok]]))
+        own[idx] = matched
+        return own
+
     def finish(self) -> None:
         self.integrity.finish(self.result)
-
-
-def run_detector(
-    target: Readable,
-    treatments: Mapping[str, Mapping[str, Treatment]],
-    options: VerifyOptions,
-    result: VerifyResult,
-) -> None:
-    """Re-run the PII detector (`sanitize.detect`, when present) over the target's kept text columns."""
-    if not options.detector or not hasattr(target, "sample"):
-        return
-    try:
-        from sanitize.detect.drift import find_pii_in_kept_columns
-    except ImportError:
-        return
-    from types import SimpleNamespace
-
-    tables = {}
-    for t in target.schema.tables.values():
-        kept = [
-            c.name
-            for c in t.columns
-            if c.kind in TEXT_KINDS and treatments.get(t.key, {}).get(c.name, "keep") == "keep"
-        ]
-        if kept and t.name not in MARKER_TABLES:
-            tables[t.key] = SimpleNamespace(columns=dict.fromkeys(kept, "keep"))
-    try:
-        findings = find_pii_in_kept_columns(
-            target,  # type: ignore[arg-type]  # checked above: it has sample()
-            SimpleNamespace(tables=tables),
-            options.detector_sample,
-        )
-    except Exception as exc:  # advisory: the fingerprint checks above already ran
-        log.warning("verify: the PII detector failed on the kept columns (%s)", type(exc).__name__)
-        result.checks.append(Check("detector on kept columns", True, f"not run ({type(exc).__name__})"))
-        return
-    for f in findings:
-        k = (f.table, f.column, f"detected {f.kind}")
-        if k in result.leak_counts:
-            continue
-        result.leak_counts[k] = 1
-        result.leaks.append(
-            Leak(
-                f.table,
-                f.column,
-                "sampled rows",
-                f"detected {f.kind}",
-                f"the PII detector finds {f.kind} in this kept column ({f.evidence})",
+        for (tkey, col), (n, srcs, reason) in self._warned.items():
+            self.result.warnings.append(
+                f"{tkey}.{col}: {n} row(s) hold a name token of {', '.join(sorted(srcs)[:3])}; a name alone "
+                f"does not fail a reviewed keep ({reason})"
             )
-        )
-    result.checks.append(
-        Check("detector on kept columns", not findings, f"{len(findings)} kept column(s) look like PII")
-    )

@@ -14,7 +14,9 @@ Treatment = Literal["keep", "transform", "partial"]  # partial: scrub/json keep 
 class VerifyOptions:
     batch_size: int = 100_000
     min_value_length: int = 6  # shorter generic values identify nobody and collide with fakes
-    common_rows: int = 10  # a generic value in this many source rows is not identifying
+    common_rows: int = 10  # a generic value or name token in this many source rows is not identifying
+    common_share: float = 0.02  # ... nor one in this share of its column's rows (and in 2 or more)
+    free_text_words: float = 4.0  # a kept column with this many words per cell is free text (name tokens)
     unchanged_ratio: float = 0.5  # a transformed column this unchanged was not transformed
     max_reported: int = 20  # leaks listed per (table, column, kind); all are counted
     compare_counts: bool = True  # anonymize: target rows == source rows; synth: no
@@ -56,6 +58,8 @@ class VerifyResult:
     leaks: list[Leak] = field(default_factory=list)  # capped per (table, column, kind)
     leak_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
+    reasons: dict[tuple[str, str, str], str] = field(default_factory=dict)  # how each was matched
+    warnings: list[str] = field(default_factory=list)  # evidence that does not fail (a reviewed keep)
     rows: dict[str, int] = field(default_factory=dict)  # target rows scanned per table
     seconds: float = 0.0
     fingerprint_bytes: int = 0  # memory the source fingerprints took (it grows with the source, not batches)
@@ -75,13 +79,18 @@ class VerifyResult:
         if count == 0:
             return
         k = (table, column, kind)
+        self.reasons.setdefault(k, detail)
         before = self.leak_counts.get(k, 0)
         self.leak_counts[k] = before + count
         room = max(0, cap - before)
         self.leaks.extend(Leak(table, column, r, kind, detail) for r in rows[:room])
 
-    def raise_for_problems(self) -> None:
-        """LeakError (exit 1) on any leak, else CheckFailedError when an integrity check failed."""
+    def raise_for_problems(self, before_publish: bool = False) -> None:
+        """LeakError (exit 1) on any leak, else CheckFailedError when an integrity check failed.
+
+        `before_publish`: the check gates a load (the message then says nothing was published).
+        """
+        unpublished = "; nothing was published" if before_publish else ""
         if self.leak_counts:
             lines = [str(leak) for leak in self.leaks]
             more = self.leak_total - len(self.leaks)
@@ -89,14 +98,14 @@ class VerifyResult:
                 lines.append(f"... and {more} more (counts per column in the report)")
             raise LeakError(
                 f"leak check: {self.leak_total} sensitive source value(s) found in the target "
-                f"({len(self.leak_counts)} table/column/kind combination(s)); nothing was published. Fix "
+                f"({len(self.leak_counts)} table/column/kind combination(s)){unpublished}. Fix "
                 "the rules for the columns listed (values are never shown)",
                 problems=lines,
             )
         failed = [c for c in self.checks if not c.ok]
         if failed:
             raise CheckFailedError(
-                f"{len(failed)} integrity check(s) failed; nothing was published",
+                f"{len(failed)} integrity check(s) failed{unpublished}",
                 problems=[f"{c.table + ': ' if c.table else ''}{c.name}: {c.detail}" for c in failed],
             )
 
@@ -105,8 +114,10 @@ class VerifyResult:
             "ok": self.ok,
             "leaks": [leak.__dict__ for leak in self.leaks],
             "leak_counts": [
-                {"table": t, "column": c, "kind": k, "count": n} for (t, c, k), n in self.leak_counts.items()
+                {"table": t, "column": c, "kind": k, "count": n, "reason": self.reasons.get((t, c, k), "")}
+                for (t, c, k), n in self.leak_counts.items()
             ],
+            "warnings": self.warnings,
             "checks": [c.to_dict() for c in self.checks],
             "rows": self.rows,
             "seconds": round(self.seconds, 3),

@@ -27,6 +27,7 @@ _IBAN = r"[a-z]{2}[0-9]{2}(?: ?[a-z0-9]){11,30}"
 _EMAIL_CELL = f"^{_EMAIL}$"
 _IBAN_CELL = f"^{_IBAN}$"
 _NUM_CELL = r"^\+?[0-9][0-9 ().\-/]*$"
+_SHORT_NUMBER = r"^[+-]?[0-9][0-9 .,/-]*$"  # fewer than 7 digits: identifies nobody
 _TOKEN_HINT = r"@|[0-9][0-9 ().+-]{7,}[0-9]|[a-z]{2}[0-9]{2} ?[a-z0-9]{4}"  # any token pattern needs this
 TOKEN_PATTERNS = (
     ("email", _EMAIL),
@@ -243,6 +244,9 @@ def fingerprint_cells(text: CellText | pa.Array, key: SecretKey, min_value_lengt
         return out
     length = char_lengths(items)
     generic = rest & (length >= min_value_length)
+    number = generic & (n_digit > 0) & (n_digit < 7)
+    if number.any():
+        generic[number] = ~_mask(pc.match_substring_regex(items.filter(pa.array(number)), _SHORT_NUMBER))
     out.add("value", idx[generic], out.cell[generic], False)
     hint = rest & (length >= 6) & ((n_at > 0) | (n_digit >= 9))  # tokens need an '@' or 9+ digits
     if hint.any():
