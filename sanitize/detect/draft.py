@@ -76,6 +76,53 @@ def _scrub_rule(unique_domains: frozenset[str]) -> dict[str, Any] | str:
     return {"strategy": "scrub", "unique_entities": entities} if entities else "scrub"
 
 
+_NUMERIC = frozenset({"integer", "float", "decimal"})
+# kinds whose values are ids: a keyed hash keeps them distinct and joinable (same domain everywhere)
+_HASHED = {"person_ref": "person_ref", "device_id": "device", "provider_id": "provider_customer"}
+_PLACE_NAMES = re.compile(r"city|town|place|ort|lugar|luogo|lieu|local|naturalidade|mesto|место", re.I)
+
+
+def _remove(col: ColumnScan) -> dict[str, Any] | str:
+    """NULL where the column allows it, else a constant of the column's type."""
+    if col.nullable:
+        return "nullify"
+    if col.detail.get("container") == "array":
+        return {"strategy": "redact", "value": "{}"}
+    if col.type == "json" or col.detail.get("container") == "json":
+        return {"strategy": "redact", "value": "[]"}
+    if col.type in _NUMERIC:
+        return {"strategy": "redact", "value": 1}
+    return "redact"
+
+
+def _typed_rule(col: ColumnScan) -> dict[str, Any] | str | None:
+    """Rules for the kinds whose strategy depends on the column's type; None for the others."""
+    kind = col.kind
+    if col.detail.get("container") and kind not in ("json", "free_text"):
+        return _remove(col)  # a list or document of e-mails: a scalar fake would not load there
+    if kind == "birth_year":
+        return {"strategy": "generalize", "step": 10} if col.type in _NUMERIC else _remove(col)
+    if kind == "birth_part":
+        return _remove(col)
+    if kind == "birth_place":
+        if _PLACE_NAMES.search(col.column):
+            return {"strategy": "fake", "kind": "city"}
+        return _remove(col)
+    if kind == "geo":
+        if col.type in _NUMERIC:
+            step = float(col.detail.get("step", "0.01"))
+            if col.type == "integer":
+                step = max(1.0, step)
+            return {"strategy": "generalize", "step": int(step) if step.is_integer() else step}
+        return _remove(col)
+    if kind in _HASHED:
+        rule: dict[str, Any] = {"strategy": "hash", "domain": _HASHED[kind]}
+        if col.unique:
+            rule["unique"] = True
+        return rule
+    return None
+
+
 def rule_for(col: ColumnScan, unique_domains: frozenset[str] = frozenset()) -> dict[str, Any] | str:
     """The rule a draft proposes for one classified column (a strategy name or a mapping).
 
@@ -85,6 +132,9 @@ def rule_for(col: ColumnScan, unique_domains: frozenset[str] = frozenset()) -> d
     kind = col.kind
     if kind is None:
         return "keep"
+    typed = _typed_rule(col)
+    if typed is not None:
+        return typed
     if kind == "free_text":
         return _scrub_rule(unique_domains)
     if kind == "json":
