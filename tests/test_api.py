@@ -330,7 +330,10 @@ def test_when_a_rule_is_missing_or_stale_then_check_lists_each_with_its_fix(
     with sanitize.connect(str(prod_db)) as db:
         result = sanitize.check(sanitize.Rules.from_dict(data), db)
     assert not result.ok
-    got = {(r.table, r.column, r.problem) for r in result.findings.itertuples()}
+    # (the kept date_of_birth is a warning, not a problem: only its name says PII)
+    got = {
+        (r.table, r.column, r.problem) for r in result.findings.itertuples() if r.problem in result.blocking
+    }
     assert got == {
         ("customers", "ssn", "uncovered"),
         ("customers", "loyalty_tier", "stale"),

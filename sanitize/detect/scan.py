@@ -388,18 +388,21 @@ def scan_frame(
     *,
     detector: Detector | None = None,
     classifier: ColumnClassifier | None = None,
+    personal: bool | None = None,
 ) -> TableScan:
     """Classify every column of a DataFrame (a sample of one table).
 
     With a `Table`, column types, foreign keys and uniqueness come from the schema; foreign-key
-    columns are not classified (they inherit their parent's rule).
+    columns are not classified (they inherit their parent's rule). `personal` overrides whether the
+    table is about people (by default worked out from its name, columns and foreign keys).
     """
     clf = classifier or ColumnClassifier(detector)
     key = table.key if isinstance(table, Table) else str(table)
     parents = _fk_parents(table) if isinstance(table, Table) else {}
     names = list(table.column_names) if isinstance(table, Table) else [str(c) for c in frame.columns]
     refs = tuple(fk.ref_table for fk in table.foreign_keys) if isinstance(table, Table) else ()
-    personal = is_personal_table(key, tuple(names), refs)
+    if personal is None:
+        personal = is_personal_table(key, tuple(names), refs)
     out: list[ColumnScan] = []
     for name in names:
         col: Column | None = None
