@@ -112,9 +112,10 @@ def _argon2(rng: random.Random) -> str:
 
 
 def _name_id(first: str, last: str, seen: dict[str, int], digits: int = 2) -> str:
-    letters = "".join(c for c in last.lower() if c.isalpha())[:5] + "".join(
-        c for c in first.lower() if c.isalpha()
-    )[:2]
+    letters = (
+        "".join(c for c in last.lower() if c.isalpha())[:5]
+        + "".join(c for c in first.lower() if c.isalpha())[:2]
+    )
     seen[letters] = seen.get(letters, 0) + 1
     return f"{letters}{seen[letters]:0{digits}d}"
 
@@ -497,7 +498,10 @@ def test_when_a_column_name_is_read_then_it_suggests_the_identifier_kind(
     ("values", "kind"),
     [
         (["$2y$10$" + "a" * 53, "$2a$12$" + "b" * 53], "secret"),  # bcrypt
-        (["pbkdf2_sha256$600000$abcdefgh$" + "c" * 43, "pbkdf2_sha256$600000$zyxwvuts$" + "d" * 43], "secret"),
+        (
+            ["pbkdf2_sha256$600000$abcdefgh$" + "c" * 43, "pbkdf2_sha256$600000$zyxwvuts$" + "d" * 43],
+            "secret",
+        ),
         (["$P$" + "e" * 31, "$H$" + "f" * 31], "secret"),  # phpass
         (["$5$saltsalt$" + "g" * 43, "$5$pepper$" + "h" * 43], "secret"),  # sha256-crypt
         (["FR12345678901", "NL123456789B01", "ATU12345678", "ESX1234567X"], "national_id"),  # EU VAT ids
@@ -524,3 +528,39 @@ def test_when_a_hex_digest_column_is_named_like_a_hash_then_only_a_person_table_
     frame = pd.DataFrame({"id": range(40), "hash": digests})
     assert scan_frame(frame, users, classifier=clf).columns[1].kind == "secret"
     assert scan_frame(frame, files, classifier=clf).columns[1].kind is None
+
+
+@pytest.mark.parametrize(
+    ("values", "rule"),
+    [
+        ([f"call 415-555-01{i:02d}" for i in range(20)], "scrub"),  # every value: two words and a phone
+        ([f"call 415-555-01{i:02d}" if i % 4 == 0 else "no answer" for i in range(40)], "scrub"),  # a quarter
+        ([f"mail j{i}@corp.com" for i in range(20)], "scrub"),
+        ([f"415-555-01{i:02d}" for i in range(20)], {"strategy": "fake", "kind": "phone", "domain": "phone"}),
+        (["call back", "no answer", "left voicemail"] * 10, "keep"),
+    ],
+    ids=["phones-in-every-text", "phones-in-a-quarter", "emails-in-short-texts", "whole-phones", "no-pii"],
+)
+def test_when_short_texts_carry_exact_identifiers_then_the_column_is_scrubbed(
+    values: list[str], rule: object
+) -> None:
+    col = scan_frame(pd.DataFrame({"memo": values}), "calls", classifier=ColumnClassifier()).columns[0]
+    assert rule_for(col) == rule, col.evidence.describe()
+
+
+def test_when_the_draft_scrubs_short_texts_then_no_source_phone_reaches_the_target(tmp_path: Path) -> None:
+    from sanitize.pipeline import anonymize
+    from sanitize.rules import load_rules
+
+    source, target = tmp_path / "src.db", tmp_path / "dst.db"
+    con = sqlite3.connect(source)
+    con.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, memo TEXT)")
+    phones = [f"415-555-{1000 + 37 * i}" for i in range(30)]
+    con.executemany("INSERT INTO calls VALUES (?, ?)", [(i, f"call {p}") for i, p in enumerate(phones)])
+    con.commit()
+    con.close()
+    with open_source(resolve(str(source))) as src:
+        (tmp_path / "rules.yaml").write_text(draft_rules(scan_source(src, sample=30)))
+    anonymize(load_rules(tmp_path / "rules.yaml"), str(source), str(target))
+    out = [r[0] for r in sqlite3.connect(target).execute("SELECT memo FROM calls")]
+    assert len(out) == 30 and not [p for p in phones if any(p in text for text in out)]

@@ -27,10 +27,37 @@ from sanitize.verify.results import VerifyOptions, VerifyResult
 ROWS = 60
 # US towns that are also surnames: a `city` column of them is a city column
 TOWNS = (
-    "Washington Lincoln Jackson Franklin Madison Clinton Houston Austin Dallas Jefferson Hamilton Chester "
-    "Lancaster Marion Milton Newton Warren Tyler Camden Clayton Dayton Lawrence Mitchell Preston Carson "
-    "Kent Irving Monroe Harrison Wilson"
-).split()
+    "Washington",
+    "Lincoln",
+    "Jackson",
+    "Franklin",
+    "Madison",
+    "Clinton",
+    "Houston",
+    "Austin",
+    "Dallas",
+    "Jefferson",
+    "Hamilton",
+    "Chester",
+    "Lancaster",
+    "Marion",
+    "Milton",
+    "Newton",
+    "Warren",
+    "Tyler",
+    "Camden",
+    "Clayton",
+    "Dayton",
+    "Lawrence",
+    "Mitchell",
+    "Preston",
+    "Carson",
+    "Kent",
+    "Irving",
+    "Monroe",
+    "Harrison",
+    "Wilson",
+)
 
 
 COLUMNS = {
@@ -196,3 +223,12 @@ def test_when_keep_is_given_a_reason_then_it_validates_and_round_trips() -> None
     }
     with pytest.raises(RulesError, match="reason"):
         parse_rules({"version": 1, "tables": {"t": {"columns": {"c": {"strategy": "keep", "reason": ""}}}}})
+
+
+def test_when_phones_in_short_texts_are_kept_then_the_pre_publish_detector_stops(app_db: Path) -> None:
+    result = VerifyResult()
+    with open_source(resolve(str(app_db))) as target:
+        narrowed = SimpleNamespace(schema=_only(target.schema, "users", "contact"), sample=target.sample)
+        run_detector(narrowed, {"users": {"contact": "keep"}}, VerifyOptions(), result)  # type: ignore[arg-type]
+    assert not result.ok
+    assert [(leak.column, leak.kind) for leak in result.leaks] == [("contact", "detected free_text")]
