@@ -564,3 +564,67 @@ def test_when_the_draft_scrubs_short_texts_then_no_source_phone_reaches_the_targ
     anonymize(load_rules(tmp_path / "rules.yaml"), str(source), str(target))
     out = [r[0] for r in sqlite3.connect(target).execute("SELECT memo FROM calls")]
     assert len(out) == 30 and not [p for p in phones if any(p in text for text in out)]
+
+
+# --- schema-only scans (no rows): the column's type decides what its name can mean -------------------
+
+TYPED_SCHEMA = """
+CREATE TABLE users (
+    id serial PRIMARY KEY,
+    email varchar(200),
+    current_sign_in_address inet,
+    last_sign_in_ip inet,
+    emails varchar(200)[],
+    phone_numbers text[] NOT NULL DEFAULT '{}',
+    contact_emails jsonb,
+    backup_emails jsonb NOT NULL DEFAULT '[]',
+    home_address text,
+    device_mac macaddr
+);
+"""
+
+
+def test_when_a_schema_without_rows_is_scanned_then_drafts_fit_each_column_type(
+    pg_url: str, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as con:
+        con.exec_driver_sql(TYPED_SCHEMA)
+    engine.dispose()
+    with open_source(resolve(pg_url)) as src:
+        report = scan_source(src, sample=10)
+    rules = {c.column: rule_for(c) for c in report.columns()}
+    assert rules["current_sign_in_address"] == {"strategy": "fake", "kind": "ipv4", "domain": "ip"}
+    assert rules["last_sign_in_ip"] == {"strategy": "fake", "kind": "ipv4", "domain": "ip"}
+    assert rules["device_mac"] == {"strategy": "hash", "domain": "device"}
+    assert rules["emails"] == "nullify"  # a list of e-mails: a scalar fake would not load
+    assert rules["phone_numbers"] == {"strategy": "redact", "value": "{}"}  # NOT NULL: an empty array
+    assert rules["contact_emails"] == "nullify"
+    assert rules["backup_emails"] == {"strategy": "redact", "value": "[]"}
+    assert rules["home_address"] == {"strategy": "fake", "kind": "address"}  # text: a street address
+    assert rules["email"] == {"strategy": "fake", "kind": "email", "domain": "email"}
+    # and the drafted rules load rows of those types: anonymize rows inserted after the scan
+    from sanitize.pipeline import anonymize
+    from sanitize.rules import parse_rules
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as con:
+        con.exec_driver_sql(
+            "INSERT INTO users (email, current_sign_in_address, last_sign_in_ip, emails, phone_numbers, "
+            "contact_emails, backup_emails, home_address, device_mac) VALUES ('a@corp.com', '10.1.2.3', "
+            "'2001:db8::1', ARRAY['a@corp.com','b@corp.com'], ARRAY['+1 415 555 0100'], "
+            "'[\"a@corp.com\"]', '[\"b@corp.com\"]', '1 Main St', '08:00:2b:01:02:03')"
+        )
+    engine.dispose()
+    drafted = parse_rules(yaml.safe_load(draft_rules(report)))
+    out = tmp_path / "dev.db"
+    anonymize(drafted, pg_url, str(out))
+    row = (
+        sqlite3.connect(out)
+        .execute("SELECT emails, phone_numbers, contact_emails, backup_emails FROM users")
+        .fetchone()
+    )
+    assert row[0] is None and row[2] is None
+    assert "415" not in str(row[1]) and "b@corp.com" not in str(row[3])

@@ -71,7 +71,7 @@ _RULES: tuple[_Rule, ...] = (
         "device_id deviceid device_fingerprint fingerprint browser_fingerprint user_agent useragent "
         "http_user_agent idfa idfv gaid advertising_id push_token fcm_token apns_token device_token "
         "gcm_token registration_token installation_id install_id hardware_id imei udid android_id "
-        "mac_address macaddr",
+        "mac_address macaddr mac",
         TEXTISH | NUMERIC | {"uuid", "binary"},
         0.7,
     ),
