@@ -628,3 +628,48 @@ def test_when_a_schema_without_rows_is_scanned_then_drafts_fit_each_column_type(
     )
     assert row[0] is None and row[2] is None
     assert "415" not in str(row[1]) and "b@corp.com" not in str(row[3])
+
+
+# --- drafted rules never repeat a key -------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a mapping with a key twice (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        assert not dupes, f"duplicate YAML keys {dupes} at line {node.start_mark.line + 1}"
+        return super().construct_mapping(node, deep=deep)
+
+
+def test_when_column_names_hold_line_separators_then_each_drafted_key_reads_back_exactly(
+    tmp_path: Path,
+) -> None:
+    names = ["a b", "a\u2028b", "x\x85y", "x y", "tab\there", "e\U0001f600", "on", "1"]
+    path = tmp_path / "odd.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (" + ", ".join(f'"{n}" TEXT' for n in names) + ")")
+    con.commit()
+    con.close()
+    with open_source(resolve(str(path))) as src:
+        text = draft_rules(scan_source(src, sample=5))
+    doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    assert list(doc["tables"]["t"]["columns"]) == names
+
+
+def test_when_a_scan_lists_a_column_twice_or_in_two_cases_on_mysql_then_the_draft_names_it_once() -> None:
+    from sanitize.detect.results import ColumnScan, Evidence, TableScan
+
+    def col(name: str, kind: str | None) -> ColumnScan:
+        return ColumnScan("users", name, kind, 0.9 if kind else 0.0, Evidence(sampled=3))
+
+    table = TableScan(
+        "users", 3, [col("id", None), col("Email", None), col("email", "email"), col("id", None)]
+    )
+    for dialect, expected in (("mysql", ["id", "email"]), ("postgresql", ["id", "Email", "email"])):
+        report = ScanReport([table, table], dialect=dialect)
+        doc = yaml.load(draft_rules(report), Loader=_UniqueKeyLoader)  # noqa: S506
+        columns = doc["tables"]["users"]["columns"]
+        assert list(columns) == expected
+        assert columns["email"]["kind"] == "email"  # the stricter rule of the two wins

@@ -107,6 +107,7 @@ class ScanReport:
     tables: list[TableScan]
     sample: int | None = None
     source: str = ""
+    dialect: str | None = None  # the source's engine ("sqlite", "postgresql", "mysql"), when known
 
     def columns(self) -> Iterator[ColumnScan]:
         for t in self.tables:

@@ -466,7 +466,7 @@ def scan_source(
         frame = source.sample(key, sample)
         log.info("scanned %s: %d rows sampled", key, len(frame))
         out.append(scan_frame(frame, table, classifier=clf))
-    return ScanReport(out, sample=sample)
+    return ScanReport(out, sample=sample, dialect=schema.dialect)
 
 
 def scan_database(
