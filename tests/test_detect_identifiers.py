@@ -509,6 +509,8 @@ def test_when_a_column_name_is_read_then_it_suggests_the_identifier_kind(
         (["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"] * 2, "device_id"),
         (["POINT(13.4050 52.5200)", "POINT(2.3522 48.8566)"], "geo"),
         (["ok", "thanks"], None),
+        ([f"{c}{i:02d}" for c in ("alb", "bos", "chi", "den") for i in range(1, 6)], None),  # park codes
+        ([f"sku{i:05d}" for i in range(20)], None),
     ],
 )
 def test_when_values_have_an_identifier_shape_then_a_meaningless_column_gets_its_kind(
@@ -673,3 +675,14 @@ def test_when_a_scan_lists_a_column_twice_or_in_two_cases_on_mysql_then_the_draf
         columns = doc["tables"]["users"]["columns"]
         assert list(columns) == expected
         assert columns["email"]["kind"] == "email"  # the stricter rule of the two wins
+
+
+def test_when_a_date_column_is_named_for_an_event_then_old_dates_are_not_taken_for_birth_dates() -> None:
+    fake = Faker("en_US")
+    fake.seed_instance(2)
+    dates = [fake.date_between("-120y", "-20y") for _ in range(60)]
+    clf = ColumnClassifier()
+    for name, kind in (("debut", None), ("final_game", None), ("c7", "date_of_birth")):
+        table = Table("people", "people", columns=(Column(name, "date"),))
+        col = scan_frame(pd.DataFrame({name: dates}), table, classifier=clf).columns[0]
+        assert col.kind == kind, (name, col.evidence.describe())

@@ -67,6 +67,7 @@ _MONTH_OR_DAY = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])$")
 # `aaronha01`, `ruthba01`, `aaroh101`: a surname's first letters, a given name's first letters, digits
 _NAME_BUILT = re.compile(r"^([a-z][a-z'.\-]{1,7})(\d{2,3})$")
 NAME_BUILT_MIN_DISTINCT = 0.1  # share of distinct values: one id per person, not a handful of codes
+NAME_BUILT_MIN_SHARE = 0.8
 
 
 def _name_built(uniq: pd.Series) -> np.ndarray:
@@ -81,7 +82,7 @@ def _name_built(uniq: pd.Series) -> np.ndarray:
         if m is None or int(m.group(2)) % 100 > 19:
             continue
         letters = m.group(1).replace("'", "").replace(".", "").replace("-", "")
-        out[i] = any(
+        out[i] = len(letters) >= 4 and any(
             letters[:cut] in starts and letters[cut:] in given
             for cut in range(2, min(6, len(letters)))
             if 1 <= len(letters) - cut <= 2
@@ -126,7 +127,9 @@ def shape_counts(
         _VAT_ID.pattern
     ).fillna(False).to_numpy(bool) & text.str.match(r"^[A-Za-z]{2,3}").fillna(False).to_numpy(bool)
     if len(uniq) >= NAME_BUILT_MIN_DISTINCT * max(1, int(weight.sum())):
-        masks["NAME_BUILT_ID"] = _name_built(text)
+        built = _name_built(text)
+        if weight[built].sum() >= NAME_BUILT_MIN_SHARE * weight.sum():  # nearly all, not a few codes
+            masks["NAME_BUILT_ID"] = built
     out: dict[str, int] = {}
     for label, mask in masks.items():
         if mask.any():

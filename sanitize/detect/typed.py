@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanitize.detect.names import NameHint
+from sanitize.detect.names import NameHint, normalise
 from sanitize.detect.results import ColumnScan
 
 BIRTH_MIN_VALUES = 20  # a date column needs this many values to look like birth dates
@@ -111,9 +111,17 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.map(lambda v: v if isinstance(v, str) else str(v)).astype("str")
 
 
+# names of dates that mark an event, not a birth: a debut spread over decades is still a debut
+_EVENT_DATE = re.compile(
+    r"(?:^|_)(?:debut|final|game|hire|hired|start|started|begin|end|ended|created|updated|modified|opened|"
+    r"closed|founded|built|release|released|published|signed|joined|expires?|expiry|valid|due|paid|"
+    r"shipped|ordered|order|at|on|since|until|from|to|first|last|death|died)(?:_|$)"
+)
+
+
 def birth_dates(nonnull: pd.Series, scan: ColumnScan) -> None:
     """A date column (no time of day) spread over decades, nearly all in the past: birth dates."""
-    if len(nonnull) < BIRTH_MIN_VALUES:
+    if len(nonnull) < BIRTH_MIN_VALUES or _EVENT_DATE.search(normalise(scan.column)):
         return
     dates = pd.to_datetime(nonnull.astype("str"), errors="coerce", format="mixed").dropna()
     if len(dates) < 0.9 * len(nonnull) or (dates.dt.normalize() != dates).any():
