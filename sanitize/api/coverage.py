@@ -80,7 +80,7 @@ def check(rules: RulesLike, source: Any, *, pii: bool = True, sample: int = 1000
             fix = f"{_FIXES['pii_warning']}; or {fix}"
         else:
             problem = "looks_like_pii"
-            detail = f"kept PII: kept unchanged but looks like {finding.kind} ({finding.evidence})"
+            detail = f"kept unchanged but looks like {finding.kind}: kept PII ({finding.evidence})"
         rows.append(
             {
                 "table": finding.table,
