@@ -686,3 +686,31 @@ def test_when_a_date_column_is_named_for_an_event_then_old_dates_are_not_taken_f
         table = Table("people", "people", columns=(Column(name, "date"),))
         col = scan_frame(pd.DataFrame({name: dates}), table, classifier=clf).columns[0]
         assert col.kind == kind, (name, col.evidence.describe())
+
+
+def test_when_ids_are_made_of_the_rows_own_names_then_they_are_person_refs_whatever_the_name_lists() -> None:
+    # names no Faker list holds: the id is recognised from the row's own surname and given name
+    people = [
+        ("Okafor", "Zoe"),
+        ("Nwachukwu", "Chidi"),
+        ("Adebayo", "Tunde"),
+        ("Oyelaran", "Folake"),
+        ("Quispe", "Illari"),
+        ("Mamani", "Amaru"),
+        ("Tjarkovski", "Ljuba"),
+        ("Xolani", "Thandeka"),
+        ("Bheki", "Sipho"),
+        ("Uchenna", "Ifeoma"),
+    ]
+    frame = pd.DataFrame(
+        {
+            "nameLast": [last for last, _ in people],
+            "nameFirst": [first for _, first in people],
+            "ref": [f"{last.lower()[:5]}{first.lower()[:2]}01" for last, first in people],
+            "team": [f"tm{i:02d}" for i in range(len(people))],
+        }
+    )
+    cols = {c.column: c for c in scan_frame(frame, "roster", classifier=ColumnClassifier()).columns}
+    assert cols["ref"].kind == "person_ref", cols["ref"].evidence.describe()
+    assert "made of the row's nameLast and nameFirst" in cols["ref"].evidence.describe()
+    assert cols["team"].kind is None

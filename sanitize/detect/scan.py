@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,15 +34,22 @@ from sanitize.detect.names import (
 )
 from sanitize.detect.recognizers import PersonNameRecognizer
 from sanitize.detect.results import ColumnScan, Evidence, SampleSource, ScanReport, TableScan
-from sanitize.detect.shapes import SHAPE_KINDS, SUPPORT_KINDS, shape_counts
+from sanitize.detect.shapes import (
+    SHAPE_KINDS,
+    SUPPORT_KINDS,
+    mark_ids_built_from_row_names,
+    shape_counts,
+)
 from sanitize.detect.typed import (
     as_text,
     birth_dates,
     geo_step,
     kind_of_dtype,
+    last_json_key,
     sql_type_name,
     typed_hint,
     typed_values_confirm,
+    walk_json,
 )
 from sanitize.schema import Column, Schema, Table
 
@@ -328,12 +335,12 @@ class ColumnClassifier:
                 except ValueError:
                     continue
             parsed += 1
-            for path, leaf in _walk(doc, "$"):
+            for path, leaf in walk_json(doc, "$"):
                 leaves[path].append(leaf)
         scan.type = "json"
         scan.evidence.notes.append(f"{parsed}/{len(nonnull)} values are JSON documents")
         for path, vals in sorted(leaves.items()):
-            key = _last_key(path)
+            key = last_json_key(path)
             sub = self.classify(pd.Series(vals, dtype=object), key, scan.table, None, _depth=1)
             if sub.kind is not None:
                 sub.column = path
@@ -346,29 +353,6 @@ class ColumnClassifier:
             scan.kind, scan.confidence = "free_text", hint.strength
             scan.evidence.notes.append("no PII path found in the sample; a payload may carry any")
         return scan
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _walk(doc: Any, path: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            key = str(k)
-            sub = f"{path}.{key}" if _IDENT.match(key) else f"{path}[{json.dumps(key)}]"
-            yield from _walk(v, sub)
-    elif isinstance(doc, list):
-        for item in doc:
-            yield from _walk(item, f"{path}[*]")
-    elif isinstance(doc, str | int | float) and not isinstance(doc, bool):
-        yield path, doc
-
-
-def _last_key(path: str) -> str:
-    m = re.search(r"(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\"((?:[^\"\\]|\\.)*)\"\])(?:\[\*\])*$", path)
-    if m is None:
-        return ""
-    return m.group(1) or json.loads(f'"{m.group(2)}"')
 
 
 # --- tables and sources -------------------------------------------------------------------------------
@@ -434,6 +418,7 @@ def scan_frame(
                 "engine computes it again from the sanitised columns"
             )
         out.append(res)
+    mark_ids_built_from_row_names(frame, out)
     return TableScan(key, len(frame), out)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sanitize.detect.recognizers import name_lists
+from sanitize.detect.results import ColumnScan
 
 # shape -> the PII kind a column mostly of that shape holds, whatever its name
 SHAPE_KINDS: dict[str, str] = {
@@ -135,3 +136,33 @@ def shape_counts(
         if mask.any():
             out[label] = int(weight[mask].sum())
     return out
+
+
+def _letters(value: object) -> str:
+    return "".join(c for c in str(value).lower() if c.isalpha())
+
+
+def mark_ids_built_from_row_names(frame: pd.DataFrame, columns: list[ColumnScan]) -> None:
+    """Columns whose values are made of the same row's surname and given name (`aaronha01` next to
+    Aaron, Hank): classified `person_ref`, whatever the name lists know of those names."""
+    kinds = {c.column: c.kind for c in columns}
+    lasts = [n for n, k in kinds.items() if k == "last_name" and n in frame.columns]
+    firsts = [n for n, k in kinds.items() if k == "first_name" and n in frame.columns]
+    if not lasts or not firsts or not len(frame):
+        return
+    last, first = frame[lasts[0]].map(_letters), frame[firsts[0]].map(_letters)
+    for col in columns:
+        if col.kind is not None or col.foreign_key is not None or col.column not in frame.columns:
+            continue
+        values = frame[col.column].astype("string").str.lower()
+        m = values.str.extract(_NAME_BUILT.pattern)
+        letters = m[0].fillna("").map(lambda s: "".join(c for c in s if c.isalpha()))
+        built = [
+            len(w) >= 4 and len(s) >= 2 and any(w == s[:cut] + g[: len(w) - cut] for cut in range(2, 6))
+            for w, s, g in zip(letters, last, first, strict=True)
+        ]
+        share = sum(built) / max(1, int(values.notna().sum()))
+        if share >= NAME_BUILT_MIN_SHARE:
+            col.kind, col.confidence, col.confirmed = "person_ref", 0.8, True
+            col.evidence.whole["NAME_BUILT_ID"] = sum(built)
+            col.evidence.notes.append(f"made of the row's {lasts[0]} and {firsts[0]}")

@@ -8,8 +8,10 @@ checks that the values fit what the name says (latitudes within ±90, years of b
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -136,3 +138,31 @@ def birth_dates(nonnull: pd.Series, scan: ColumnScan) -> None:
             f"dates span {dates.min().year}-{dates.max().year}, {grown:.0%} at least 10 years ago: "
             "like birth dates"
         )
+
+
+# --- JSON documents ---------------------------------------------------------------------------
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def walk_json(doc: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(JSON path, leaf) of every scalar in a document: `$.user.email`, `$.items[*].phone`."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            key = str(k)
+            sub = f"{path}.{key}" if _IDENT.match(key) else f"{path}[{json.dumps(key)}]"
+            yield from walk_json(v, sub)
+    elif isinstance(doc, list):
+        for item in doc:
+            yield from walk_json(item, f"{path}[*]")
+    elif isinstance(doc, str | int | float) and not isinstance(doc, bool):
+        yield path, doc
+
+
+def last_json_key(path: str) -> str:
+    """The last key of a JSON path (`$.user.email` -> `email`), which names the leaf."""
+    m = re.search(r"(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\"((?:[^\"\\]|\\.)*)\"\])(?:\[\*\])*$", path)
+    if m is None:
+        return ""
+    return m.group(1) or json.loads(f'"{m.group(2)}"')
