@@ -472,6 +472,8 @@ def test_when_the_app_database_is_drafted_then_the_rules_parse_and_validate(repo
         ("stripe_customer_id", "text", "x", "provider_id"),
         ("braintree_customer_id", "text", "x", "provider_id"),
         ("paypal_payer_id", "text", "x", "provider_id"),
+        ("provider_customer_id", "text", "payment_provider_customers", "provider_id"),  # Lago
+        ("auth_uid", "text", "users", "provider_id"),  # an OAuth provider's id of the person
         ("webhook_body", "text", "x", "payload"),
         ("event_data", "json", "x", "payload"),
         ("home_lon", "float", "x", "geo"),

@@ -62,7 +62,7 @@ _RULES: tuple[_Rule, ...] = (
         "stripe_customer_id stripe_customer stripe_id stripe_account_id braintree_customer_id braintree_id "
         "paypal_payer_id paypal_customer_id payer_id adyen_shopper_reference shopper_reference "
         "chargebee_customer_id mollie_customer_id recurly_account_code gateway_customer_id "
-        "customer_profile_id",
+        "customer_profile_id provider_customer_id auth_uid oauth_uid",
         TEXTISH | NUMERIC,
         0.75,
     ),
