@@ -716,3 +716,25 @@ def test_when_ids_are_made_of_the_rows_own_names_then_they_are_person_refs_whate
     assert cols["ref"].kind == "person_ref", cols["ref"].evidence.describe()
     assert "made of the row's nameLast and nameFirst" in cols["ref"].evidence.describe()
     assert cols["team"].kind is None
+
+
+def test_when_a_schema_only_pg_dump_is_scanned_then_types_decide_as_in_a_database(tmp_path: Path) -> None:
+    dump = tmp_path / "structure.sql"
+    dump.write_text(
+        "--\n-- PostgreSQL database dump\n--\n"
+        "CREATE TABLE public.users (\n    id bigint NOT NULL,\n"
+        "    last_sign_in_address inet,\n"
+        "    emails character varying[] DEFAULT '{}'::character varying[] NOT NULL,\n"
+        "    contact_email jsonb,\n    home_address text\n);\n"
+        "--\n-- PostgreSQL database dump complete\n--\n"
+    )
+    from sanitize.detect.scan import scan_database
+
+    rules = {c.column: rule_for(c) for c in scan_database(str(dump), sample=5).columns()}
+    assert rules == {
+        "id": "keep",
+        "last_sign_in_address": {"strategy": "fake", "kind": "ipv4", "domain": "ip"},
+        "emails": {"strategy": "redact", "value": "{}"},
+        "contact_email": "nullify",
+        "home_address": {"strategy": "fake", "kind": "address"},
+    }
