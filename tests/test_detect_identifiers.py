@@ -93,6 +93,8 @@ PII: dict[tuple[str, str], str] = {
     ("usuarios", "lng"): "where a user is",
     ("legacy_accounts", "code"): "sha-crypt hashes under a misleading name",
     ("leads", "note"): "phone numbers in short texts",
+    ("сотрудники", "фамилия"): "surname",
+    ("сотрудники", "имя"): "given name",
 }
 
 
@@ -156,12 +158,18 @@ CREATE TABLE leads (id INTEGER PRIMARY KEY, note TEXT, source TEXT);
 CREATE TABLE shops (id INTEGER PRIMARY KEY, name TEXT, lat REAL, lng REAL, region TEXT, opened INTEGER);
 CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT, notes TEXT, price NUMERIC(10,2), sku TEXT);
 CREATE TABLE buildings (id INTEGER PRIMARY KEY, year_built INTEGER, floors INTEGER, kind TEXT);
+CREATE TABLE сотрудники (id INTEGER PRIMARY KEY, фамилия TEXT, имя TEXT, отдел TEXT);
+CREATE TABLE builds (id INTEGER PRIMARY KEY, commit_hash TEXT, duration_ms INTEGER, started_at TIMESTAMP);
+CREATE TABLE settings (id INTEGER PRIMARY KEY, password_min_length INTEGER, session_timeout INTEGER,
+    theme TEXT);
+CREATE TABLE translations (id INTEGER PRIMARY KEY, text TEXT, locale TEXT);
+CREATE TABLE stores (id INTEGER PRIMARY KEY, location TEXT, latitude REAL, longitude REAL);
 """
 
 
 def build_database(path: Path, rows: int = ROWS, seed: int = 5) -> None:
-    en, de, it, es = Faker("en_US"), Faker("de_DE"), Faker("it_IT"), Faker("es_ES")
-    for i, f in enumerate((en, de, it, es)):
+    en, de, it, es, ru = Faker("en_US"), Faker("de_DE"), Faker("it_IT"), Faker("es_ES"), Faker("ru_RU")
+    for i, f in enumerate((en, de, it, es, ru)):
         f.seed_instance(seed + i)
     rng = random.Random(seed)
     con = sqlite3.connect(path)
@@ -358,6 +366,28 @@ def build_database(path: Path, rows: int = ROWS, seed: int = 5) -> None:
         con.execute(
             "INSERT INTO buildings VALUES (?,?,?,?)",
             (i, rng.randint(1850, 2020), rng.randint(1, 40), rng.choice(["office", "residential"])),
+        )
+        con.execute(
+            "INSERT INTO сотрудники VALUES (?,?,?,?)",
+            (i, ru.last_name(), ru.first_name(), rng.choice(["ИТ", "Продажи", "Склад"])),
+        )
+        con.execute(
+            "INSERT INTO builds VALUES (?,?,?,?)",
+            (i, en.sha1(), rng.randint(1000, 90000), en.date_time().isoformat(" ")),
+        )
+        con.execute("INSERT INTO settings VALUES (?,?,?,?)", (i, 8, 3600, rng.choice(["dark", "light"])))
+        con.execute(
+            "INSERT INTO translations VALUES (?,?,?)",
+            (i, rng.choice(["Save", "Cancel", "Add to cart", "Checkout"]), rng.choice(["en", "de"])),
+        )
+        con.execute(
+            "INSERT INTO stores VALUES (?,?,?,?)",
+            (
+                i,
+                rng.choice(["Mall level 2", "High street", "Airport"]),
+                float(en.latitude()),
+                float(en.longitude()),
+            ),
         )
     con.commit()
     con.close()
