@@ -71,7 +71,8 @@ _RULES: tuple[_Rule, ...] = (
         "device_id deviceid device_fingerprint fingerprint browser_fingerprint user_agent useragent "
         "http_user_agent idfa idfv gaid advertising_id push_token fcm_token apns_token device_token "
         "gcm_token registration_token installation_id install_id hardware_id imei udid android_id "
-        "mac_address macaddr mac",
+        "mac_address macaddr mac geraete_id geraeteid geraetekennung id_dispositivo dispositivo_id "
+        "identifiant_appareil id_appareil",
         TEXTISH | NUMERIC | {"uuid", "binary"},
         0.7,
     ),
@@ -94,6 +95,7 @@ _RULES: tuple[_Rule, ...] = (
         "secret",
         "password passwd pwd pass_hash password_hash password_digest passwort contrasena "
         "pass_crypt crypted_password encrypted_password hashed_password password_salt otp otp_code "
+        "kennwort senha wachtwoord parola_chiave passwort_hash contrasena_hash "
         "mot_de_passe secret api_key apikey access_token refresh_token auth_token token otp_secret "
         "pin totp_secret session_key session_data sessionid session_token salt private_key signing_key "
         "access_key auth_key recovery_codes backup_codes",
@@ -251,7 +253,7 @@ _PERSON_TABLES = _words(
     """customer user person people employee staff member contact patient client student author holder
     passenger guest applicant candidate driver lead subscriber owner tenant buyer seller recipient donor
     volunteer account_holder cliente kunde mitarbeiter utilisateur usuario benutzer player athlete
-    profile utente persona personne pessoa klant gebruiker dipendente empleado"""
+    profile utente utenti persona personne pessoa klant gebruiker dipendente empleado"""
 )
 
 # Columns that usually hold free text written by people.
@@ -273,7 +275,10 @@ _MESSAGE_TABLE = re.compile(
     r"chats?|conversations?|posts?|replies|reply|reviews?|mails?|letters?|inbox|feedbacks?|dms?|"
     r"nachrichten|kommentare|mensajes|comentarios|messaggi|commenti|mensagens)(?:_|$)"
 )
-_MESSAGE_COLUMN = _words("body bodies message content text comment note msg nachricht mensaje messaggio")
+_MESSAGE_COLUMN = _words(
+    "body bodies message content text comment note msg nachricht inhalt mensaje cuerpo contenido texto "
+    "messaggio testo contenuto corps contenu texte mensagem conteudo"
+)
 # Tables that receive a third party's payloads (webhooks, callbacks): their bare body is one.
 _WEBHOOK_TABLE = re.compile(r"(?:^|_)(?:webhooks?|hooks?|events?|callbacks?|notifications?|ipn|ipns)(?:_|$)")
 _PAYLOAD_COLUMN = _words("payload body data params raw content")
@@ -284,7 +289,7 @@ _HOME_GEO = re.compile(
 )
 _GEO_COLUMN = _words(
     "lat lon lng long latitude longitude geom the_geom location coordinates coords "
-    "position gps geo point geolocation breitengrad laengengrad latitud longitud"
+    "position gps geo point geolocation breitengrad laengengrad latitud longitud latitudine longitudine"
 )
 _POINT_COLUMN = _words("geom the_geom location coordinates coords position gps geo point geolocation")
 _TRACK_TABLE = re.compile(
@@ -320,7 +325,7 @@ def _context_hint(norm: str, kind: Kind | str | None, table: str, personal: bool
     if norm in _PERSON_REF_COLUMN and is_person_table(table) and (kind is None or kind in TEXTISH):
         return NameHint("person_ref", f"{norm} (in person table {table})", 0.6)
     home = _HOME_GEO.match(norm) is not None
-    if home or (personal and norm in _GEO_COLUMN):
+    if home or ((personal or is_person_table(table)) and norm in _GEO_COLUMN):
         if norm in _POINT_COLUMN and kind in ("text", "integer", "decimal", "float"):
             return None  # a place name or a number, not a point
         if kind is None or kind in NUMERIC or kind in ("other", "binary", "text"):
