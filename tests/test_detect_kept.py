@@ -72,6 +72,8 @@ COLUMNS = {
         "city",
         "contact",
         "email_copy",
+        "date_of_birth",
+        "hired_on",
     ),
 }
 
@@ -95,7 +97,8 @@ def app_db(tmp_path: Path) -> Path:
         """
         CREATE TABLE people (playerID TEXT PRIMARY KEY, birthYear INTEGER, nameLast TEXT, weight INTEGER);
         CREATE TABLE users (id INTEGER PRIMARY KEY, encrypted_password TEXT, home_lat REAL,
-            stripe_customer_id TEXT, vat_id TEXT, user_agent TEXT, city TEXT, contact TEXT, email_copy TEXT);
+            stripe_customer_id TEXT, vat_id TEXT, user_agent TEXT, city TEXT, contact TEXT, email_copy TEXT,
+            date_of_birth DATE, hired_on DATE);
         """
     )
     for i in range(ROWS):
@@ -106,7 +109,7 @@ def app_db(tmp_path: Path) -> Path:
             (f"{letters}{i % 3 + 1:02d}", rng.randint(1900, 2000), last, rng.randint(150, 250)),
         )
         con.execute(
-            "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 i,
                 "$2b$12$" + "".join(rng.choice(string.ascii_letters + "./") for _ in range(53)),
@@ -117,6 +120,8 @@ def app_db(tmp_path: Path) -> Path:
                 rng.choice(TOWNS),
                 f"call {rng.randint(200, 999)}-555-{rng.randint(1000, 9999)}",
                 f.email(),
+                f.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
+                f.date_between("-40y", "-1y").isoformat(),
             ),
         )
     con.commit()
@@ -134,16 +139,17 @@ KEPT_PII = [
     ("users", "vat_id"),
     ("users", "user_agent"),
     ("users", "contact"),  # phone numbers in two-word texts
+    ("users", "date_of_birth"),  # the values are spread like birth dates
 ]
 
 
 def test_when_direct_identifiers_are_kept_then_check_fails_and_calls_each_kept_pii(app_db: Path) -> None:
-    rules = _rules({f"{t}.{c}": "keep" for t, c in [*KEPT_PII, ("people", "weight")]})
+    rules = _rules({f"{t}.{c}": "keep" for t, c in [*KEPT_PII, ("people", "weight"), ("users", "hired_on")]})
     result = check(rules, str(app_db), sample=ROWS)
     flagged = result.findings[result.findings["problem"] == "looks_like_pii"]
     found = set(zip(flagged["table"], flagged["column"], strict=True))
     assert set(KEPT_PII) <= found, set(KEPT_PII) - found
-    assert ("people", "weight") not in found
+    assert ("people", "weight") not in found and ("users", "hired_on") not in found
     assert not result.ok
     assert all(": kept PII (" in d for d in flagged["detail"])
     res = CliRunner().invoke(app, ["check", str(app_db), "--rules", _write(app_db.parent, rules)])

@@ -147,7 +147,7 @@ class ColumnClassifier:
         if kind_of in ("boolean", "uuid", "time", "binary", "float", "decimal") or kind_of in DATEISH:
             if hint is not None:
                 scan.kind, scan.confidence = hint.kind, hint.strength
-                scan.confirmed = typed_values_confirm(hint.kind, nonnull, scan.detail)
+                scan.confirmed = typed_values_confirm(hint.kind, nonnull, scan)
             elif kind_of == "date":
                 birth_dates(nonnull, scan)
             return scan
@@ -163,6 +163,8 @@ class ColumnClassifier:
         digests = personal and _DIGEST_NAME.search(normalise(column)) is not None
         shape = self._fill_evidence(text, ev, hint, digests)
         self._decide(scan, text, hint, shape)
+        if scan.kind == "date_of_birth" and not scan.confirmed:  # ISO dates in a text column
+            scan.confirmed = typed_values_confirm(scan.kind, nonnull, scan)
         if digests and scan.kind is None and ev.whole.get("HEX_DIGEST", 0) / max(1, ev.sampled) >= WHOLE_MIN:
             scan.kind, scan.confidence, scan.confirmed = "secret", 0.7, True
         if scan.kind == "geo":

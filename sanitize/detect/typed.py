@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sanitize.detect.names import NameHint, normalise
-from sanitize.detect.results import ColumnScan
+from sanitize.detect.results import ColumnScan, Evidence
 
 BIRTH_MIN_VALUES = 20  # a date column needs this many values to look like birth dates
 _IP_TYPES = frozenset({"inet", "cidr", "inet4", "inet6"})
@@ -62,16 +62,22 @@ def geo_step(values: pd.Series) -> float:
     return 0.01 * scale
 
 
-def typed_values_confirm(kind: str, values: pd.Series, detail: dict[str, str]) -> bool:
-    """True when a typed (number/date) column's values fit the kind its name suggests."""
+def typed_values_confirm(kind: str, values: pd.Series, scan: ColumnScan) -> bool:
+    """True when a typed (number/date) column's values fit the kind its name suggests (the evidence says
+    how, in `scan`'s notes)."""
     if not len(values):
         return False
     if kind == "geo":
         nums = _numbers(values)
         step = geo_step(values)
-        detail["step"] = f"{step:g}"
+        scan.detail["step"] = f"{step:g}"
         limit = 180.0 * step / 0.01
         return bool(len(nums) >= 0.9 * len(values) and (np.abs(nums) <= limit).all() and len(set(nums)) > 1)
+    if kind == "date_of_birth":  # dates spread over decades, nearly all in the past
+        probe = ColumnScan("", "", None, 0.0, Evidence())
+        birth_dates(values, probe)
+        scan.evidence.notes.extend(probe.evidence.notes)
+        return probe.kind == "date_of_birth"
     if kind in ("birth_year", "birth_part"):
         nums = _numbers(values)
         low, high = (1850, 2030) if kind == "birth_year" else (1, 31)
