@@ -161,6 +161,8 @@ def check(
     else:
         for line in result.problems():
             out.print(line, highlight=False, markup=False, soft_wrap=True)
+        for line in result.warnings():
+            out.print(f"note: {line}", highlight=False, markup=False, soft_wrap=True)
         defaulted = int((findings["problem"] == "defaulted").sum()) if len(findings) else 0
         if defaulted:
             out.print(f"{defaulted} column(s) kept by default (unknown_columns: keep)", highlight=False)

@@ -293,9 +293,10 @@ def preview_html(
 class CheckResult:
     """Coverage and drift of a rules file against a source: `ok`, and one row per problem in `findings`.
 
-    `findings` columns: `table`, `column`, `problem` (uncovered | stale | looks_like_pii | defaulted),
-    `detail`, `fix`. `defaulted` rows (kept because `unknown_columns: keep`) are informational and do
-    not make `ok` false.
+    `findings` columns: `table`, `column`, `problem` (uncovered | stale | looks_like_pii | defaulted |
+    pii_warning | kept_reviewed), `detail`, `fix`. `defaulted` rows (kept because `unknown_columns:
+    keep`), `pii_warning` rows (only a column's name suggests PII) and `kept_reviewed` rows (a keep with
+    a recorded reason) are informational and do not make `ok` false.
     """
 
     findings: pd.DataFrame
@@ -315,6 +316,15 @@ class CheckResult:
         for r in rows.to_dict("records"):
             where = f"{r['table']}.{r['column']}" if r["column"] else str(r["table"])
             out.append(f"{where}: {r['detail']}; {r['fix']}")
+        return out
+
+    def warnings(self) -> list[str]:
+        """One line per kept column that only looks personal by name, or that a reviewer kept."""
+        rows = self.findings[self.findings["problem"].isin(("pii_warning", "kept_reviewed"))]
+        out: list[str] = []
+        for r in rows.to_dict("records"):
+            tail = f"; {r['fix']}" if r["fix"] else ""
+            out.append(f"{r['table']}.{r['column']}: {r['detail']}{tail}")
         return out
 
     def __repr__(self) -> str:

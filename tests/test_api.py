@@ -27,7 +27,8 @@ RULES: dict[str, Any] = {
                 "full_name": {"strategy": "fake", "kind": "name", "domain": "person"},
                 "phone": {"strategy": "mask", "keep_last": 4},
                 "ssn": "nullify",
-                "date_of_birth": "keep",
+                # kept so the tests can compare it; check reports it as reviewed, not as kept PII
+                "date_of_birth": {"strategy": "keep", "reason": "compared unchanged by these tests"},
                 "city": {"strategy": "fake", "kind": "city"},
                 "postcode": "hash",
                 "notes": "redact",
@@ -330,7 +331,10 @@ def test_when_a_rule_is_missing_or_stale_then_check_lists_each_with_its_fix(
     with sanitize.connect(str(prod_db)) as db:
         result = sanitize.check(sanitize.Rules.from_dict(data), db)
     assert not result.ok
-    got = {(r.table, r.column, r.problem) for r in result.findings.itertuples()}
+    # (the kept date_of_birth is reported as reviewed, which is not a problem)
+    got = {
+        (r.table, r.column, r.problem) for r in result.findings.itertuples() if r.problem in result.blocking
+    }
     assert got == {
         ("customers", "ssn", "uncovered"),
         ("customers", "loyalty_tier", "stale"),

@@ -2,7 +2,7 @@
 
 The database has PII in columns with honest names (email, vorname, telefono), misleading names
 (contact, ref, c3), free-text bodies, JSON payloads, and many non-PII columns (ids, prices, statuses,
-timestamps, product codes, SKUs, barcodes, hex hashes, user agents). Recall and precision are measured
+timestamps, product codes, SKUs, barcodes, hex hashes). Recall and precision are measured
 over the non-foreign-key columns and must reach 0.95 and 0.9.
 """
 
@@ -65,6 +65,7 @@ PLANTED: dict[tuple[str, str], str] = {
     ("legacy", "f3"): "person",
     ("legacy", "f4"): "credit_card",
     ("legacy", "f5"): "ssn",
+    ("audit_log", "user_agent"): "device_id",  # a browser fingerprint: hashed, not kept
 }
 
 

@@ -195,8 +195,8 @@ def test_when_whole_values_are_classified_then_names_are_recognised_case_insensi
         ("shipping", "text", None, None),  # 'ip' inside a word
         ("phone_type", "text", None, None),  # about the phone, not the phone
         ("address_id", "integer", None, None),
-        ("mac_address", "text", None, None),
-        ("birthplace", "text", None, None),
+        ("mac_address", "text", None, "device_id"),  # a device's hardware id, not a street address
+        ("birthplace", "text", None, "birth_place"),  # where someone was born identifies them
         ("dob", "boolean", None, None),  # the type cannot hold a date
         ("encrypted_password", "text", None, "secret"),  # Devise
         ("remember_token", "text", None, "secret"),  # Rails/Laravel

@@ -13,6 +13,8 @@ _FIXES = {
     "uncovered": "add a rule for it (or `keep` it explicitly)",
     "stale": "remove or rename the rule",
     "defaulted": "name it in the rules to decide explicitly",
+    "pii_warning": "review it: transform it, or record the decision as `{strategy: keep, reason: ...}`",
+    "kept_reviewed": "",
 }
 
 
@@ -31,9 +33,12 @@ def check(rules: RulesLike, source: Any, *, pii: bool = True, sample: int = 1000
 
     Coverage reads only the schema: columns no rule covers (`uncovered`) and rules naming what no
     longer exists (`stale`). With `pii` (the default), columns the rules `keep` are also sampled
-    (`sample` rows) and flagged `looks_like_pii` when their values now look like PII, with the evidence
-    and the rule line that would fix it. Returns a `CheckResult`: `.ok`, `.findings` (a DataFrame:
-    table, column, problem, detail, fix) and `.problems()`.
+    (`sample` rows) and flagged `looks_like_pii` (kept PII: blocking) when their values now look like
+    PII, with the evidence and the rule line that would fix it; `pii_warning` when only the column's
+    name suggests PII (never blocking); `kept_reviewed` for a keep whose rule records a `reason` (not
+    blocking unless the values hold emails, cards, IBANs or phone numbers). Returns a `CheckResult`:
+    `.ok`, `.findings` (a DataFrame: table, column, problem, detail, fix), `.problems()` and
+    `.warnings()`.
 
     >>> result = sanitize.check(rules, db)
     >>> result.ok
@@ -49,7 +54,8 @@ def check(rules: RulesLike, source: Any, *, pii: bool = True, sample: int = 1000
         if pii:
             from sanitize.detect.drift import find_pii_in_kept_columns, suggest_rule
 
-            drift = [(f, suggest_rule(f)) for f in find_pii_in_kept_columns(src, r, sample)]
+            found = find_pii_in_kept_columns(src, r, sample, warnings=True)
+            drift = [(f, suggest_rule(f)) for f in found]
     for problem, locs, detail in (
         ("uncovered", cov.uncovered, "no rule covers this column"),
         ("stale", cov.stale, "the rules name this but the source has no such table/column"),
@@ -61,13 +67,27 @@ def check(rules: RulesLike, source: Any, *, pii: bool = True, sample: int = 1000
                 {"table": t, "column": c, "problem": problem, "detail": detail, "fix": _FIXES[problem]}
             )
     for finding, suggestion in drift:
+        fix = f"use a rule such as `{suggestion.split('  #')[0]}`"
+        if finding.severity == "reviewed":
+            problem, detail = "kept_reviewed", f"kept (reviewed: {finding.reason}); looks like {finding.kind}"
+            fix = ""
+        elif finding.severity == "warning":
+            problem = "pii_warning"
+            detail = (
+                f"kept; the name suggests {finding.kind} but the sampled values do not confirm it "
+                f"({finding.evidence})"
+            )
+            fix = f"{_FIXES['pii_warning']}; or {fix}"
+        else:
+            problem = "looks_like_pii"
+            detail = f"kept unchanged but looks like {finding.kind}: kept PII ({finding.evidence})"
         rows.append(
             {
                 "table": finding.table,
                 "column": finding.column,
-                "problem": "looks_like_pii",
-                "detail": f"kept unchanged but looks like {finding.kind} ({finding.evidence})",
-                "fix": f"use a rule such as `{suggestion.split('  #')[0]}`",
+                "problem": problem,
+                "detail": detail,
+                "fix": fix,
             }
         )
     findings = pd.DataFrame(rows, columns=["table", "column", "problem", "detail", "fix"])

@@ -9,11 +9,12 @@ reviewer can see why; the file is meant to be read and edited before use.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from sanitize.detect.scan import ColumnScan, ScanReport
 from sanitize.strategies.registry import all_strategies
@@ -37,6 +38,9 @@ FAKE_FOR_KIND: dict[str, tuple[str, str | None]] = {
 # fake kinds that cannot promise distinct outputs (fake refuses unique: true for them)
 _NOT_UNIQUE = frozenset({"phone", "postcode", "ipv4", "iban", "credit_card", "ssn", "date_of_birth"})
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NO_WRAP = 1 << 30
+# engines whose column names ignore case: `Email` and `email` are one column there
+CASE_BLIND_COLUMNS = frozenset({"mysql", "sqlite"})
 _YAML_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null", "none"})
 
 
@@ -48,7 +52,10 @@ def _scalar(v: Any) -> str:
     s = str(v)
     if _PLAIN.match(s) and s.lower() not in _YAML_WORDS:
         return s
-    return json.dumps(s, ensure_ascii=False)
+    # YAML's own double-quoted form: line and paragraph separators, NEL and control characters are
+    # escaped, so a key reads back exactly as the source names it (JSON quoting lets YAML fold them)
+    quoted = yaml.dump(s, Dumper=yaml.SafeDumper, default_style='"', allow_unicode=True, width=_NO_WRAP)
+    return quoted.strip()
 
 
 def _flow(rule: dict[str, Any] | str) -> str:
@@ -76,6 +83,53 @@ def _scrub_rule(unique_domains: frozenset[str]) -> dict[str, Any] | str:
     return {"strategy": "scrub", "unique_entities": entities} if entities else "scrub"
 
 
+_NUMERIC = frozenset({"integer", "float", "decimal"})
+# kinds whose values are ids: a keyed hash keeps them distinct and joinable (same domain everywhere)
+_HASHED = {"person_ref": "person_ref", "device_id": "device", "provider_id": "provider_customer"}
+_PLACE_NAMES = re.compile(r"city|town|place|ort|lugar|luogo|lieu|local|naturalidade|mesto|место", re.I)
+
+
+def _remove(col: ColumnScan) -> dict[str, Any] | str:
+    """NULL where the column allows it, else a constant of the column's type."""
+    if col.nullable:
+        return "nullify"
+    if col.detail.get("container") == "array":
+        return {"strategy": "redact", "value": "{}"}
+    if col.type == "json" or col.detail.get("container") == "json":
+        return {"strategy": "redact", "value": "[]"}
+    if col.type in _NUMERIC:
+        return {"strategy": "redact", "value": 1}
+    return "redact"
+
+
+def _typed_rule(col: ColumnScan) -> dict[str, Any] | str | None:
+    """Rules for the kinds whose strategy depends on the column's type; None for the others."""
+    kind = col.kind
+    if col.detail.get("container") and kind not in ("json", "free_text"):
+        return _remove(col)  # a list or document of e-mails: a scalar fake would not load there
+    if kind == "birth_year":
+        return {"strategy": "generalize", "step": 10} if col.type in _NUMERIC else _remove(col)
+    if kind == "birth_part":
+        return _remove(col)
+    if kind == "birth_place":
+        if _PLACE_NAMES.search(col.column):
+            return {"strategy": "fake", "kind": "city"}
+        return _remove(col)
+    if kind == "geo":
+        if col.type in _NUMERIC:
+            step = float(col.detail.get("step", "0.01"))
+            if col.type == "integer":
+                step = max(1.0, step)
+            return {"strategy": "generalize", "step": int(step) if step.is_integer() else step}
+        return _remove(col)
+    if kind in _HASHED:
+        rule: dict[str, Any] = {"strategy": "hash", "domain": _HASHED[kind]}
+        if col.unique:
+            rule["unique"] = True
+        return rule
+    return None
+
+
 def rule_for(col: ColumnScan, unique_domains: frozenset[str] = frozenset()) -> dict[str, Any] | str:
     """The rule a draft proposes for one classified column (a strategy name or a mapping).
 
@@ -85,6 +139,9 @@ def rule_for(col: ColumnScan, unique_domains: frozenset[str] = frozenset()) -> d
     kind = col.kind
     if kind is None:
         return "keep"
+    typed = _typed_rule(col)
+    if typed is not None:
+        return typed
     if kind == "free_text":
         return _scrub_rule(unique_domains)
     if kind == "json":
@@ -141,11 +198,29 @@ def _key(name: str) -> str:
     return _scalar(name)
 
 
+def _inline(name: str) -> str:
+    """A name inside a comment: as is, or quoted when it holds a line break or a control character."""
+    return name if name.isprintable() else _scalar(name)
+
+
+def _one_per_key(columns: list[ColumnScan], fold: bool, udomains: frozenset[str]) -> list[ColumnScan]:
+    """The columns to write, one per YAML key: a column listed twice (or, where the engine ignores the
+    case of column names, `Email` and `email`) is one column; the one with the stricter rule wins."""
+    chosen: dict[str, ColumnScan] = {}
+    for col in columns:
+        k = col.column.casefold() if fold else col.column
+        first = chosen.get(k)
+        if first is None or (rule_for(first, udomains) == "keep" and rule_for(col, udomains) != "keep"):
+            chosen[k] = col
+    return list(chosen.values())
+
+
 def draft_rules(report: ScanReport, *, locale: str = "en_US", source: str | None = None) -> str:
-    """The draft rules file (YAML text) for a scan report."""
+    """The draft rules file (YAML text) for a scan report; every key appears once in its mapping."""
+    origin = " ".join(f" from {source}".split()) if source else ""
     head = [
         f"# Draft rules written by `sanitize scan` on {date.today().isoformat()}"
-        + (f" from {source}" if source else "")
+        + (f" {origin}" if origin else "")
         + (f", sampling {report.sample} rows per table." if report.sample else "."),
         "# Review every line: detected PII has a strategy, everything else is kept. Comments give the",
         "# evidence (sampled values that matched a recognizer, column-name patterns). Foreign-key columns",
@@ -157,15 +232,19 @@ def draft_rules(report: ScanReport, *, locale: str = "en_US", source: str | None
     ]
     lines = list(head)
     udomains = unique_domains(report)
-    if not report.tables:
+    fold = report.dialect in CASE_BLIND_COLUMNS
+    tables = {t.key: t for t in report.tables}  # a table listed twice is written once
+    if not tables:
         lines[-1] = "tables: {}"
-    for table in report.tables:
+    for table in tables.values():
         lines.append(f"  {_key(table.key)}:")
         lines.append("    columns:")
+        at = len(lines) - 1
         written = 0
-        for col in table.columns:
+        for col in _one_per_key(table.columns, fold, udomains):
             if col.foreign_key is not None:
-                lines.append(f"      # {col.column}: inherits {col.foreign_key} (foreign key)")
+                name, parent = _inline(col.column), _inline(col.foreign_key)
+                lines.append(f"      # {name}: inherits {parent} (foreign key)")
                 continue
             rule = rule_for(col, udomains)
             written += 1
@@ -180,7 +259,7 @@ def draft_rules(report: ScanReport, *, locale: str = "en_US", source: str | None
                 continue
             lines.append(f"      {_key(col.column)}: {_flow(rule)}  # {_comment(col)}")
         if written == 0:
-            lines[-1] = "    columns: {}"
+            lines[at] = "    columns: {}"
     return "\n".join(lines) + "\n"
 
 

@@ -3,18 +3,25 @@
 `sanitize check` calls `find_pii_in_kept_columns` after its coverage check, so a `notes` column that
 started holding e-mail addresses fails CI with the evidence, and `suggest_rule` gives the line that
 would fix it.
+
+Each finding has a severity. `fail`: the sampled values show the PII (kept PII). `warning`: only the
+column's name says so, or the values merely collide with name lists (a `city` of towns that are also
+surnames) — a column name alone never fails a gate. `reviewed`: the rule is `{strategy: keep, reason:
+...}`, a reviewer's recorded decision, which the gates honour unless the values hold exact identifiers
+(emails, cards, IBANs, SSNs, or phone numbers in most values): those fail whatever the reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from sanitize.detect.draft import _flow, _key, rule_for
 from sanitize.detect.engine import Detector
+from sanitize.detect.names import is_personal_table
 from sanitize.detect.scan import ColumnClassifier, ColumnScan, SampleSource, scan_frame
 from sanitize.schema import Schema, Table
 
@@ -29,23 +36,72 @@ class Finding:
     confidence: float
     evidence: str
     scan: ColumnScan
+    severity: Severity = "fail"
+    reason: str | None = None  # the keep rule's recorded reason
+
+    @property
+    def blocking(self) -> bool:
+        """True when a gate must stop on it (kept PII the values show)."""
+        return self.severity == "fail"
 
     def describe(self) -> str:
+        where = f"{self.table}.{self.column}"
+        if self.severity == "reviewed":
+            return f"{where} is kept (reviewed: {self.reason}); it looks like {self.kind}: {self.evidence}"
+        if self.severity == "warning":
+            return (
+                f"{where} is kept unchanged; its name suggests {self.kind} but the sampled values do not "
+                f"confirm it: {self.evidence}"
+            )
         return (
-            f"{self.table}.{self.column} is kept unchanged but looks like {self.kind} "
+            f"{where} is kept PII: kept unchanged but looks like {self.kind} "
             f"(confidence {self.confidence:.2f}): {self.evidence}"
         )
 
 
+Severity = Literal["fail", "warning", "reviewed"]
+
 # Entities that are never innocent in a column copied unchanged: a handful of them is a finding, even
-# when they are too rare for `scan` to classify the column.
+# when they are too rare for `scan` to classify the column, and even when a reviewer gave a reason.
 STRONG_ENTITIES = ("EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "UK_NINO")
 STRONG_MIN_VALUES = 2
+PHONE_MOST = 0.5  # phone numbers identify exactly too, but short digit runs collide: in most values
 
 
 def _strong_hits(col: ColumnScan) -> int:
     ev = col.evidence
     return sum(max(ev.inside.get(e, 0), ev.whole.get(e, 0)) for e in STRONG_ENTITIES)
+
+
+def _exact_identifiers(col: ColumnScan) -> bool:
+    """The values hold identifiers no reason can excuse: emails, cards, IBANs, or phones in most."""
+    ev = col.evidence
+    phones = max(ev.inside.get("PHONE_NUMBER", 0), ev.whole.get("PHONE_NUMBER", 0))
+    return _strong_hits(col) >= STRONG_MIN_VALUES or phones >= PHONE_MOST * max(1, ev.sampled)
+
+
+def _severity(col: ColumnScan, reason: str | None) -> Severity:
+    if _exact_identifiers(col):
+        return "fail"
+    if reason:
+        return "reviewed"
+    return "fail" if col.confirmed else "warning"
+
+
+def keep_reason(rule: Any) -> str | None:
+    """The `reason` a `keep` rule records, if any."""
+    reason = getattr(getattr(rule, "params", None), "reason", None)
+    return reason if isinstance(reason, str) and reason.strip() else None
+
+
+def _reasons(rules: Any) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for table, trules in getattr(rules, "tables", {}).items():
+        for column, rule in getattr(trules, "columns", {}).items():
+            reason = keep_reason(rule)
+            if reason is not None:
+                out[(table, column)] = reason
+    return out
 
 
 def _strategy(rule: Any) -> str | None:
@@ -85,15 +141,17 @@ def find_pii_in_kept_columns(
     sample: int = 1000,
     *,
     detector: Detector | None = None,
+    warnings: bool = False,
 ) -> list[Finding]:
     """Columns marked `keep` whose sampled values look like PII, with the evidence.
 
     `source_or_frames` is a Source (its tables are sampled, spread and deterministic) or a mapping of
-    table key -> DataFrame. Only value evidence counts: a kept column whose name merely sounds personal
-    was a reviewer's decision.
+    table key -> DataFrame. By default only blocking findings (severity `fail`) are returned, so a gate
+    can stop on any of them; with `warnings`, also the name-only ones and the reviewed keeps.
     """
     clf = ColumnClassifier(detector)
     findings: list[Finding] = []
+    reasons = _reasons(rules)
     schema = None if isinstance(source_or_frames, Mapping) else source_or_frames.schema
     for key, columns in sorted(kept_columns(rules, schema).items()):
         table: Table | str = key
@@ -108,7 +166,10 @@ def find_pii_in_kept_columns(
             table = schema[key]
             frame = source_or_frames.sample(key, sample)
         present = [c for c in columns if c in frame.columns]
+        personal = None
         if isinstance(table, Table):
+            refs = tuple(fk.ref_table for fk in table.foreign_keys)
+            personal = is_personal_table(key, table.column_names, refs)
             table = Table(
                 key=table.key,
                 name=table.name,
@@ -119,16 +180,28 @@ def find_pii_in_kept_columns(
                 unique_constraints=table.unique_constraints,
                 indexes=table.indexes,
             )
-        result = scan_frame(frame[present], table, classifier=clf)
+        result = scan_frame(frame[present], table, classifier=clf, personal=personal)
         for col in result.columns:
-            if col.kind is not None and col.from_values:
-                findings.append(
-                    Finding(key, col.column, col.kind, col.confidence, col.evidence.describe(), col)
-                )
-            elif col.kind is None and _strong_hits(col) >= STRONG_MIN_VALUES:
+            reason = reasons.get((key, col.column))
+            if col.kind is None and _strong_hits(col) >= STRONG_MIN_VALUES:
                 # too few to classify the column, but a kept column must not carry any of these
-                col.kind = "free_text"
-                findings.append(Finding(key, col.column, "free_text", 0.5, col.evidence.describe(), col))
+                col.kind, col.confidence, col.confirmed = "free_text", 0.5, True
+            if col.kind is None:
+                continue
+            severity = _severity(col, reason)
+            if severity == "fail" or warnings:
+                findings.append(
+                    Finding(
+                        key,
+                        col.column,
+                        col.kind,
+                        col.confidence,
+                        col.evidence.describe(),
+                        col,
+                        severity,
+                        reason,
+                    )
+                )
     return findings
 
 

@@ -59,6 +59,8 @@ class ColumnScan:
     foreign_key: str | None = None  # "parent_table.column" when the column inherits its parent's rule
     json_paths: dict[str, ColumnScan] = field(default_factory=dict)  # JSON path -> classification
     detail: dict[str, str] = field(default_factory=dict)  # e.g. {"ip_version": "6"}
+    confirmed: bool = False  # the sampled values (not just the name) show the column is `kind`
+    nullable: bool = True
 
     @property
     def is_pii(self) -> bool:
@@ -82,6 +84,7 @@ class ColumnScan:
             "summary": self.evidence.describe(),
             "json_paths": {p: c.to_dict() for p, c in self.json_paths.items()},
             "detail": dict(self.detail),
+            "confirmed": self.confirmed,
         }
 
 
@@ -104,6 +107,7 @@ class ScanReport:
     tables: list[TableScan]
     sample: int | None = None
     source: str = ""
+    dialect: str | None = None  # the source's engine ("sqlite", "postgresql", "mysql"), when known
 
     def columns(self) -> Iterator[ColumnScan]:
         for t in self.tables:

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +24,33 @@ import numpy as np
 import pandas as pd
 
 from sanitize.detect.engine import Detector, get_detector
-from sanitize.detect.names import DATEISH, NameHint, is_free_text_name, match_column_name
+from sanitize.detect.names import (
+    DATEISH,
+    NameHint,
+    is_free_text_name,
+    is_personal_table,
+    match_column_name,
+    normalise,
+)
 from sanitize.detect.recognizers import PersonNameRecognizer
 from sanitize.detect.results import ColumnScan, Evidence, SampleSource, ScanReport, TableScan
+from sanitize.detect.shapes import (
+    SHAPE_KINDS,
+    SUPPORT_KINDS,
+    mark_ids_built_from_row_names,
+    shape_counts,
+)
+from sanitize.detect.typed import (
+    as_text,
+    birth_dates,
+    geo_step,
+    kind_of_dtype,
+    last_json_key,
+    sql_type_name,
+    typed_hint,
+    typed_values_confirm,
+    walk_json,
+)
 from sanitize.schema import Column, Schema, Table
 
 log = logging.getLogger("sanitize")
@@ -50,6 +74,7 @@ ENTITY_KINDS: dict[str, str] = {
     "STREET_ADDRESS": "address",
     "POSTCODE": "postcode",
     "LOCATION": "address",
+    **SHAPE_KINDS,
 }
 NAME_CLASSES = {"full_name": "person", "first_name": "first_name", "last_name": "last_name"}
 
@@ -60,47 +85,20 @@ NAMES_MIN = 0.5  # a column of full names
 SINGLE_NAMES_MIN = 0.6  # a column of given names or surnames ...
 SINGLE_NAMES_DISTINCT = 10  # ... with this many different names (fewer in small samples: a quarter)
 TEXT_PII_MIN = 0.05  # free text: share of values with PII in them
+SHORT_PII_MIN = 0.2  # short texts ("call 415-555-0123"): share of values with an exact identifier inside
+# entities that identify someone exactly wherever they appear, even in two-word texts
+EXACT_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "UK_NINO")
+# name hints that mean people's own writing: scrubbed when the values are text, whatever they contain
+WRITTEN_KINDS = ("free_text", "payload")
 JSON_MIN = 0.8  # share of text values that parse as a JSON object/array
-BIRTH_MIN_VALUES = 20  # a date column needs this many values to look like birth dates
 
+_DIGEST_NAME = re.compile(r"(?:^|_)(?:pass|passwd|pwd|crypt|crypted|hash|hashed|digest|secret|salt)(?:_|$)")
 _DATE_VALUE = re.compile(
     r"^\s*\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\s*$"
 )
 
 
 # --- the classifier ---------------------------------------------------------------------------------
-
-
-def _kind_of_dtype(s: pd.Series) -> str:
-    dt = s.dtype
-    if pd.api.types.is_bool_dtype(dt):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dt):
-        return "integer"
-    if pd.api.types.is_float_dtype(dt):
-        return "float"
-    if pd.api.types.is_datetime64_any_dtype(dt):
-        return "datetime"
-    nonnull = s.dropna()
-    if len(nonnull) and pd.api.types.is_object_dtype(dt):
-        first = nonnull.iloc[0]
-        if isinstance(first, dict | list):
-            return "json"
-        if isinstance(first, bytes | bytearray | memoryview):
-            return "binary"
-        if isinstance(first, bool):
-            return "boolean"
-    return "text"
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
-        return values.astype("str")
-    if pd.api.types.is_float_dtype(values.dtype):
-        as_int = values.dropna()
-        if len(as_int) and (as_int == as_int.round()).all():
-            return values.astype("int64").astype("str")
-    return values.map(lambda v: v if isinstance(v, str) else str(v)).astype("str")
 
 
 @dataclass
@@ -128,33 +126,56 @@ class ColumnClassifier:
         table: str = "",
         col_kind: str | None = None,
         *,
+        personal: bool = False,
+        sql_type: str = "",
+        nullable: bool = True,
         _depth: int = 0,
     ) -> ColumnScan:
-        kind_of = col_kind or _kind_of_dtype(values)
-        hint = match_column_name(column, kind_of if kind_of != "json" else "text", table or None)
+        """One column's classification. `personal`: the table's rows are about people (see
+        `names.is_personal_table`); `sql_type`: the column's type as its engine names it (`inet`,
+        `text[]`), which decides what a name can mean when there are no values to look at."""
+        kind_of = col_kind or kind_of_dtype(values)
+        hint = match_column_name(
+            column, kind_of if kind_of != "json" else "text", table or None, personal=personal
+        )
+        hint = typed_hint(hint, kind_of, sql_type)
         nonnull = values[values.notna()]
         ev = Evidence(sampled=len(nonnull), name_pattern=hint.pattern if hint else None)
-        scan = ColumnScan(table, column, None, 0.0, ev, type=kind_of)
+        scan = ColumnScan(table, column, None, 0.0, ev, type=kind_of, nullable=nullable)
+        if sql_type.endswith("]") or sql_type == "array":
+            scan.detail["container"] = "array"
         if kind_of in ("boolean", "uuid", "time", "binary", "float", "decimal") or kind_of in DATEISH:
             if hint is not None:
                 scan.kind, scan.confidence = hint.kind, hint.strength
+                scan.confirmed = typed_values_confirm(hint.kind, nonnull, scan)
             elif kind_of == "date":
-                self._birth_dates(nonnull, scan)
+                birth_dates(nonnull, scan)
             return scan
         if len(nonnull) == 0:
             if hint is not None:
                 scan.kind, scan.confidence = hint.kind, hint.strength
+                if kind_of == "json" and hint.kind not in ("json", "payload", "free_text"):
+                    scan.detail["container"] = "json"
             return scan
         if _depth == 0 and (kind_of == "json" or self._looks_json(nonnull)):
-            return self._classify_json(nonnull, scan)
-        text = _as_text(nonnull)
-        shape = self._fill_evidence(text, ev)
+            return self._classify_json(nonnull, scan, hint)
+        text = as_text(nonnull)
+        digests = personal and _DIGEST_NAME.search(normalise(column)) is not None
+        shape = self._fill_evidence(text, ev, hint, digests)
         self._decide(scan, text, hint, shape)
+        if scan.kind == "date_of_birth" and not scan.confirmed:  # ISO dates in a text column
+            scan.confirmed = typed_values_confirm(scan.kind, nonnull, scan)
+        if digests and scan.kind is None and ev.whole.get("HEX_DIGEST", 0) / max(1, ev.sampled) >= WHOLE_MIN:
+            scan.kind, scan.confidence, scan.confirmed = "secret", 0.7, True
+        if scan.kind == "geo":
+            scan.detail["step"] = f"{geo_step(text):g}"
         return scan
 
     # -- evidence ---------------------------------------------------------------------------------
 
-    def _fill_evidence(self, text: pd.Series, ev: Evidence) -> _Shape:
+    def _fill_evidence(
+        self, text: pd.Series, ev: Evidence, hint: NameHint | None = None, digests: bool = False
+    ) -> _Shape:
         counts = text.value_counts(sort=False)
         uniq = pd.Series(counts.index.astype("str"), dtype="str")
         weight = counts.to_numpy(dtype=np.int64)
@@ -182,6 +203,14 @@ class ColumnClassifier:
             if mask.any():
                 whole[cls] += int(weight[mask].sum())
                 shape.distinct[cls] = int(mask.sum())
+        whole.update(
+            shape_counts(
+                uniq[~is_date].reset_index(drop=True),
+                weight[~is_date],
+                hint.kind if hint else None,
+                digests=digests,
+            )
+        )
         ev.whole = dict(whole)
         ev.inside = {k: v + whole.get(k, 0) for k, v in inside.items()}
         words = uniq.str.count(r"\s+").to_numpy() + 1
@@ -205,6 +234,7 @@ class ColumnClassifier:
         def agree(conf: float) -> float:
             return min(0.99, conf + 0.15) if hint_kind == scan.kind else conf
 
+        scan.confirmed = True  # until step 6: the values back up what the column is said to be
         # 1. a structured column: most values are wholly one entity
         entity_whole = {e: c for e, c in ev.whole.items() if e in ENTITY_KINDS}
         if entity_whole:
@@ -214,10 +244,14 @@ class ColumnClassifier:
                 scan.confidence = agree(0.5 + 0.45 * count / n)
                 self._details(scan, text)
                 return
+        texty = free_text or shape.mean_words >= 3  # sentences, not codes
         # 2. the name says X and enough values back it up
         if hint is not None:
             support = self._support(hint.kind, ev)
-            if support / n >= AGREE_MIN:
+            if hint.kind in WRITTEN_KINDS and texty:  # `body` of a private message: people's writing
+                scan.kind, scan.confidence = "free_text", min(0.95, hint.strength + 0.2)
+                return
+            if support / n >= AGREE_MIN and hint.kind not in WRITTEN_KINDS:
                 scan.kind = hint.kind
                 scan.confidence = min(0.99, hint.strength + 0.2 + 0.2 * support / n)
                 self._details(scan, text)
@@ -233,6 +267,8 @@ class ColumnClassifier:
             scan.kind, scan.confidence = "person", agree(0.5 + 0.45 * full / n)
             return
         for cls in ("first_name", "last_name"):
+            if hint_kind not in (None, "person", "first_name", "last_name"):
+                break  # a `city` of towns that are also surnames is a city
             count = ev.whole.get(cls, 0)
             need = min(SINGLE_NAMES_DISTINCT, max(3, n // 4))
             if count / n >= SINGLE_NAMES_MIN and shape.distinct.get(cls, 0) >= need:
@@ -241,18 +277,21 @@ class ColumnClassifier:
         # 5. free text, or values mixing several kinds of PII: scrub
         pii_share = shape.with_pii / n
         mixed = sum(c for e, c in ev.whole.items() if e in ENTITY_KINDS) / n
-        texty = free_text or shape.mean_words >= 3  # sentences, not codes
+        exact = max(ev.inside.get(e, 0) for e in EXACT_ENTITIES) / n  # "call 415-555-0123"
         if (
             mixed >= WHOLE_MIN
             or (texty and pii_share >= TEXT_PII_MIN and shape.with_pii >= min(2, n))
             or (texty and shape.with_pii and is_free_text_name(scan.column))
+            or (exact >= SHORT_PII_MIN and shape.with_pii >= min(2, n))
         ):
             scan.kind = "free_text"
             scan.confidence = min(0.95, 0.6 + pii_share)
             return
+        scan.confirmed = False
         # 6. the name alone
         if hint is not None:
-            scan.kind, scan.confidence = hint.kind, hint.strength
+            scan.kind = "free_text" if hint.kind == "payload" else hint.kind
+            scan.confidence = hint.strength
             scan.evidence.notes.append("values do not confirm it")
             return
         if free_text:
@@ -261,28 +300,10 @@ class ColumnClassifier:
             )
 
     @staticmethod
-    def _birth_dates(nonnull: pd.Series, scan: ColumnScan) -> None:
-        """A date column (no time of day) spread over decades, nearly all in the past: birth dates."""
-        if len(nonnull) < BIRTH_MIN_VALUES:
-            return
-        dates = pd.to_datetime(nonnull.astype("str"), errors="coerce", format="mixed").dropna()
-        if len(dates) < 0.9 * len(nonnull) or (dates.dt.normalize() != dates).any():
-            return
-        now = pd.Timestamp.now()
-        age_years = (now - dates).dt.days / 365.25
-        span = float(age_years.max() - age_years.min())
-        grown = float((age_years >= 10).mean())
-        if (age_years >= 0).all() and span >= 30 and grown >= 0.8 and 18 <= float(age_years.median()) <= 90:
-            scan.kind, scan.confidence = "date_of_birth", 0.5
-            scan.evidence.notes.append(
-                f"dates span {dates.min().year}-{dates.max().year}, {grown:.0%} at least 10 years ago: "
-                "like birth dates"
-            )
-
-    @staticmethod
     def _support(kind: str, ev: Evidence) -> int:
         entities = [e for e, k in ENTITY_KINDS.items() if k == kind]
         count = sum(ev.inside.get(e, 0) for e in entities)
+        count += sum(ev.whole.get(e, 0) for e, k in {**SHAPE_KINDS, **SUPPORT_KINDS}.items() if k == kind)
         if kind in ("person", "first_name", "last_name"):
             count += sum(ev.whole.get(c, 0) for c in ("full_name", "first_name", "last_name"))
             count += ev.inside.get("PERSON", 0) if kind != "person" else 0
@@ -302,10 +323,10 @@ class ColumnClassifier:
             return True
         if not isinstance(first, str):
             return False
-        head = _as_text(nonnull.iloc[:200]).str.lstrip().str[:1]
+        head = as_text(nonnull.iloc[:200]).str.lstrip().str[:1]
         return bool(head.isin(["{", "["]).mean() >= JSON_MIN)
 
-    def _classify_json(self, nonnull: pd.Series, scan: ColumnScan) -> ColumnScan:
+    def _classify_json(self, nonnull: pd.Series, scan: ColumnScan, hint: NameHint | None) -> ColumnScan:
         leaves: dict[str, list[Any]] = defaultdict(list)
         parsed = 0
         for v in nonnull:
@@ -316,44 +337,24 @@ class ColumnClassifier:
                 except ValueError:
                     continue
             parsed += 1
-            for path, leaf in _walk(doc, "$"):
+            for path, leaf in walk_json(doc, "$"):
                 leaves[path].append(leaf)
         scan.type = "json"
         scan.evidence.notes.append(f"{parsed}/{len(nonnull)} values are JSON documents")
         for path, vals in sorted(leaves.items()):
-            key = _last_key(path)
+            key = last_json_key(path)
             sub = self.classify(pd.Series(vals, dtype=object), key, scan.table, None, _depth=1)
             if sub.kind is not None:
                 sub.column = path
                 scan.json_paths[path] = sub
         if scan.json_paths:
-            scan.kind = "json"
+            scan.kind, scan.confirmed = "json", True
             scan.confidence = max(c.confidence for c in scan.json_paths.values())
             scan.evidence.notes.append("PII at " + ", ".join(scan.json_paths))
+        elif hint is not None and hint.kind in WRITTEN_KINDS:  # a webhook's payload: scrub it whole
+            scan.kind, scan.confidence = "free_text", hint.strength
+            scan.evidence.notes.append("no PII path found in the sample; a payload may carry any")
         return scan
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _walk(doc: Any, path: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            key = str(k)
-            sub = f"{path}.{key}" if _IDENT.match(key) else f"{path}[{json.dumps(key)}]"
-            yield from _walk(v, sub)
-    elif isinstance(doc, list):
-        for item in doc:
-            yield from _walk(item, f"{path}[*]")
-    elif isinstance(doc, str | int | float) and not isinstance(doc, bool):
-        yield path, doc
-
-
-def _last_key(path: str) -> str:
-    m = re.search(r"(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\"((?:[^\"\\]|\\.)*)\"\])(?:\[\*\])*$", path)
-    if m is None:
-        return ""
-    return m.group(1) or json.loads(f'"{m.group(2)}"')
 
 
 # --- tables and sources -------------------------------------------------------------------------------
@@ -373,16 +374,21 @@ def scan_frame(
     *,
     detector: Detector | None = None,
     classifier: ColumnClassifier | None = None,
+    personal: bool | None = None,
 ) -> TableScan:
     """Classify every column of a DataFrame (a sample of one table).
 
     With a `Table`, column types, foreign keys and uniqueness come from the schema; foreign-key
-    columns are not classified (they inherit their parent's rule).
+    columns are not classified (they inherit their parent's rule). `personal` overrides whether the
+    table is about people (by default worked out from its name, columns and foreign keys).
     """
     clf = classifier or ColumnClassifier(detector)
     key = table.key if isinstance(table, Table) else str(table)
     parents = _fk_parents(table) if isinstance(table, Table) else {}
     names = list(table.column_names) if isinstance(table, Table) else [str(c) for c in frame.columns]
+    refs = tuple(fk.ref_table for fk in table.foreign_keys) if isinstance(table, Table) else ()
+    if personal is None:
+        personal = is_personal_table(key, tuple(names), refs)
     out: list[ColumnScan] = []
     for name in names:
         col: Column | None = None
@@ -397,7 +403,15 @@ def scan_frame(
             )
             continue
         values = frame[name] if name in frame.columns else pd.Series([], dtype=object)
-        res = clf.classify(values, name, key, col.kind if col is not None else None)
+        res = clf.classify(
+            values,
+            name,
+            key,
+            col.kind if col is not None else None,
+            personal=personal,
+            sql_type=sql_type_name(col.sql_type) if col is not None else "",
+            nullable=col.nullable if col is not None else True,
+        )
         res.unique = table.is_unique(name) if isinstance(table, Table) else False
         if col is not None and col.generated is not None:
             expr = " ".join(col.generated.split())
@@ -406,6 +420,7 @@ def scan_frame(
                 "engine computes it again from the sanitised columns"
             )
         out.append(res)
+    mark_ids_built_from_row_names(frame, out)
     return TableScan(key, len(frame), out)
 
 
@@ -438,7 +453,7 @@ def scan_source(
         frame = source.sample(key, sample)
         log.info("scanned %s: %d rows sampled", key, len(frame))
         out.append(scan_frame(frame, table, classifier=clf))
-    return ScanReport(out, sample=sample)
+    return ScanReport(out, sample=sample, dialect=schema.dialect)
 
 
 def scan_database(

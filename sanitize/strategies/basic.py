@@ -40,7 +40,18 @@ from sanitize.strategies.vector import (
 # --- keep ---------------------------------------------------------------------------------------
 
 
-def _keep(values: pd.Series, params: NoParams, ctx: ColumnContext) -> pd.Series:
+class KeepParams(Params):
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Why this column may be copied unchanged, as a reviewer decided (e.g. 'not "
+        "identifying alone'). `check` and the pre-publish gates then report it as reviewed instead of "
+        "failing on a name or values that merely look personal; exact identifiers (emails, cards, "
+        "IBANs, phone numbers) in its values still fail.",
+    )
+
+
+def _keep(values: pd.Series, params: KeepParams, ctx: ColumnContext) -> pd.Series:
     return values
 
 
@@ -48,12 +59,14 @@ KEEP = register(
     StrategySpec(
         name="keep",
         thread_safe=True,
-        description="Copy the value unchanged (only for columns that hold no personal data).",
+        description="Copy the value unchanged (only for columns that hold no personal data); `reason` "
+        "records a reviewer's decision that the gates honour.",
         fn=_keep,
+        params=KeepParams,
         key_safe=True,
         unique_safe=True,
         transforms=False,
-        example="id: keep",
+        example='city: {strategy: keep, reason: "not identifying alone"}',
     )
 )
 
