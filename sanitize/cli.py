@@ -38,6 +38,13 @@ err = Console(stderr=True)
 RulesOpt = Annotated[Path, typer.Option("--rules", "-r", help="Rules file (YAML).")]
 SourceArg = Annotated[str, typer.Argument(help="Source: SQLAlchemy URL, SQLite file, or environment name.")]
 TargetArg = Annotated[str, typer.Argument(help="Target: SQLAlchemy URL, SQLite file, or environment name.")]
+InitTargetOpt = Annotated[
+    bool,
+    typer.Option(
+        "--init-target",
+        help="Adopt a SQLite file sanitize did not make: replace the tables it loads, keep the others.",
+    ),
+]
 
 
 @app.callback()
@@ -128,12 +135,21 @@ def anonymize(
         int | None,
         typer.Option("--workers", min=1, help="Threads transforming batches (default: CPUs - 1, 1 to 4)."),
     ] = None,
+    init_target: InitTargetOpt = False,
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""
     from sanitize.pipeline import anonymize as run_anonymize
 
     with _progress() as progress:
-        run = run_anonymize(rules, source, target, batch_size=batch_size, progress=progress, workers=workers)
+        run = run_anonymize(
+            rules,
+            source,
+            target,
+            batch_size=batch_size,
+            progress=progress,
+            workers=workers,
+            init_target=init_target,
+        )
     if report is not None:
         run.write(report)
     _print_run(run)
@@ -264,6 +280,7 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same database.")] = 0,
     profile: Annotated[Path | None, typer.Option("--profile", help="Profile JSON to reproduce.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON synth report here.")] = None,
+    init_target: InitTargetOpt = False,
 ) -> None:
     """Fill TARGET with synthetic data that meets every constraint of the schema."""
     from sanitize.rules import load_rules
@@ -277,6 +294,7 @@ def synth(
         scale=scale,
         seed=seed,
         profile=Profile.load(profile) if profile is not None else None,
+        init_target=init_target,
     )
     if report is not None:
         run.save(report)

@@ -196,13 +196,15 @@ def anonymize(
     environments: dict[str, str] | None = None,
     report: RunReport | None = None,
     workers: int | None = None,
+    init_target: bool = False,
 ) -> RunReport:
     """Anonymise `source` into `target` atomically; returns the run report.
 
     Fails closed: key, rules, coverage and target guards are checked before a row is read; any
     failure after that aborts the shadow copy and leaves the published target as it was. Batches are
     transformed on `workers` threads (default: transform.default_workers()), and written in
-    source order.
+    source order. A SQLite file sanitize did not make is refused unless `init_target` (then only the
+    tables loaded are replaced; see sanitize.db.open_target).
     """
     started = time.perf_counter()
     n_workers = workers if workers is not None else default_workers()
@@ -230,7 +232,7 @@ def anonymize(
         tgt_dialect = getattr(tref, "dialect", None) or getattr(getattr(tref, "ref", None), "dialect", None)
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
-        with _open_target(tgt_kind, tref) as tgt, tgt.begin_load(plan.target_schema) as load:
+        with _open_target(tgt_kind, tref, init_target) as tgt, tgt.begin_load(plan.target_schema) as load:
             for tkey, tplan in plan.tables.items():
                 t0 = time.perf_counter()
                 expected = src.count(tkey) if progress is not None else None
@@ -299,13 +301,13 @@ def resolve_target(target: str | Any, environments: dict[str, str] | None = None
 
 
 @contextlib.contextmanager
-def _open_target(kind: str, ref: Any) -> Iterator[Any]:
+def _open_target(kind: str, ref: Any, init_target: bool = False) -> Iterator[Any]:
     if kind == "files":
         yield ref
         return
     from sanitize.db import open_target
 
-    with open_target(ref) as tgt:
+    with open_target(ref, init_target=init_target) as tgt:
         yield tgt
 
 

@@ -125,6 +125,7 @@ def refresh(
                     publish=not dry_run,
                     environments=urls,
                     report=run,
+                    init_target=init_target,
                 )
             if not dry_run:
                 guards.ensure_marker(tref, environment, env.role)
@@ -170,7 +171,15 @@ def _synth(
             "warnings": ["dry run in synth mode: guards and config checked; no data was generated"],
         }
     guards.prepare_target(tref, environment, role, init_target=init_target)
-    rep = synthesize(tref, schema_from=sref, rules=rules, rows=job.rows, scale=job.scale, seed=job.seed or 0)
+    rep = synthesize(
+        tref,
+        schema_from=sref,
+        rules=rules,
+        rows=job.rows,
+        scale=job.scale,
+        seed=job.seed or 0,
+        init_target=init_target,
+    )
     guards.ensure_marker(tref, environment, role)
     return {
         "tables": [{"table": t, "rows": n, "seconds": 0.0, "strategies": {}} for t, n in rep.rows.items()],

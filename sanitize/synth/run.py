@@ -74,8 +74,11 @@ def synthesize(
     profile: Profile | None = None,
     batch_rows: int = BATCH_ROWS,
     environments: dict[str, str] | None = None,
+    init_target: bool = False,
 ) -> SynthReport:
-    """Fill `target` (a spec or DatabaseRef) with synthetic data and publish it atomically."""
+    """Fill `target` (a spec or DatabaseRef) with synthetic data and publish it atomically.
+
+    `init_target` adopts a SQLite file sanitize did not make (see sanitize.db.open_target)."""
     from sanitize.db import DatabaseRef, open_source, open_target, resolve
 
     started = time.perf_counter()
@@ -101,7 +104,7 @@ def synthesize(
                     "schema from the target without --schema-from when it already has tables"
                 )
             source = stack.enter_context(open_source(source_ref))
-        tgt = open_target(target_ref)
+        tgt = open_target(target_ref, init_target=init_target)
         if schema is None:
             schema = source.schema if source is not None else tgt.published_schema()
         if schema is None or not schema.tables:
