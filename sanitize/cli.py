@@ -417,12 +417,15 @@ def seed(
     init_target: Annotated[
         bool, typer.Option("--init-target", help="Adopt an unmarked target database.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Seed an environment whose role is not dev (replaces its data).")
+    ] = False,
 ) -> None:
     """Developers: one command to a ready local database with synthetic data (the ENV's job, as synth)."""
-    from sanitize.refresh import refresh as run_refresh
+    from sanitize.refresh import seed as run_seed
     from sanitize.report import render_summary
 
-    doc = run_refresh(environment, config, init_target=init_target, mode="synth")
+    doc = run_seed(environment, config, init_target=init_target, force=force)
     out.print(render_summary(doc))
     out.print(f"report: {doc['report_path']}", highlight=False)
 

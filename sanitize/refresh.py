@@ -148,6 +148,33 @@ def refresh(
     return doc
 
 
+def seed(
+    environment: str = "dev",
+    config: Config | str | Path = DEFAULT_CONFIG,
+    *,
+    init_target: bool = False,
+    force: bool = False,
+    key: SecretKey | None = None,
+) -> dict[str, Any]:
+    """`sanitize seed ENV`: run ENV's refresh job as synth, for developer (`role: dev`) environments.
+
+    Any other role (a shared staging database, say) is refused (TargetRefusedError) unless `force`:
+    seeding replaces its data with synthetic rows. Returns the run report, as `refresh` does.
+    """
+    from sanitize.errors import TargetRefusedError
+
+    cfg = config if isinstance(config, Config) else load_config(config)
+    role = cfg.environment(environment).role
+    if role != "dev" and not force:
+        raise TargetRefusedError(
+            f"environment {environment!r} has role {role}, and `sanitize seed` fills developer "
+            f"(role: dev) environments only: it would replace the data of {environment!r} with synthetic "
+            f"rows; nothing was written. Run `sanitize refresh {environment}` for its configured job, or "
+            f"pass --force to seed {environment!r} anyway"
+        )
+    return refresh(environment, cfg, init_target=init_target, key=key, mode="synth")
+
+
 def _synth(
     job: Any,
     sref: Any,

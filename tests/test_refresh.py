@@ -295,3 +295,31 @@ def test_when_a_developer_seeds_dev_then_it_gets_synthetic_rows_that_keep_the_sc
         assert len(emails) == len(set(emails)) and all("@" in e for e in emails)
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("role", ["staging", "production"])
+def test_when_seeding_an_environment_whose_role_is_not_dev_then_refused_unless_forced(
+    tmp_path: Path, role: str
+) -> None:
+    make_sqlite(tmp_path / "prod.db")
+    cfg = tmp_path / "sanitize.yaml"
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "shop.yaml").write_text(RULES)
+    cfg.write_text(
+        "environments:\n  prod: {url: prod.db, role: production}\n"
+        f"  staging: {{url: staging.db, role: {role}}}\n"
+        "  src: {url: prod.db, role: dev}\n"
+        + ("refresh:\n  staging: {from: prod, rules: rules/shop.yaml}\n" if role != "production" else "")
+    )
+    if role != "production":
+        refresh("staging", cfg)  # the shared anonymised staging copy
+    before = digest(tmp_path / "staging.db") if role != "production" else None
+    res = run_cli(["seed", "staging"], tmp_path)
+    assert res.returncode == 1, res.stderr
+    assert f"environment 'staging' has role {role}" in res.stderr and "--force" in res.stderr
+    assert "Traceback" not in res.stderr
+    if before is not None:
+        assert digest(tmp_path / "staging.db") == before
+        forced = run_cli(["seed", "staging", "--force"], tmp_path)
+        assert forced.returncode == 0, forced.stderr
+        assert digest(tmp_path / "staging.db") != before
