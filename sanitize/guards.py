@@ -4,8 +4,8 @@
    port, database, with `localhost`/`127.0.0.1` aliases folded; the real path of a SQLite file) equals
    a production environment's or the source's.
 2. Every target carries a marker naming its environment: a small `sanitize_environment` table that
-   sanitize writes on first use (in schema `sanitize_env` on PostgreSQL, outside the schemas a load
-   swaps; a SQLite publish replaces the file, so `ensure_marker` puts it back after publishing).
+   sanitize writes after the first publish (`ensure_marker`; in schema `sanitize_env` on PostgreSQL,
+   outside the schemas a load swaps). `check_marker` only reads, so a refused run writes nothing.
    Loading into a database whose marker names another environment, or into a non-empty database
    without a marker, is refused unless `init_target=True` (`--init-target`).
 3. The same user and password for a production source and a non-production target give a warning
@@ -277,8 +277,9 @@ def prepare_target(
 
 
 def ensure_marker(ref: DatabaseRef, environment: str, role: str) -> Marker:
-    """After a publish that replaced the database (SQLite file swap), put the marker back."""
+    """After a publish: write the marker naming `environment` unless it is there already (a SQLite
+    publish that replaced the file took it away; a first or adopting load had none yet)."""
     marker = read_marker(ref)
-    if marker is not None and marker.environment == environment:
+    if marker is not None and marker.environment == environment and marker.role == role:
         return marker
     return write_marker(ref, environment, role)

@@ -2,9 +2,10 @@
 
 load config -> isolation guards (no connection to the target yet) -> rules and key -> open the source
 (read-only, one snapshot) -> coverage (fails closed before a row is read) -> target marker (refuses a
-database owned by another environment or nobody) -> anonymise (or synthesise) into a shadow copy ->
-leak check on the shadow -> publish atomically -> marker -> run report. Any failure leaves the
-published data as it was and still writes a report saying why.
+database owned by another environment or nobody; reads only) -> anonymise (or synthesise) into a shadow
+copy (the engine refuses objects it did not create before it writes) -> leak check on the shadow ->
+publish atomically -> marker -> run report. Any failure leaves the target as it was (a refusal leaves
+nothing behind, not even a marker) and still writes a report saying why.
 """
 
 from __future__ import annotations
@@ -100,10 +101,8 @@ def refresh(
                 environment=environment,
             )
             with open_source(sref) as src:
-                if dry_run:
-                    guards.check_marker(tref, environment, init_target=init_target)
-                else:
-                    guards.prepare_target(tref, environment, env.role, init_target=init_target)
+                # decided before anything is written; the marker is written once the load is published
+                guards.check_marker(tref, environment, init_target=init_target)
 
                 def before_publish(load: Any, plan: Any) -> None:
                     nonlocal verify_result
@@ -189,15 +188,14 @@ def _synth(
     """Mode synth: only the source's schema (and row counts) is read; synthetic rows are loaded."""
     from sanitize.synth import synthesize
 
+    guards.check_marker(tref, environment, init_target=init_target)  # before anything is written
     if dry_run:
-        guards.check_marker(tref, environment, init_target=init_target)
         return {
             "tables": [],
             "status": "ok",
             "checks": [],
             "warnings": ["dry run in synth mode: guards and config checked; no data was generated"],
         }
-    guards.prepare_target(tref, environment, role, init_target=init_target)
     rep = synthesize(
         tref,
         schema_from=sref,

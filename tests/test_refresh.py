@@ -323,3 +323,49 @@ def test_when_seeding_an_environment_whose_role_is_not_dev_then_refused_unless_f
         forced = run_cli(["seed", "staging", "--force"], tmp_path)
         assert forced.returncode == 0, forced.stderr
         assert digest(tmp_path / "staging.db") != before
+
+
+def server_objects(url: str) -> set[str]:
+    """Every schema and table of a server database (MariaDB: the server's sanitize_* databases too)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT n.nspname || '.' || coalesce(c.relname, '') FROM pg_namespace n "
+                        "LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'v', 'p') "
+                        "WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
+                    )
+                )
+            else:
+                database = engine.url.database
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT concat(table_schema, '.', table_name) FROM information_schema.tables "
+                        "WHERE table_schema = :db OR table_schema LIKE :shadow"
+                    ),
+                    {"db": database, "shadow": f"sanitize%{database}"},
+                )
+            return {str(r[0]) for r in rows}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("server", ["postgres", "mariadb"])
+def test_when_init_target_meets_objects_sanitize_did_not_create_then_refused_leaving_nothing_behind(
+    tmp_path: Path, server: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = request.getfixturevalue("pg_url" if server == "postgres" else "mariadb_url")
+    make_sqlite(tmp_path / "prod.db")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:  # someone's own database: a `customers` table of its own, with rows
+        conn.execute(sa.text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+        conn.execute(sa.text("INSERT INTO customers VALUES (1, 'mine')"))
+    engine.dispose()
+    before = server_objects(url)
+    cfg = project(tmp_path, "prod.db", "${DEV_URL}")
+    monkeypatch.setenv("DEV_URL", url)
+    with pytest.raises(TargetRefusedError, match="did not create"):
+        refresh("dev", cfg, init_target=True)
+    assert server_objects(url) == before
