@@ -21,6 +21,7 @@ from rich.progress import TaskID
 from rich.table import Table as RichTable
 
 from sanitize.errors import SanitizeError
+from sanitize.report import prepare_output
 
 if TYPE_CHECKING:
     from sanitize.pipeline import RunReport
@@ -139,6 +140,9 @@ def anonymize(
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""
     from sanitize.pipeline import anonymize as run_anonymize
+
+    if report is not None:
+        prepare_output(report, "run report")
 
     with _progress() as progress:
         run = run_anonymize(
@@ -286,6 +290,8 @@ def synth(
     from sanitize.rules import load_rules
     from sanitize.synth import Profile, parse_rows, synthesize
 
+    if report is not None:
+        prepare_output(report, "synth report")
     run = synthesize(
         target,
         schema_from=schema_from,
@@ -341,6 +347,7 @@ def profile_cmd(
     from sanitize.rules import load_rules
     from sanitize.synth import build_profile
 
+    prepare_output(out_path, "profile")
     prof = build_profile(source, load_rules(rules))
     prof.save(out_path)
     sensitive = sum(c.sensitive for t in prof.tables.values() for c in t.columns.values())
@@ -497,6 +504,8 @@ def report_cmd(
     from sanitize.report import read_report, render_html, render_summary
 
     doc = read_report(path)
+    if html_out is not None:
+        prepare_output(html_out, "HTML report")
     out.print(render_summary(doc))
     if html_out is not None:
         html_out.write_text(render_html(doc), encoding="utf-8")
@@ -513,12 +522,15 @@ def scan(
         Path | None, typer.Option("--out", help="Write a draft rules file covering every column here.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report on stdout.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
 ) -> None:
     """Detect PII in every column (values, names, types) and draft a rules file."""
     import json
 
     from sanitize.detect import scan_database, write_draft
 
+    if out_path is not None:
+        prepare_output(out_path, "rules file", overwrite=force)
     report = scan_database(source, sample)
     if out_path is not None:
         write_draft(report, out_path)

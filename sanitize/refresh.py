@@ -49,7 +49,7 @@ def refresh(
     from sanitize import guards
     from sanitize.db import open_source, resolve
     from sanitize.logs import add_secrets, set_environment
-    from sanitize.report import build_report, write_report
+    from sanitize.report import build_report, prepare_output, write_report
     from sanitize.rules import load_rules
 
     started = time.perf_counter()
@@ -65,6 +65,7 @@ def refresh(
     secrets = [sref.password, tref.password]
     add_secrets(*secrets)
     out = Path(report_path) if report_path is not None else cfg.report_path(environment, _stamp())
+    prepare_output(out, "run report")  # before anything runs: a report that cannot be written is bad input
     context: dict[str, Any] = {
         "command": "refresh",
         "environment": environment,

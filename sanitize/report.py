@@ -133,6 +133,32 @@ def build_report(
     return doc
 
 
+def prepare_output(path: str | Path, what: str, *, overwrite: bool = True, flag: str = "--force") -> Path:
+    """Make sure a run can write `what` to `path` before it starts (before a row is read or a target
+    changes): missing parent directories are created; a directory in the way, a parent that cannot be
+    made or written, or (unless `overwrite`) an existing file is a BadInputError naming the fix."""
+    import os
+
+    p = Path(path)
+    if p.is_dir():
+        raise BadInputError(f"{p}: is a directory; give a file path for the {what}")
+    if p.exists() and not overwrite:
+        raise BadInputError(
+            f"{p} already exists (a {what} someone may have reviewed); nothing was done. Pass {flag} "
+            "to overwrite it, or give another path"
+        )
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInputError(
+            f"{p}: cannot create directory {p.parent} for the {what} ({exc.strerror or exc}); give a "
+            "path in a directory you can write"
+        ) from None
+    if not os.access(p.parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise BadInputError(f"{p}: not writable; give a path in a directory you can write for the {what}")
+    return p
+
+
 def write_report(doc: Mapping[str, Any], path: str | Path, *, secrets: Iterable[str | None] = ()) -> Path:
     """Write the report as JSON (passwords scrubbed); parent directories are created."""
     p = Path(path)
