@@ -2,6 +2,8 @@
 
 No logic a notebook would want lives here. Every expected error is a SanitizeError, printed as a
 clean message and mapped to its exit code (0 ok, 1 safety check said no, 2 bad input, 3 runtime).
+Ctrl-C and SIGTERM stop a run the same way (KeyboardInterrupt: the load's shadow copy is dropped, a
+report asked for is written with status `interrupted`), with one line and exit code 130.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,9 +29,16 @@ from sanitize.report import prepare_output
 if TYPE_CHECKING:
     from sanitize.pipeline import RunReport
 
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM, as a shell reports a SIGINT
+
 app = typer.Typer(
     name="sanitize",
-    help="Make production data safe for staging and dev.",
+    help=(
+        "Make production data safe for staging and dev.\n\n"
+        "Exit codes: 0 success; 1 a safety or data check said no; 2 bad input (rules, config, arguments, "
+        "URL); 3 a runtime failure, after which the target is unchanged; 130 interrupted (Ctrl-C or "
+        "SIGTERM; the target is unchanged unless the run had published)."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -139,21 +149,32 @@ def anonymize(
     init_target: InitTargetOpt = False,
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""
+    from sanitize.db.refs import mask_spec
+    from sanitize.pipeline import RunReport
     from sanitize.pipeline import anonymize as run_anonymize
+    from sanitize.rules import load_rules
 
     if report is not None:
         prepare_output(report, "run report")
-
-    with _progress() as progress:
-        run = run_anonymize(
-            rules,
-            source,
-            target,
-            batch_size=batch_size,
-            progress=progress,
-            workers=workers,
-            init_target=init_target,
-        )
+    rules_file = load_rules(rules)
+    run = RunReport.start(rules_file, mask_spec(source), mask_spec(target))
+    try:
+        with _progress() as progress:
+            run_anonymize(
+                rules_file,
+                source,
+                target,
+                batch_size=batch_size,
+                progress=progress,
+                workers=workers,
+                init_target=init_target,
+                report=run,
+            )
+    except KeyboardInterrupt as exc:
+        _note_interrupt(exc)
+        if report is not None:  # status `interrupted`, set by the run
+            run.write(report)
+        raise
     if report is not None:
         run.write(report)
     _print_run(run)
@@ -292,16 +313,25 @@ def synth(
 
     if report is not None:
         prepare_output(report, "synth report")
-    run = synthesize(
-        target,
-        schema_from=schema_from,
-        rules=load_rules(rules) if rules is not None else None,
-        rows=parse_rows(rows),
-        scale=scale,
-        seed=seed,
-        profile=Profile.load(profile) if profile is not None else None,
-        init_target=init_target,
-    )
+    try:
+        run = synthesize(
+            target,
+            schema_from=schema_from,
+            rules=load_rules(rules) if rules is not None else None,
+            rows=parse_rows(rows),
+            scale=scale,
+            seed=seed,
+            profile=Profile.load(profile) if profile is not None else None,
+            init_target=init_target,
+        )
+    except KeyboardInterrupt:
+        if report is not None:
+            from sanitize.db.refs import mask_spec
+            from sanitize.report import write_report
+
+            stopped = {"command": "synth", "target": mask_spec(target), "status": "interrupted"}
+            write_report({**stopped, "published": False, "tables": []}, report)
+        raise
     if report is not None:
         run.save(report)
     table = RichTable(title=f"synthesised into {run.target}")
@@ -408,7 +438,9 @@ def refresh(
     configure_logging(log_format, environment=environment)  # type: ignore[arg-type]  # checks the value
     try:
         doc = run_refresh(environment, config, dry_run=dry_run, init_target=init_target, report_path=report)
-    except SanitizeError as exc:
+    except (SanitizeError, KeyboardInterrupt) as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            _note_interrupt(exc)
         path = getattr(exc, "report_path", None)
         if path:
             err.print(f"report: {path}", highlight=False)
@@ -555,8 +587,36 @@ def _click_kinds(exc: BaseException) -> set[str]:
     return {c.__name__ for c in type(exc).__mro__ if c.__module__.split(".")[0] in ("click", "typer")}
 
 
+_stopped: dict[str, Any] = {}  # what interrupted the run, and whether it had published (see _stop)
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM (a scheduler stopping the job) stop a run alike: KeyboardInterrupt, so loads
+    abort and reports say `interrupted`. typer turns it into exit code 130; main() says why."""
+    name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C (SIGINT)"
+    _stopped["by"] = name
+    raise KeyboardInterrupt(name)
+
+
+def _note_interrupt(exc: KeyboardInterrupt) -> None:
+    """Remember whether the interrupted run had published (the library sets it on the exception)."""
+    _stopped["published"] = bool(getattr(exc, "published", False))
+
+
+def _say_interrupted() -> None:
+    state = (
+        "the target had already been published"
+        if _stopped.get("published")
+        else "nothing was published; the target is unchanged"
+    )
+    why = _stopped.get("by", "Ctrl-C (SIGINT)")
+    err.print(f"interrupted by {why}; {state}", highlight=False, markup=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point: run the app, turn SanitizeErrors into messages and exit codes."""
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         code = app(standalone_mode=False, prog_name="sanitize")
     except SanitizeError as exc:
@@ -566,9 +626,9 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(3)
-    except KeyboardInterrupt:
-        err.print("interrupted; the target is unchanged")
-        sys.exit(3)
+    except KeyboardInterrupt as exc:  # one typer did not turn into exit code 130 (before a command ran)
+        _note_interrupt(exc)
+        code = EXIT_INTERRUPTED
     except SystemExit:
         raise
     except Exception as exc:  # click usage errors arrive as ClickException subclasses
@@ -589,6 +649,8 @@ def main() -> None:
         err.print(f"error: unexpected {type(exc).__name__}: {text}", highlight=False, markup=False)
         err.print("the target is unchanged; set SANITIZE_DEBUG=1 for a traceback and report it as a bug")
         sys.exit(3)
+    if code == EXIT_INTERRUPTED:
+        _say_interrupted()
     sys.exit(code if isinstance(code, int) else 0)
 
 

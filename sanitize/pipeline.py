@@ -118,16 +118,28 @@ class RunReport:
 
     @contextlib.contextmanager
     def recording(self, started: float) -> Iterator[None]:
-        """A failure inside is written into the report (status and a failed check) before it goes on;
-        the run's seconds are set either way."""
+        """A failure inside is written into the report (status and a failed check) before it goes on,
+        and so is an interruption (Ctrl-C, or SIGTERM as the CLI turns it into KeyboardInterrupt:
+        status `interrupted`); the run's seconds are set either way."""
         try:
             yield
         except SanitizeError as exc:
             self.status = f"failed: {type(exc).__name__}"
             self.checks.append({"name": "run", "ok": False, "detail": exc.message})
             raise
+        except KeyboardInterrupt as exc:
+            self.status = "interrupted"
+            what = interrupted_by(exc)
+            self.checks.append({"name": "run", "ok": False, "detail": f"interrupted by {what}"})
+            exc.published = self.published  # type: ignore[attr-defined]  # for the CLI's message
+            raise
         finally:
             self.seconds = round(time.perf_counter() - started, 4)
+
+
+def interrupted_by(exc: KeyboardInterrupt) -> str:
+    """What stopped a run: the signal the CLI named in the KeyboardInterrupt it raised, else Ctrl-C."""
+    return str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else "Ctrl-C (SIGINT)"
 
 
 @contextlib.contextmanager
@@ -218,6 +230,7 @@ def anonymize(
     run = report or RunReport.start(
         r, str(getattr(getattr(source, "ref", None), "display", source)), tref.display
     )
+    run.target = tref.display
     with run.recording(started), open_source(source, environments) as src:
         sref = getattr(src, "ref", None)
         if sref is not None:

@@ -133,14 +133,22 @@ def refresh(
         doc = build_report(run, warnings=warnings, verify=verify_result, **context)
         doc["status"] = "ok"
         doc["published"] = not dry_run
-    except SanitizeError as exc:
-        doc = build_report(run, warnings=warnings, verify=verify_result, error=exc.message, **context)
-        doc["status"] = f"failed: {type(exc).__name__}"
-        doc["published"] = False
+    except (SanitizeError, KeyboardInterrupt) as exc:
+        # a failure, or Ctrl-C / SIGTERM (the CLI raises KeyboardInterrupt for it): the report says so
+        if isinstance(exc, KeyboardInterrupt):
+            from sanitize.pipeline import interrupted_by
+
+            message, status = f"interrupted by {interrupted_by(exc)}", "interrupted"
+        else:
+            message, status = exc.message, f"failed: {type(exc).__name__}"
+        published = bool(run.get("published") if isinstance(run, dict) else getattr(run, "published", False))
+        doc = build_report(run, warnings=warnings, verify=verify_result, error=message, **context)
+        doc["status"], doc["published"] = status, published
         doc["seconds"] = round(time.perf_counter() - started, 4)
         doc["report_path"] = str(write_report(doc, out, secrets=secrets))
-        exc.report_path = doc["report_path"]  # type: ignore[attr-defined]  # the CLI points at it
-        log.error("refresh %s failed: %s (report: %s)", environment, exc.message, out)
+        exc.report_path = doc["report_path"]  # type: ignore[union-attr]  # the CLI points at it
+        exc.published = published  # type: ignore[union-attr]
+        log.error("refresh %s %s: %s (report: %s)", environment, status, message, out)
         raise
     doc["seconds"] = round(time.perf_counter() - started, 4)
     doc["report_path"] = str(write_report(doc, out, secrets=secrets))
