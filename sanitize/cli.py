@@ -645,7 +645,9 @@ def main() -> None:
         if os.environ.get("SANITIZE_DEBUG"):
             raise
         # an error nobody expected: still no traceback, still no secret, and the target is unchanged
-        text = re.sub(r"://([^:/@\s]+):[^@\s]*@", r"://\1:***@", str(exc))
+        from sanitize.db.refs import mask_spec
+
+        text = " ".join(mask_spec(word) for word in str(exc).split(" "))
         err.print(f"error: unexpected {type(exc).__name__}: {text}", highlight=False, markup=False)
         err.print("the target is unchanged; set SANITIZE_DEBUG=1 for a traceback and report it as a bug")
         sys.exit(3)
