@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -117,6 +117,10 @@ class Config(BaseModel):
             return job.report
         return self.reports / f"{name}-{stamp}.json"
 
+    def dotenv_files(self) -> list[Path]:
+        """The `.env` files this config's variables (and SANITIZE_KEY) come from, the nearest first."""
+        return dotenv_files(self.path.parent if self.path is not None else Path.cwd())
+
     def _where(self) -> str:
         return str(self.path) if self.path is not None else DEFAULT_CONFIG
 
@@ -124,14 +128,24 @@ class Config(BaseModel):
 # --- loading -------------------------------------------------------------------------------------
 
 
-def _dotenv(paths: list[Path]) -> dict[str, str]:
+def read_dotenv(paths: Sequence[Path]) -> dict[str, str]:
+    """The variables of the `.env` files that exist among `paths`; an earlier file wins."""
     from dotenv import dotenv_values
 
     out: dict[str, str] = {}
-    for p in reversed(paths):  # earlier files win
+    for p in reversed(paths):
         if p.is_file():
             out.update({k: v for k, v in dotenv_values(p).items() if v is not None})
     return out
+
+
+def dotenv_files(base: Path) -> list[Path]:
+    """The `.env` files a config in directory `base` reads: the one next to it, then the working
+    directory's (an earlier file wins; the process environment wins over both)."""
+    files = [base / ".env"]
+    if Path.cwd().resolve() != base.resolve():
+        files.append(Path.cwd() / ".env")
+    return files
 
 
 def _expand(data: Any, loc: str, lookup: Mapping[str, str], problems: Problems, env_hint: str) -> Any:
@@ -248,10 +262,7 @@ def parse_config(
         )
         problems.raise_if_any()
     if environ is None:
-        dotenv_files = [base / ".env"]
-        if Path.cwd().resolve() != base:
-            dotenv_files.append(Path.cwd() / ".env")
-        lookup: dict[str, str] = {**_dotenv(dotenv_files), **os.environ}
+        lookup: dict[str, str] = {**read_dotenv(dotenv_files(base)), **os.environ}
         hint = str(base / ".env")
     else:
         lookup, hint = dict(environ), ".env"

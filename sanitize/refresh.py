@@ -82,7 +82,7 @@ def refresh(
         warnings += guards.check_isolation(tref, target_env=environment, config=cfg, source=sref)
         for w in warnings:
             log.warning(w)
-        k = key or load_key()
+        k = key or load_key(dotenv=cfg.dotenv_files())  # the .env next to sanitize.yaml, as for URLs
         context["key_fingerprint"] = k.fingerprint
         rules = load_rules(job.rules)
         context["rules_sha256"] = rules.digest

@@ -369,3 +369,31 @@ def test_when_init_target_meets_objects_sanitize_did_not_create_then_refused_lea
     with pytest.raises(TargetRefusedError, match="did not create"):
         refresh("dev", cfg, init_target=True)
     assert server_objects(url) == before
+
+
+def test_when_the_key_is_in_the_env_file_next_to_the_config_then_a_run_from_elsewhere_uses_it(
+    tmp_path: Path,
+) -> None:
+    from sanitize.keys import SecretKey
+
+    project_dir = tmp_path / "project"
+    project_dir.mkdir()
+    make_sqlite(project_dir / "prod.db")
+    cfg = project(project_dir, "prod.db", "dev.db")
+    in_file = "a-key-kept-in-the-project-env-file-0123456789"
+    (project_dir / ".env").write_text(f"SANITIZE_KEY={in_file}\n")
+    elsewhere = tmp_path / "cron"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "SANITIZE_KEY"}
+    args = [sys.executable, "-m", "sanitize.cli", "refresh", "dev", "--config", str(cfg)]
+    args += ["--report", "r.json"]
+    res = subprocess.run(args, capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    report = json.loads((elsewhere / "r.json").read_text())
+    assert report["key_fingerprint"] == SecretKey(in_file.encode()).fingerprint
+    # the process environment still wins over the file
+    env["SANITIZE_KEY"] = "a-key-from-the-process-environment-987654321"
+    res = subprocess.run(args, capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    report = json.loads((elsewhere / "r.json").read_text())
+    assert report["key_fingerprint"] == SecretKey(env["SANITIZE_KEY"].encode()).fingerprint
