@@ -398,11 +398,9 @@ ConfigOpt = Annotated[
 
 
 def _config_or_none(path: Path | None) -> object | None:
-    from sanitize.config import DEFAULT_CONFIG, load_config
+    from sanitize.config import default_config, load_config
 
-    if path is None:
-        return load_config(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).is_file() else None
-    return load_config(path)
+    return default_config() if path is None else load_config(path)
 
 
 @app.command()
@@ -527,15 +525,23 @@ def diff(
 
 @app.command(name="report")
 def report_cmd(
-    path: Annotated[Path, typer.Argument(help="A JSON run report (from refresh or anonymize --report).")],
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="A JSON run report (from refresh or anonymize --report), or an environment name for its "
+            "latest refresh (reports/ENV-latest.json)."
+        ),
+    ],
     html_out: Annotated[
         Path | None, typer.Option("--html", help="Also write a standalone HTML page here.")
     ] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Show a run report on one screen; --html writes a page to share."""
-    from sanitize.report import read_report, render_html, render_summary
+    from sanitize.report import find_report, read_report, render_html, render_summary
 
-    doc = read_report(path)
+    cfg = _config_or_none(config) if config is not None else None  # else ./sanitize.yaml, when needed
+    doc = read_report(find_report(path, cfg))  # type: ignore[arg-type]
     if html_out is not None:
         prepare_output(html_out, "HTML report")
     out.print(render_summary(doc))

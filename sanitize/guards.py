@@ -124,6 +124,19 @@ def check_isolation(
     return warnings
 
 
+def refuse_production_target(target: DatabaseRef, config: Config | None = None) -> None:
+    """For a load outside `refresh` (anonymize, synth): refuse a target that is the database of a
+    production environment of `config`, else of ./sanitize.yaml when there is one. Environments whose
+    URL needs a variable that is not set are left out (they cannot be compared)."""
+    from sanitize.config import default_config
+
+    cfg = config if config is not None else default_config()
+    if cfg is None:
+        return
+    known = {n: e for n, e in cfg.environments.items() if "${" not in e.url}
+    check_isolation(target, config=cfg.model_copy(update={"environments": known}))
+
+
 def shares_credentials(a: DatabaseRef, b: DatabaseRef) -> bool:
     """True when two server databases are reached with the same user and the same password."""
     if a.dialect == "sqlite" or b.dialect == "sqlite":

@@ -225,6 +225,10 @@ def anonymize(
     k = key or load_key()
     r = as_rules(rules)
     tgt_kind, tref = resolve_target(target, environments)
+    if tgt_kind == "db" and environments is None:  # refresh checked its own target (guards.check_isolation)
+        from sanitize.guards import refuse_production_target
+
+        refuse_production_target(tref)
     if tgt_kind == "dump":
         return _rewrite_dump(r, source, Path(tref), k, report, started)
     run = report or RunReport.start(

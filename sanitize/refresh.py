@@ -66,6 +66,7 @@ def refresh(
     add_secrets(*secrets)
     out = Path(report_path) if report_path is not None else cfg.report_path(environment, _stamp())
     prepare_output(out, "run report")  # before anything runs: a report that cannot be written is bad input
+    latest = prepare_output(cfg.latest_report_path(environment), "run report")  # `sanitize report ENV`
     context: dict[str, Any] = {
         "command": "refresh",
         "environment": environment,
@@ -145,13 +146,13 @@ def refresh(
         doc = build_report(run, warnings=warnings, verify=verify_result, error=message, **context)
         doc["status"], doc["published"] = status, published
         doc["seconds"] = round(time.perf_counter() - started, 4)
-        doc["report_path"] = str(write_report(doc, out, secrets=secrets))
+        doc["report_path"] = str(write_report(doc, out, secrets=secrets, latest=latest))
         exc.report_path = doc["report_path"]  # type: ignore[union-attr]  # the CLI points at it
         exc.published = published  # type: ignore[union-attr]
         log.error("refresh %s %s: %s (report: %s)", environment, status, message, out)
         raise
     doc["seconds"] = round(time.perf_counter() - started, 4)
-    doc["report_path"] = str(write_report(doc, out, secrets=secrets))
+    doc["report_path"] = str(write_report(doc, out, secrets=secrets, latest=latest))
     log.info("refresh %s: %s rows in %.1fs (report: %s)", environment, doc.get("rows"), doc["seconds"], out)
     return doc
 
@@ -213,6 +214,7 @@ def _synth(
         scale=job.scale,
         seed=job.seed or 0,
         init_target=init_target,
+        environments={},  # both are resolved already, and refresh ran the isolation guards itself
     )
     guards.ensure_marker(tref, environment, role)
     return {

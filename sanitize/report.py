@@ -22,6 +22,7 @@ from sanitize.errors import BadInputError
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from sanitize.config import Config
     from sanitize.verify import VerifyResult
 
 REPORT_VERSION = 1
@@ -159,13 +160,51 @@ def prepare_output(path: str | Path, what: str, *, overwrite: bool = True, flag:
     return p
 
 
-def write_report(doc: Mapping[str, Any], path: str | Path, *, secrets: Iterable[str | None] = ()) -> Path:
-    """Write the report as JSON (passwords scrubbed); parent directories are created."""
+def write_report(
+    doc: Mapping[str, Any],
+    path: str | Path,
+    *,
+    secrets: Iterable[str | None] = (),
+    latest: str | Path | None = None,
+) -> Path:
+    """Write the report as JSON (passwords scrubbed; parent directories are created), and the same
+    document to `latest` too when given (`reports/<env>-latest.json`). Each file is replaced whole
+    (written beside it, then renamed), so a reader never sees half a report."""
+    import os
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     clean = scrub_secrets(dict(doc), secrets)
-    p.write_text(json.dumps(clean, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(clean, indent=2, default=str, ensure_ascii=False) + "\n"
+    for dest in [p] if latest is None or Path(latest) == p else [p, Path(latest)]:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, dest)
     return p
+
+
+def find_report(spec: str | Path, config: Config | None = None) -> Path:
+    """The report `sanitize report SPEC` shows: a report file, or an environment's latest report
+    (`<reports>/<env>-latest.json` of `config`, else of ./sanitize.yaml)."""
+    p = Path(spec)
+    if p.exists() or p.suffix:
+        return p
+    from sanitize.config import default_config
+
+    cfg = config if config is not None else default_config()
+    if cfg is None or str(spec) not in cfg.environments:
+        known = ", ".join(cfg.environments) if cfg is not None else "no sanitize.yaml here"
+        raise BadInputError(
+            f"{spec}: no such report file, nor an environment (known: {known}); pass a report file or "
+            "an environment name"
+        )
+    latest = cfg.latest_report_path(str(spec))
+    if not latest.is_file():
+        raise BadInputError(
+            f"environment {str(spec)!r} has no run report yet ({latest} does not exist); run "
+            f"`sanitize refresh {spec}` first"
+        )
+    return latest
 
 
 def read_report(path: str | Path) -> dict[str, Any]:

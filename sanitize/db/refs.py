@@ -175,7 +175,11 @@ def _server_ref(url: URL, dialect: Dialect, spec: str) -> DatabaseRef:
 
 
 def resolve(spec: str, *, environments: Mapping[str, str] | None = None) -> DatabaseRef:
-    """A DatabaseRef for a SQLAlchemy URL, a SQLite file path, or an environment name."""
+    """A DatabaseRef for a SQLAlchemy URL, a SQLite file path, or an environment name.
+
+    This is where every command and API function turns what it was given into a database. Names come
+    from `environments` (name -> URL, e.g. `Config.environment_urls()`); without it, from
+    ./sanitize.yaml when there is one (`config.default_config`), for a spec that is not a URL or file."""
     if not isinstance(spec, str) or not spec.strip():
         raise UrlError("no database given; pass a SQLAlchemy URL, a SQLite file path, or an environment name")
     spec = spec.strip()
@@ -183,8 +187,14 @@ def resolve(spec: str, *, environments: Mapping[str, str] | None = None) -> Data
         target = environments[spec]
         if target in environments:
             raise UrlError(f"environment {spec!r} points at another environment name {target!r}; give a URL")
+        unset = re.findall(r"\$\{([A-Za-z_]\w*)", target)
+        if unset:  # left as written by config.default_config
+            raise UrlError(
+                f"environment {spec!r}: its URL needs {', '.join(unset)}, which is not set; set it in the "
+                "environment or in the .env file next to sanitize.yaml"
+            )
         try:
-            return resolve(target)
+            return resolve(target, environments={})
         except UrlError as exc:  # the URL came from sanitize.yaml or .env: say which environment
             raise UrlError(f"environment {spec!r}: {exc.message}") from None
     if "://" in spec:
@@ -194,6 +204,11 @@ def resolve(spec: str, *, environments: Mapping[str, str] | None = None) -> Data
         if p.is_dir():
             raise UrlError(f"{mask_spec(spec)} is a directory, not a SQLite file")
         return _sqlite_ref(p)
+    if environments is None:  # a name, and no environments given: those of ./sanitize.yaml
+        from sanitize.config import default_config
+
+        cfg = default_config()
+        return resolve(spec, environments=cfg.environment_urls() if cfg is not None else {})
     known = ", ".join(sorted(environments)) if environments else "none configured"
     raise UrlError(
         f"{mask_spec(spec)!r} is not a database URL (e.g. postgresql://user@host/db), an existing file, a "

@@ -90,6 +90,10 @@ def synthesize(
     target_ref = (
         target if isinstance(target, DatabaseRef) else resolve(str(target), environments=environments)
     )
+    if environments is None:  # a production environment of ./sanitize.yaml is never a target
+        from sanitize.guards import refuse_production_target
+
+        refuse_production_target(target_ref)
     with ExitStack() as stack:
         source = None
         if schema_from is not None:
