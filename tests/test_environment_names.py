@@ -4,9 +4,6 @@ says; `sanitize report ENV` shows that environment's latest refresh report."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,21 +11,8 @@ import pytest
 from sanitize.errors import TargetRefusedError
 from sanitize.pipeline import anonymize
 
-from .conftest import TEST_KEY
+from .conftest import run_cli
 from .test_refresh import RULES, make_sqlite
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SANITIZE_KEY=TEST_KEY)
-    env.pop("CI_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "sanitize.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 @pytest.fixture
@@ -62,7 +46,7 @@ COMMANDS = [
 
 def test_when_commands_are_given_environment_names_then_each_resolves_them(project: Path) -> None:
     for args in COMMANDS:
-        res = cli(*args, cwd=project)
+        res = run_cli(*args, cwd=project, unset=("CI_DATABASE_URL",))
         assert res.returncode == 0, (args, res.stdout, res.stderr)
     assert json.loads((project / "profile.json").read_text())["tables"]["customers"]
 
@@ -70,7 +54,9 @@ def test_when_commands_are_given_environment_names_then_each_resolves_them(proje
 def test_when_an_environment_needs_an_unset_variable_then_only_naming_it_fails_and_says_which(
     project: Path,
 ) -> None:
-    res = cli("check", "--rules", "rules.yaml", "ci", "--sample", "0", cwd=project)
+    res = run_cli(
+        "check", "--rules", "rules.yaml", "ci", "--sample", "0", cwd=project, unset=("CI_DATABASE_URL",)
+    )
     assert res.returncode == 2 and "environment 'ci'" in res.stderr and "CI_DATABASE_URL" in res.stderr
 
 
@@ -83,7 +69,7 @@ def test_when_a_production_environment_is_named_as_target_then_anonymize_and_syn
         ["synth", "prod", "--rows", "5"],
         ["synth", "prod.db", "--rows", "5"],  # the production file by its path
     ):
-        res = cli(*args, cwd=project)
+        res = run_cli(*args, cwd=project, unset=("CI_DATABASE_URL",))
         assert res.returncode == 1 and "production" in res.stderr, (args, res.stderr)
     assert (project / "prod.db").read_bytes() == before
     monkeypatch.chdir(project)
@@ -92,13 +78,17 @@ def test_when_a_production_environment_is_named_as_target_then_anonymize_and_syn
 
 
 def test_when_report_is_given_an_environment_then_it_shows_the_latest_refresh(project: Path) -> None:
-    assert cli("report", "dev", cwd=project).returncode == 2  # nothing refreshed yet
+    assert (
+        run_cli("report", "dev", cwd=project, unset=("CI_DATABASE_URL",)).returncode == 2
+    )  # nothing refreshed yet
     # refresh expands every variable of sanitize.yaml (strictly): give `ci` one
     (project / ".env").write_text("PROD_URL=sqlite:///prod.db\nCI_DATABASE_URL=sqlite:///ci.db\n")
-    assert cli("refresh", "dev", cwd=project).returncode == 0
+    assert run_cli("refresh", "dev", cwd=project, unset=("CI_DATABASE_URL",)).returncode == 0
     latest = project / "reports" / "dev-latest.json"
     assert json.loads(latest.read_text())["environment"] == "dev"
-    res = cli("report", "dev", "--html", "dev.html", cwd=project)
+    res = run_cli("report", "dev", "--html", "dev.html", cwd=project, unset=("CI_DATABASE_URL",))
     assert res.returncode == 0, res.stderr
     assert "dev" in res.stdout and (project / "dev.html").read_text().startswith("<!doctype html>")
-    assert cli("report", "reports/dev-latest.json", cwd=project).returncode == 0
+    assert (
+        run_cli("report", "reports/dev-latest.json", cwd=project, unset=("CI_DATABASE_URL",)).returncode == 0
+    )

@@ -8,27 +8,12 @@ rules file unless told (--force).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import TEST_KEY
+from .conftest import run_cli
 from .test_refresh import RULES, make_sqlite
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SANITIZE_KEY=TEST_KEY)
-    return subprocess.run(
-        [sys.executable, "-m", "sanitize.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 @pytest.fixture
@@ -54,7 +39,7 @@ def test_when_an_output_path_is_in_a_missing_directory_then_it_is_created_and_th
     shop: Path, args: list[str], written: str
 ) -> None:
     out = "reports/new/deeper/out.txt"
-    res = cli(*[out if a == "OUT" else a for a in args], cwd=shop)
+    res = run_cli(*[out if a == "OUT" else a for a in args], cwd=shop)
     assert res.returncode == 0, res.stderr
     assert written in (shop / out).read_text()
 
@@ -65,7 +50,7 @@ def test_when_an_output_path_cannot_be_written_then_exit_2_before_anything_happe
 ) -> None:
     (shop / "afile").write_text("not a directory")
     out = "afile/out.txt"
-    res = cli(*[out if a == "OUT" else a for a in args], cwd=shop)
+    res = run_cli(*[out if a == "OUT" else a for a in args], cwd=shop)
     assert res.returncode == 2, res.stderr
     assert "afile" in res.stderr and "unexpected" not in res.stderr and "unchanged" not in res.stderr
     assert not (shop / "dev.db").exists()  # no target was written
@@ -74,16 +59,16 @@ def test_when_an_output_path_cannot_be_written_then_exit_2_before_anything_happe
 def test_when_scan_out_names_an_existing_file_then_it_is_kept_unless_forced(shop: Path) -> None:
     reviewed = shop / "rules.yaml"
     before = reviewed.read_text()
-    res = cli("scan", "prod.db", "--sample", "20", "--out", "rules.yaml", cwd=shop)
+    res = run_cli("scan", "prod.db", "--sample", "20", "--out", "rules.yaml", cwd=shop)
     assert res.returncode == 2, res.stderr
     assert "rules.yaml already exists" in res.stderr and "--force" in res.stderr
     assert reviewed.read_text() == before
-    forced = cli("scan", "prod.db", "--sample", "20", "--out", "rules.yaml", "--force", cwd=shop)
+    forced = run_cli("scan", "prod.db", "--sample", "20", "--out", "rules.yaml", "--force", cwd=shop)
     assert forced.returncode == 0, forced.stderr
     assert reviewed.read_text() != before and "customers" in reviewed.read_text()
 
 
 def test_when_an_export_directory_has_no_parent_then_exit_2_before_a_row_is_read(shop: Path) -> None:
-    res = cli("anonymize", "--rules", "rules.yaml", "prod.db", "parquet:no/such/dir", cwd=shop)
+    res = run_cli("anonymize", "--rules", "rules.yaml", "prod.db", "parquet:no/such/dir", cwd=shop)
     assert res.returncode == 2 and "no/such/dir" in res.stderr
     assert not (shop / "no").exists()

@@ -7,10 +7,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from sanitize.db.sqlite import SqliteSource
 from sanitize.errors import LoadError, TargetRefusedError
 from sanitize.pipeline import anonymize
 
-from .conftest import TEST_KEY
+from .conftest import run_cli
 from .test_refresh import RULES, make_sqlite, project
 
 
@@ -70,18 +67,6 @@ def shop(tmp_path: Path) -> tuple[Path, Path]:
     return make_sqlite(tmp_path / "prod.db"), rules
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SANITIZE_KEY=TEST_KEY)
-    return subprocess.run(
-        [sys.executable, "-m", "sanitize.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
 # --- refused without --init-target ----------------------------------------------------------------
 
 
@@ -113,7 +98,7 @@ def test_when_the_cli_targets_a_file_sanitize_did_not_make_then_exit_1_naming_fi
     prod, rules = shop
     target = app_database(tmp_path / "app.db")
     before = digest(target)
-    res = cli(*command(prod, rules, target))  # type: ignore[operator]
+    res = run_cli(*command(prod, rules, target))  # type: ignore[operator]
     assert res.returncode == 1, res.stderr
     assert str(target) in res.stderr and "--init-target" in res.stderr and "precious" in res.stderr
     assert "Traceback" not in res.stderr
@@ -161,7 +146,7 @@ def test_when_anonymize_adopts_a_file_then_loaded_tables_are_replaced_and_every_
 ) -> None:
     prod, rules = shop
     target = app_database(tmp_path / "app.db", customers_rows=3)
-    res = cli("anonymize", "--rules", str(rules), str(prod), str(target), "--init-target")
+    res = run_cli("anonymize", "--rules", str(rules), str(prod), str(target), "--init-target")
     assert res.returncode == 0, res.stderr
     found = tables(target)
     assert found["precious"] == 500 and precious_rows(target) == PRECIOUS
@@ -185,10 +170,10 @@ def test_when_synth_and_seed_adopt_a_file_then_every_other_table_stays(
     seeded = app_database(tmp_path / "proj" / "dev.db")
     make_sqlite(tmp_path / "proj" / "prod.db")
     project(tmp_path / "proj", "prod.db", "dev.db")
-    refused = cli("seed", "dev", cwd=tmp_path / "proj")
+    refused = run_cli("seed", "dev", cwd=tmp_path / "proj")
     assert refused.returncode == 1 and "--init-target" in refused.stderr
     assert precious_rows(seeded) == PRECIOUS and "customers" not in tables(seeded)
-    res = cli("seed", "dev", "--init-target", cwd=tmp_path / "proj")
+    res = run_cli("seed", "dev", "--init-target", cwd=tmp_path / "proj")
     assert res.returncode == 0, res.stderr
     assert precious_rows(seeded) == PRECIOUS and tables(seeded)["customers"] > 0
 

@@ -4,9 +4,6 @@ target), nor `refresh` with the URL coming from sanitize.yaml's environment expa
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ import sanitize
 from sanitize.errors import SanitizeError
 from sanitize.refresh import refresh
 
-from .conftest import TEST_KEY
+from .conftest import run_cli
 from .test_refresh import RULES, make_sqlite, project
 
 PW = "Pw0rdS3cret"
@@ -43,18 +40,6 @@ def test_when_connect_gets_a_malformed_url_then_the_error_never_shows_the_passwo
     assert PW not in str(caught.value)
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SANITIZE_KEY=TEST_KEY)
-    return subprocess.run(
-        [sys.executable, "-m", "sanitize.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize("url", MALFORMED)
 def test_when_the_cli_gets_a_malformed_url_then_no_output_shows_the_password(
     url: str, tmp_path: Path
@@ -65,7 +50,7 @@ def test_when_the_cli_gets_a_malformed_url_then_no_output_shows_the_password(
         ["check", "--rules", "rules.yaml", url],
         ["anonymize", "--rules", "rules.yaml", "prod.db", url],
     ):
-        res = cli(*args, cwd=tmp_path)
+        res = run_cli(*args, cwd=tmp_path)
         assert res.returncode in (2, 3), res.stderr
         assert PW not in res.stdout + res.stderr
         assert "Traceback" not in res.stderr

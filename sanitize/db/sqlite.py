@@ -309,7 +309,11 @@ class SqliteTarget(Target):
             lock.flush()
             if owner.copy:
                 log.info("%s holds tables sanitize keeps (%s): loading into a copy", self.path, owner.kept)
-                copy_for_load(self.path, shadow, owner)
+                try:
+                    copy_for_load(self.path, shadow, owner)
+                except BaseException:
+                    _remove(shadow)
+                    raise
             return SqliteLoad(self, schema, keys, shadow, lock, owner)
         except BaseException:
             lock.close()
