@@ -230,6 +230,9 @@ def anonymize(
 
         refuse_production_target(tref)
     if tgt_kind == "dump":
+        from sanitize.report import prepare_output
+
+        prepare_output(tref, "sanitised dump")  # its directory is made (or refused) before any work
         return _rewrite_dump(r, source, Path(tref), k, report, started)
     run = report or RunReport.start(
         r, str(getattr(getattr(source, "ref", None), "display", source)), tref.display

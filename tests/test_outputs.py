@@ -21,7 +21,25 @@ def shop(tmp_path: Path) -> Path:
     make_sqlite(tmp_path / "prod.db")
     (tmp_path / "rules.yaml").write_text(RULES)
     (tmp_path / "run.json").write_text(json.dumps({"command": "anonymize", "tables": []}))
+    (tmp_path / "shop.sql").write_text(MYSQLDUMP)
     return tmp_path
+
+
+MYSQLDUMP = """-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)
+CREATE TABLE `customers` (
+  `id` int NOT NULL,
+  `email` varchar(50) DEFAULT NULL,
+  `full_name` varchar(50) DEFAULT NULL,
+  `notes` text,
+  `country` varchar(2) DEFAULT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO `customers` VALUES (1,'a@b.com','Ann Real','x','DE'),(2,'c@d.com','Bob Real',NULL,'FR');
+CREATE TABLE `orders` (`id` int NOT NULL, `customer_id` int, `total` double, `status` varchar(9),
+  PRIMARY KEY (`id`)) ENGINE=InnoDB;
+INSERT INTO `orders` VALUES (1,1,2.5,'new');
+-- Dump completed on 2026-01-01 10:00:00
+"""
 
 
 # (command line with OUT for the output path, what it must write there)
@@ -31,6 +49,7 @@ COMMANDS = [
     (["profile", "prod.db", "--rules", "rules.yaml", "--out", "OUT"], '"tables"'),
     (["scan", "prod.db", "--sample", "20", "--out", "OUT"], "version: 1"),
     (["report", "run.json", "--html", "OUT"], "<!doctype html>"),
+    (["anonymize", "--rules", "rules.yaml", "shop.sql", "OUT.sql"], "-- Dump completed"),  # a sanitised dump
 ]
 
 
@@ -39,9 +58,9 @@ def test_when_an_output_path_is_in_a_missing_directory_then_it_is_created_and_th
     shop: Path, args: list[str], written: str
 ) -> None:
     out = "reports/new/deeper/out.txt"
-    res = run_cli(*[out if a == "OUT" else a for a in args], cwd=shop)
+    res = run_cli(*[a.replace("OUT", out) for a in args], cwd=shop)
     assert res.returncode == 0, res.stderr
-    assert written in (shop / out).read_text()
+    assert written in (shop / (out + ".sql" if "OUT.sql" in args else out)).read_text()
 
 
 @pytest.mark.parametrize(("args", "written"), COMMANDS, ids=[c[0][0] for c in COMMANDS])
@@ -50,7 +69,7 @@ def test_when_an_output_path_cannot_be_written_then_exit_2_before_anything_happe
 ) -> None:
     (shop / "afile").write_text("not a directory")
     out = "afile/out.txt"
-    res = run_cli(*[out if a == "OUT" else a for a in args], cwd=shop)
+    res = run_cli(*[a.replace("OUT", out) for a in args], cwd=shop)
     assert res.returncode == 2, res.stderr
     assert "afile" in res.stderr and "unexpected" not in res.stderr and "unchanged" not in res.stderr
     assert not (shop / "dev.db").exists()  # no target was written
