@@ -229,3 +229,44 @@ def test_when_an_adopted_file_changes_during_the_load_then_nothing_is_published(
                 load.publish()
     assert precious_rows(target)[-1] == (1000, "written during the load")
     assert "customers" not in tables(target)
+
+
+def test_when_an_adopted_file_is_loaded_again_then_its_views_and_full_text_tables_are_made_anew(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    prod = tmp_path / "prod.db"
+    con = sqlite3.connect(prod)
+    con.executescript(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+        "INSERT INTO notes VALUES (1, 'call Ann Real'), (2, 'other text');"
+        "CREATE VIEW v_notes AS SELECT id FROM notes;"
+        "CREATE TRIGGER t_notes AFTER INSERT ON notes BEGIN SELECT 1; END;"
+        "CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='id');"
+        "INSERT INTO notes_fts (notes_fts) VALUES ('rebuild');"
+    )
+    con.close()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\ntables:\n  notes:\n    columns:\n      id: keep\n      body: redact\n")
+    target = app_database(tmp_path / "app.db")
+    for adopt in (True, False, False):
+        with caplog.at_level("WARNING", logger="sanitize"):
+            assert anonymize(rules, str(prod), str(target), init_target=adopt).warnings == []
+    assert "not recreated" not in caplog.text
+    con = sqlite3.connect(target)
+    try:
+        kinds = sorted(con.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE '%fts_%'"))
+        assert kinds == [
+            ("index", "sqlite_autoindex_sanitize_meta_1"),
+            ("table", "notes"),
+            ("table", "notes_fts"),
+            ("table", "precious"),
+            ("table", "sanitize_meta"),
+            ("trigger", "t_notes"),
+            ("view", "v_notes"),
+        ]
+        match = "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?"
+        assert con.execute(match, ("Ann",)).fetchone() == (0,)
+        assert con.execute(match, ("redacted",)).fetchone() == (2,)
+    finally:
+        con.close()
+    assert precious_rows(target) == PRECIOUS
