@@ -187,8 +187,8 @@ def find_report(spec: str | Path, config: Config | None = None) -> Path:
     """The report `sanitize report SPEC` shows: a report file, or an environment's latest report
     (`<reports>/<env>-latest.json` of `config`, else of ./sanitize.yaml)."""
     p = Path(spec)
-    if p.exists() or p.suffix:
-        return p
+    if p.exists() or p.suffix.lower() == ".json":
+        return p  # read_report says what is wrong with it
     from sanitize.config import default_config
 
     cfg = config if config is not None else default_config()
