@@ -2,6 +2,8 @@
 
 No logic a notebook would want lives here. Every expected error is a SanitizeError, printed as a
 clean message and mapped to its exit code (0 ok, 1 safety check said no, 2 bad input, 3 runtime).
+Ctrl-C and SIGTERM stop a run the same way (KeyboardInterrupt: the load's shadow copy is dropped, a
+report asked for is written with status `interrupted`), with one line and exit code 130.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,13 +24,21 @@ from rich.progress import TaskID
 from rich.table import Table as RichTable
 
 from sanitize.errors import SanitizeError
+from sanitize.report import prepare_output
 
 if TYPE_CHECKING:
     from sanitize.pipeline import RunReport
 
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM, as a shell reports a SIGINT
+
 app = typer.Typer(
     name="sanitize",
-    help="Make production data safe for staging and dev.",
+    help=(
+        "Make production data safe for staging and dev.\n\n"
+        "Exit codes: 0 success; 1 a safety or data check said no; 2 bad input (rules, config, arguments, "
+        "URL); 3 a runtime failure, after which the target is unchanged; 130 interrupted (Ctrl-C or "
+        "SIGTERM; the target is unchanged unless the run had published)."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -38,6 +49,13 @@ err = Console(stderr=True)
 RulesOpt = Annotated[Path, typer.Option("--rules", "-r", help="Rules file (YAML).")]
 SourceArg = Annotated[str, typer.Argument(help="Source: SQLAlchemy URL, SQLite file, or environment name.")]
 TargetArg = Annotated[str, typer.Argument(help="Target: SQLAlchemy URL, SQLite file, or environment name.")]
+InitTargetOpt = Annotated[
+    bool,
+    typer.Option(
+        "--init-target",
+        help="Adopt a SQLite file sanitize did not make: replace the tables it loads, keep the others.",
+    ),
+]
 
 
 @app.callback()
@@ -128,12 +146,35 @@ def anonymize(
         int | None,
         typer.Option("--workers", min=1, help="Threads transforming batches (default: CPUs - 1, 1 to 4)."),
     ] = None,
+    init_target: InitTargetOpt = False,
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""
+    from sanitize.db.refs import mask_spec
+    from sanitize.pipeline import RunReport
     from sanitize.pipeline import anonymize as run_anonymize
+    from sanitize.rules import load_rules
 
-    with _progress() as progress:
-        run = run_anonymize(rules, source, target, batch_size=batch_size, progress=progress, workers=workers)
+    if report is not None:
+        prepare_output(report, "run report")
+    rules_file = load_rules(rules)
+    run = RunReport.start(rules_file, mask_spec(source), mask_spec(target))
+    try:
+        with _progress() as progress:
+            run_anonymize(
+                rules_file,
+                source,
+                target,
+                batch_size=batch_size,
+                progress=progress,
+                workers=workers,
+                init_target=init_target,
+                report=run,
+            )
+    except KeyboardInterrupt as exc:
+        _note_interrupt(exc)
+        if report is not None:  # status `interrupted`, set by the run
+            run.write(report)
+        raise
     if report is not None:
         run.write(report)
     _print_run(run)
@@ -269,20 +310,33 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same database.")] = 0,
     profile: Annotated[Path | None, typer.Option("--profile", help="Profile JSON to reproduce.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON synth report here.")] = None,
+    init_target: InitTargetOpt = False,
 ) -> None:
     """Fill TARGET with synthetic data that meets every constraint of the schema."""
     from sanitize.rules import load_rules
     from sanitize.synth import Profile, parse_rows, synthesize
 
-    run = synthesize(
-        target,
-        schema_from=schema_from,
-        rules=load_rules(rules) if rules is not None else None,
-        rows=parse_rows(rows),
-        scale=scale,
-        seed=seed,
-        profile=Profile.load(profile) if profile is not None else None,
-    )
+    if report is not None:
+        prepare_output(report, "synth report")
+    try:
+        run = synthesize(
+            target,
+            schema_from=schema_from,
+            rules=load_rules(rules) if rules is not None else None,
+            rows=parse_rows(rows),
+            scale=scale,
+            seed=seed,
+            profile=Profile.load(profile) if profile is not None else None,
+            init_target=init_target,
+        )
+    except KeyboardInterrupt:
+        if report is not None:
+            from sanitize.db.refs import mask_spec
+            from sanitize.report import write_report
+
+            stopped = {"command": "synth", "target": mask_spec(target), "status": "interrupted"}
+            write_report({**stopped, "published": False, "tables": []}, report)
+        raise
     if report is not None:
         run.save(report)
     table = RichTable(title=f"synthesised into {run.target}")
@@ -328,6 +382,7 @@ def profile_cmd(
     from sanitize.rules import load_rules
     from sanitize.synth import build_profile
 
+    prepare_output(out_path, "profile")
     prof = build_profile(source, load_rules(rules))
     prof.save(out_path)
     sensitive = sum(c.sensitive for t in prof.tables.values() for c in t.columns.values())
@@ -348,11 +403,9 @@ ConfigOpt = Annotated[
 
 
 def _config_or_none(path: Path | None) -> object | None:
-    from sanitize.config import DEFAULT_CONFIG, load_config
+    from sanitize.config import default_config, load_config
 
-    if path is None:
-        return load_config(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).is_file() else None
-    return load_config(path)
+    return default_config() if path is None else load_config(path)
 
 
 @app.command()
@@ -388,7 +441,9 @@ def refresh(
     configure_logging(log_format, environment=environment)  # type: ignore[arg-type]  # checks the value
     try:
         doc = run_refresh(environment, config, dry_run=dry_run, init_target=init_target, report_path=report)
-    except SanitizeError as exc:
+    except (SanitizeError, KeyboardInterrupt) as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            _note_interrupt(exc)
         path = getattr(exc, "report_path", None)
         if path:
             err.print(f"report: {path}", highlight=False)
@@ -404,12 +459,15 @@ def seed(
     init_target: Annotated[
         bool, typer.Option("--init-target", help="Adopt an unmarked target database.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Seed an environment whose role is not dev (replaces its data).")
+    ] = False,
 ) -> None:
     """Developers: one command to a ready local database with synthetic data (the ENV's job, as synth)."""
-    from sanitize.refresh import refresh as run_refresh
+    from sanitize.refresh import seed as run_seed
     from sanitize.report import render_summary
 
-    doc = run_refresh(environment, config, init_target=init_target, mode="synth")
+    doc = run_seed(environment, config, init_target=init_target, force=force)
     out.print(render_summary(doc))
     out.print(f"report: {doc['report_path']}", highlight=False)
 
@@ -523,15 +581,25 @@ def diff(
 
 @app.command(name="report")
 def report_cmd(
-    path: Annotated[Path, typer.Argument(help="A JSON run report (from refresh or anonymize --report).")],
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="A JSON run report (from refresh or anonymize --report), or an environment name for its "
+            "latest refresh (reports/ENV-latest.json)."
+        ),
+    ],
     html_out: Annotated[
         Path | None, typer.Option("--html", help="Also write a standalone HTML page here.")
     ] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Show a run report on one screen; --html writes a page to share."""
-    from sanitize.report import read_report, render_html, render_summary
+    from sanitize.report import find_report, read_report, render_html, render_summary
 
-    doc = read_report(path)
+    cfg = _config_or_none(config) if config is not None else None  # else ./sanitize.yaml, when needed
+    doc = read_report(find_report(path, cfg))  # type: ignore[arg-type]
+    if html_out is not None:
+        prepare_output(html_out, "HTML report")
     out.print(render_summary(doc))
     if html_out is not None:
         html_out.write_text(render_html(doc), encoding="utf-8")
@@ -548,12 +616,15 @@ def scan(
         Path | None, typer.Option("--out", help="Write a draft rules file covering every column here.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report on stdout.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
 ) -> None:
     """Detect PII in every column (values, names, types) and draft a rules file."""
     import json
 
     from sanitize.detect import scan_database, write_draft
 
+    if out_path is not None:
+        prepare_output(out_path, "rules file", overwrite=force)
     report = scan_database(source, sample)
     if out_path is not None:
         write_draft(report, out_path)
@@ -578,8 +649,36 @@ def _click_kinds(exc: BaseException) -> set[str]:
     return {c.__name__ for c in type(exc).__mro__ if c.__module__.split(".")[0] in ("click", "typer")}
 
 
+_stopped: dict[str, Any] = {}  # what interrupted the run, and whether it had published (see _stop)
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM (a scheduler stopping the job) stop a run alike: KeyboardInterrupt, so loads
+    abort and reports say `interrupted`. typer turns it into exit code 130; main() says why."""
+    name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C (SIGINT)"
+    _stopped["by"] = name
+    raise KeyboardInterrupt(name)
+
+
+def _note_interrupt(exc: KeyboardInterrupt) -> None:
+    """Remember whether the interrupted run had published (the library sets it on the exception)."""
+    _stopped["published"] = bool(getattr(exc, "published", False))
+
+
+def _say_interrupted() -> None:
+    state = (
+        "the target had already been published"
+        if _stopped.get("published")
+        else "nothing was published; the target is unchanged"
+    )
+    why = _stopped.get("by", "Ctrl-C (SIGINT)")
+    err.print(f"interrupted by {why}; {state}", highlight=False, markup=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point: run the app, turn SanitizeErrors into messages and exit codes."""
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         code = app(standalone_mode=False, prog_name="sanitize")
     except SanitizeError as exc:
@@ -589,9 +688,9 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(3)
-    except KeyboardInterrupt:
-        err.print("interrupted; the target is unchanged")
-        sys.exit(3)
+    except KeyboardInterrupt as exc:  # one typer did not turn into exit code 130 (before a command ran)
+        _note_interrupt(exc)
+        code = EXIT_INTERRUPTED
     except SystemExit:
         raise
     except Exception as exc:  # click usage errors arrive as ClickException subclasses
@@ -608,10 +707,14 @@ def main() -> None:
         if os.environ.get("SANITIZE_DEBUG"):
             raise
         # an error nobody expected: still no traceback, still no secret, and the target is unchanged
-        text = re.sub(r"://([^:/@\s]+):[^@\s]*@", r"://\1:***@", str(exc))
+        from sanitize.db.refs import mask_spec
+
+        text = " ".join(mask_spec(word) for word in str(exc).split(" "))
         err.print(f"error: unexpected {type(exc).__name__}: {text}", highlight=False, markup=False)
         err.print("the target is unchanged; set SANITIZE_DEBUG=1 for a traceback and report it as a bug")
         sys.exit(3)
+    if code == EXIT_INTERRUPTED:
+        _say_interrupted()
     sys.exit(code if isinstance(code, int) else 0)
 
 

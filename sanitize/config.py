@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -117,6 +117,14 @@ class Config(BaseModel):
             return job.report
         return self.reports / f"{name}-{stamp}.json"
 
+    def latest_report_path(self, name: str) -> Path:
+        """A copy of the last run report of refreshing `name` (`sanitize report NAME` shows it)."""
+        return self.reports / f"{name}-latest.json"
+
+    def dotenv_files(self) -> list[Path]:
+        """The `.env` files this config's variables (and SANITIZE_KEY) come from, the nearest first."""
+        return dotenv_files(self.path.parent if self.path is not None else Path.cwd())
+
     def _where(self) -> str:
         return str(self.path) if self.path is not None else DEFAULT_CONFIG
 
@@ -124,14 +132,24 @@ class Config(BaseModel):
 # --- loading -------------------------------------------------------------------------------------
 
 
-def _dotenv(paths: list[Path]) -> dict[str, str]:
+def read_dotenv(paths: Sequence[Path]) -> dict[str, str]:
+    """The variables of the `.env` files that exist among `paths`; an earlier file wins."""
     from dotenv import dotenv_values
 
     out: dict[str, str] = {}
-    for p in reversed(paths):  # earlier files win
+    for p in reversed(paths):
         if p.is_file():
             out.update({k: v for k, v in dotenv_values(p).items() if v is not None})
     return out
+
+
+def dotenv_files(base: Path) -> list[Path]:
+    """The `.env` files a config in directory `base` reads: the one next to it, then the working
+    directory's (an earlier file wins; the process environment wins over both)."""
+    files = [base / ".env"]
+    if Path.cwd().resolve() != base.resolve():
+        files.append(Path.cwd() / ".env")
+    return files
 
 
 def _expand(data: Any, loc: str, lookup: Mapping[str, str], problems: Problems, env_hint: str) -> Any:
@@ -238,8 +256,12 @@ def parse_config(
     base_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
     lines: Mapping[str, int] | None = None,
+    keep_undefined: bool = False,
 ) -> Config:
-    """Validate a config mapping; expand ${VAR} from `environ` (default: process env + .env files)."""
+    """Validate a config mapping; expand ${VAR} from `environ` (default: process env + .env files).
+
+    With `keep_undefined`, a variable that is not set stays as written (`${PROD_DATABASE_URL}`)
+    instead of being a problem: resolving that environment then says which variable it needs."""
     base = (base_dir or Path.cwd()).resolve()
     problems = Problems(source, lines or {}, error=ConfigError, what="config")
     if not isinstance(data, dict):
@@ -248,14 +270,12 @@ def parse_config(
         )
         problems.raise_if_any()
     if environ is None:
-        dotenv_files = [base / ".env"]
-        if Path.cwd().resolve() != base:
-            dotenv_files.append(Path.cwd() / ".env")
-        lookup: dict[str, str] = {**_dotenv(dotenv_files), **os.environ}
+        lookup: dict[str, str] = {**read_dotenv(dotenv_files(base)), **os.environ}
         hint = str(base / ".env")
     else:
         lookup, hint = dict(environ), ".env"
-    expanded = _expand(data, "", lookup, problems, hint)
+    unset = Problems(source, {}, error=ConfigError, what="config") if keep_undefined else problems
+    expanded = _expand(data, "", lookup, unset, hint)
     try:
         cfg = Config.model_validate(expanded)
     except ValidationError as exc:
@@ -282,15 +302,33 @@ def parse_config(
     )
 
 
-def load_config(path: str | Path = DEFAULT_CONFIG, environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | Path = DEFAULT_CONFIG,
+    environ: Mapping[str, str] | None = None,
+    *,
+    keep_undefined: bool = False,
+) -> Config:
     """Load and validate `sanitize.yaml`; ConfigError listing every problem with file:line and fix."""
     p = Path(path)
     _raw, data, lines = read_yaml_file(
         p, ConfigError, "config file", "create one with `sanitize init` or pass --config PATH"
     )
     return parse_config(
-        data if data is not None else {}, source=str(p), base_dir=p.parent, environ=environ, lines=lines
+        data if data is not None else {},
+        source=str(p),
+        base_dir=p.parent,
+        environ=environ,
+        lines=lines,
+        keep_undefined=keep_undefined,
     )
+
+
+def default_config() -> Config | None:
+    """./sanitize.yaml when there is one: where a command given an environment name without --config
+    finds it (`sanitize.db.resolve`), and which databases are production. A variable that is not set
+    stays as written (a developer's machine may have no production URL); None without the file."""
+    p = Path(DEFAULT_CONFIG)
+    return load_config(p, keep_undefined=True) if p.is_file() else None
 
 
 # --- sanitize init -------------------------------------------------------------------------------

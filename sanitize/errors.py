@@ -1,7 +1,8 @@
 """Every expected failure is a SanitizeError; the CLI maps each class to an exit code.
 
 Exit codes (DESIGN.md): 0 success; 1 a safety or data check said no; 2 bad input;
-3 a runtime failure after which the target is unchanged.
+3 a runtime failure after which the target is unchanged; 130 interrupted (Ctrl-C or SIGTERM, which
+stop a run as KeyboardInterrupt, not as a SanitizeError: see cli.py).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
    port, database, with `localhost`/`127.0.0.1` aliases folded; the real path of a SQLite file) equals
    a production environment's or the source's.
 2. Every target carries a marker naming its environment: a small `sanitize_environment` table that
-   sanitize writes on first use (in schema `sanitize_env` on PostgreSQL, outside the schemas a load
-   swaps; a SQLite publish replaces the file, so `ensure_marker` puts it back after publishing).
+   sanitize writes after the first publish (`ensure_marker`; in schema `sanitize_env` on PostgreSQL,
+   outside the schemas a load swaps). `check_marker` only reads, so a refused run writes nothing.
    Loading into a database whose marker names another environment, or into a non-empty database
    without a marker, is refused unless `init_target=True` (`--init-target`).
 3. The same user and password for a production source and a non-production target give a warning
@@ -122,6 +122,19 @@ def check_isolation(
         if source_is_production and shares_credentials(source, target):
             warnings.append(shared_credentials_warning(source, target, target_env))
     return warnings
+
+
+def refuse_production_target(target: DatabaseRef, config: Config | None = None) -> None:
+    """For a load outside `refresh` (anonymize, synth): refuse a target that is the database of a
+    production environment of `config`, else of ./sanitize.yaml when there is one. Environments whose
+    URL needs a variable that is not set are left out (they cannot be compared)."""
+    from sanitize.config import default_config
+
+    cfg = config if config is not None else default_config()
+    if cfg is None:
+        return
+    known = {n: e for n, e in cfg.environments.items() if "${" not in e.url}
+    check_isolation(target, config=cfg.model_copy(update={"environments": known}))
 
 
 def shares_credentials(a: DatabaseRef, b: DatabaseRef) -> bool:
@@ -277,8 +290,9 @@ def prepare_target(
 
 
 def ensure_marker(ref: DatabaseRef, environment: str, role: str) -> Marker:
-    """After a publish that replaced the database (SQLite file swap), put the marker back."""
+    """After a publish: write the marker naming `environment` unless it is there already (a SQLite
+    publish that replaced the file took it away; a first or adopting load had none yet)."""
     marker = read_marker(ref)
-    if marker is not None and marker.environment == environment:
+    if marker is not None and marker.environment == environment and marker.role == role:
         return marker
     return write_marker(ref, environment, role)

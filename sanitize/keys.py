@@ -1,9 +1,10 @@
 """The secret key and keyed hashing: every pseudonym is a function of (key, domain, value).
 
-The key comes from SANITIZE_KEY (the environment, or a `.env` file in the working directory) and is
-never printed. Hashing is SipHash-2-4 (pandas' `hash_array`) keyed with a per-domain subkey derived by
-HMAC-SHA256, so a value hashes the same in every table, batch, process and machine for one key and
-domain, and cannot be reproduced without the key.
+The key comes from SANITIZE_KEY (the environment, or a `.env` file: the one next to sanitize.yaml for
+`refresh` and `seed`, as for the URLs, then the one in the working directory) and is never printed.
+Hashing is SipHash-2-4 (pandas' `hash_array`) keyed with a per-domain subkey derived by HMAC-SHA256,
+so a value hashes the same in every table, batch, process and machine for one key and domain, and
+cannot be reproduced without the key.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hashlib
 import hmac
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,22 +70,17 @@ class SecretKey:
         return hmac.new(self._raw, msg, hashlib.sha256).digest()
 
 
-def _read_dotenv(path: Path) -> dict[str, str]:
-    try:
-        from dotenv import dotenv_values
-    except ImportError:  # pragma: no cover - python-dotenv is a dependency
-        return {}
-    if not path.is_file():
-        return {}
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
-
-
-def load_key(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> SecretKey:
-    """Read SANITIZE_KEY from the environment (or `.env`); refuse a missing or short key."""
+def load_key(
+    environ: Mapping[str, str] | None = None, dotenv: Path | Sequence[Path] | None = Path(".env")
+) -> SecretKey:
+    """Read SANITIZE_KEY from the environment, else from the `.env` file(s) (an earlier one wins:
+    `Config.dotenv_files()` puts the one next to sanitize.yaml first); refuse a missing or short key."""
     env = os.environ if environ is None else environ
     raw = env.get(KEY_ENV)
     if raw is None and dotenv is not None:
-        raw = _read_dotenv(dotenv).get(KEY_ENV)
+        from sanitize.config import read_dotenv
+
+        raw = read_dotenv([dotenv] if isinstance(dotenv, Path) else list(dotenv)).get(KEY_ENV)
     if not raw:
         raise KeyMissingError(f"no secret key: {KEY_ENV} is not set; " + HOW_TO_MAKE_A_KEY)
     return SecretKey(raw.encode("utf-8"))

@@ -120,16 +120,28 @@ class RunReport:
 
     @contextlib.contextmanager
     def recording(self, started: float) -> Iterator[None]:
-        """A failure inside is written into the report (status and a failed check) before it goes on;
-        the run's seconds are set either way."""
+        """A failure inside is written into the report (status and a failed check) before it goes on,
+        and so is an interruption (Ctrl-C, or SIGTERM as the CLI turns it into KeyboardInterrupt:
+        status `interrupted`); the run's seconds are set either way."""
         try:
             yield
         except SanitizeError as exc:
             self.status = f"failed: {type(exc).__name__}"
             self.checks.append({"name": "run", "ok": False, "detail": exc.message})
             raise
+        except KeyboardInterrupt as exc:
+            self.status = "interrupted"
+            what = interrupted_by(exc)
+            self.checks.append({"name": "run", "ok": False, "detail": f"interrupted by {what}"})
+            exc.published = self.published  # type: ignore[attr-defined]  # for the CLI's message
+            raise
         finally:
             self.seconds = round(time.perf_counter() - started, 4)
+
+
+def interrupted_by(exc: KeyboardInterrupt) -> str:
+    """What stopped a run: the signal the CLI named in the KeyboardInterrupt it raised, else Ctrl-C."""
+    return str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else "Ctrl-C (SIGINT)"
 
 
 @contextlib.contextmanager
@@ -199,13 +211,15 @@ def anonymize(
     environments: dict[str, str] | None = None,
     report: RunReport | None = None,
     workers: int | None = None,
+    init_target: bool = False,
 ) -> RunReport:
     """Anonymise `source` into `target` atomically; returns the run report.
 
     Fails closed: key, rules, coverage and target guards are checked before a row is read; any
     failure after that aborts the shadow copy and leaves the published target as it was. Batches are
     transformed on `workers` threads (default: transform.default_workers()), and written in
-    source order.
+    source order. A SQLite file sanitize did not make is refused unless `init_target` (then only the
+    tables loaded are replaced; see sanitize.db.open_target).
     """
     started = time.perf_counter()
     n_workers = workers if workers is not None else default_workers()
@@ -214,11 +228,19 @@ def anonymize(
     k = key or load_key()
     r = as_rules(rules)
     tgt_kind, tref = resolve_target(target, environments)
+    if tgt_kind == "db" and environments is None:  # refresh checked its own target (guards.check_isolation)
+        from sanitize.guards import refuse_production_target
+
+        refuse_production_target(tref)
     if tgt_kind == "dump":
+        from sanitize.report import prepare_output
+
+        prepare_output(tref, "sanitised dump")  # its directory is made (or refused) before any work
         return _rewrite_dump(r, source, Path(tref), k, report, started)
     run = report or RunReport.start(
         r, str(getattr(getattr(source, "ref", None), "display", source)), tref.display
     )
+    run.target = tref.display
     with run.recording(started), open_source(source, environments) as src:
         sref = getattr(src, "ref", None)
         if sref is not None:
@@ -236,7 +258,7 @@ def anonymize(
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
         risks: list[TableRisk] = []
-        with _open_target(tgt_kind, tref) as tgt, tgt.begin_load(plan.target_schema) as load:
+        with _open_target(tgt_kind, tref, init_target) as tgt, tgt.begin_load(plan.target_schema) as load:
             for tkey, tplan in plan.tables.items():
                 t0 = time.perf_counter()
                 expected = src.count(tkey) if progress is not None else None
@@ -356,13 +378,13 @@ def resolve_target(target: str | Any, environments: dict[str, str] | None = None
 
 
 @contextlib.contextmanager
-def _open_target(kind: str, ref: Any) -> Iterator[Any]:
+def _open_target(kind: str, ref: Any, init_target: bool = False) -> Iterator[Any]:
     if kind == "files":
         yield ref
         return
     from sanitize.db import open_target
 
-    with open_target(ref) as tgt:
+    with open_target(ref, init_target=init_target) as tgt:
         yield tgt
 
 

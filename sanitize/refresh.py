@@ -2,9 +2,10 @@
 
 load config -> isolation guards (no connection to the target yet) -> rules and key -> open the source
 (read-only, one snapshot) -> coverage (fails closed before a row is read) -> target marker (refuses a
-database owned by another environment or nobody) -> anonymise (or synthesise) into a shadow copy ->
-leak check on the shadow -> publish atomically -> marker -> run report. Any failure leaves the
-published data as it was and still writes a report saying why.
+database owned by another environment or nobody; reads only) -> anonymise (or synthesise) into a shadow
+copy (the engine refuses objects it did not create before it writes) -> leak check on the shadow ->
+publish atomically -> marker -> run report. Any failure leaves the target as it was (a refusal leaves
+nothing behind, not even a marker) and still writes a report saying why.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def refresh(
     from sanitize import guards
     from sanitize.db import open_source, resolve
     from sanitize.logs import add_secrets, set_environment
-    from sanitize.report import build_report, write_report
+    from sanitize.report import build_report, prepare_output, write_report
     from sanitize.rules import load_rules
 
     started = time.perf_counter()
@@ -64,6 +65,8 @@ def refresh(
     secrets = [sref.password, tref.password]
     add_secrets(*secrets)
     out = Path(report_path) if report_path is not None else cfg.report_path(environment, _stamp())
+    prepare_output(out, "run report")  # before anything runs: a report that cannot be written is bad input
+    latest = prepare_output(cfg.latest_report_path(environment), "run report")  # `sanitize report ENV`
     context: dict[str, Any] = {
         "command": "refresh",
         "environment": environment,
@@ -80,7 +83,7 @@ def refresh(
         warnings += guards.check_isolation(tref, target_env=environment, config=cfg, source=sref)
         for w in warnings:
             log.warning(w)
-        k = key or load_key()
+        k = key or load_key(dotenv=cfg.dotenv_files())  # the .env next to sanitize.yaml, as for URLs
         context["key_fingerprint"] = k.fingerprint
         rules = load_rules(job.rules)
         context["rules_sha256"] = rules.digest
@@ -100,10 +103,8 @@ def refresh(
                 environment=environment,
             )
             with open_source(sref) as src:
-                if dry_run:
-                    guards.check_marker(tref, environment, init_target=init_target)
-                else:
-                    guards.prepare_target(tref, environment, env.role, init_target=init_target)
+                # decided before anything is written; the marker is written once the load is published
+                guards.check_marker(tref, environment, init_target=init_target)
 
                 def before_publish(load: Any, plan: Any) -> None:
                     nonlocal verify_result
@@ -125,6 +126,7 @@ def refresh(
                     publish=not dry_run,
                     environments=urls,
                     report=run,
+                    init_target=init_target,
                 )
             if not dry_run:
                 guards.ensure_marker(tref, environment, env.role)
@@ -132,19 +134,54 @@ def refresh(
         doc = build_report(run, warnings=warnings, verify=verify_result, **context)
         doc["status"] = "ok"
         doc["published"] = not dry_run
-    except SanitizeError as exc:
-        doc = build_report(run, warnings=warnings, verify=verify_result, error=exc.message, **context)
-        doc["status"] = f"failed: {type(exc).__name__}"
-        doc["published"] = False
+    except (SanitizeError, KeyboardInterrupt) as exc:
+        # a failure, or Ctrl-C / SIGTERM (the CLI raises KeyboardInterrupt for it): the report says so
+        if isinstance(exc, KeyboardInterrupt):
+            from sanitize.pipeline import interrupted_by
+
+            message, status = f"interrupted by {interrupted_by(exc)}", "interrupted"
+        else:
+            message, status = exc.message, f"failed: {type(exc).__name__}"
+        published = bool(run.get("published") if isinstance(run, dict) else getattr(run, "published", False))
+        doc = build_report(run, warnings=warnings, verify=verify_result, error=message, **context)
+        doc["status"], doc["published"] = status, published
         doc["seconds"] = round(time.perf_counter() - started, 4)
-        doc["report_path"] = str(write_report(doc, out, secrets=secrets))
-        exc.report_path = doc["report_path"]  # type: ignore[attr-defined]  # the CLI points at it
-        log.error("refresh %s failed: %s (report: %s)", environment, exc.message, out)
+        doc["report_path"] = str(write_report(doc, out, secrets=secrets, latest=latest))
+        exc.report_path = doc["report_path"]  # type: ignore[union-attr]  # the CLI points at it
+        exc.published = published  # type: ignore[union-attr]
+        log.error("refresh %s %s: %s (report: %s)", environment, status, message, out)
         raise
     doc["seconds"] = round(time.perf_counter() - started, 4)
-    doc["report_path"] = str(write_report(doc, out, secrets=secrets))
+    doc["report_path"] = str(write_report(doc, out, secrets=secrets, latest=latest))
     log.info("refresh %s: %s rows in %.1fs (report: %s)", environment, doc.get("rows"), doc["seconds"], out)
     return doc
+
+
+def seed(
+    environment: str = "dev",
+    config: Config | str | Path = DEFAULT_CONFIG,
+    *,
+    init_target: bool = False,
+    force: bool = False,
+    key: SecretKey | None = None,
+) -> dict[str, Any]:
+    """`sanitize seed ENV`: run ENV's refresh job as synth, for developer (`role: dev`) environments.
+
+    Any other role (a shared staging database, say) is refused (TargetRefusedError) unless `force`:
+    seeding replaces its data with synthetic rows. Returns the run report, as `refresh` does.
+    """
+    from sanitize.errors import TargetRefusedError
+
+    cfg = config if isinstance(config, Config) else load_config(config)
+    role = cfg.environment(environment).role
+    if role != "dev" and not force:
+        raise TargetRefusedError(
+            f"environment {environment!r} has role {role}, and `sanitize seed` fills developer "
+            f"(role: dev) environments only: it would replace the data of {environment!r} with synthetic "
+            f"rows; nothing was written. Run `sanitize refresh {environment}` for its configured job, or "
+            f"pass --force to seed {environment!r} anyway"
+        )
+    return refresh(environment, cfg, init_target=init_target, key=key, mode="synth")
 
 
 def _synth(
@@ -161,16 +198,24 @@ def _synth(
     """Mode synth: only the source's schema (and row counts) is read; synthetic rows are loaded."""
     from sanitize.synth import synthesize
 
+    guards.check_marker(tref, environment, init_target=init_target)  # before anything is written
     if dry_run:
-        guards.check_marker(tref, environment, init_target=init_target)
         return {
             "tables": [],
             "status": "ok",
             "checks": [],
             "warnings": ["dry run in synth mode: guards and config checked; no data was generated"],
         }
-    guards.prepare_target(tref, environment, role, init_target=init_target)
-    rep = synthesize(tref, schema_from=sref, rules=rules, rows=job.rows, scale=job.scale, seed=job.seed or 0)
+    rep = synthesize(
+        tref,
+        schema_from=sref,
+        rules=rules,
+        rows=job.rows,
+        scale=job.scale,
+        seed=job.seed or 0,
+        init_target=init_target,
+        environments={},  # both are resolved already, and refresh ran the isolation guards itself
+    )
     guards.ensure_marker(tref, environment, role)
     return {
         "tables": [{"table": t, "rows": n, "seconds": 0.0, "strategies": {}} for t, n in rep.rows.items()],

@@ -22,6 +22,7 @@ from sanitize.errors import BadInputError
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from sanitize.config import Config
     from sanitize.verify import VerifyResult
 
 REPORT_VERSION = 1
@@ -134,13 +135,77 @@ def build_report(
     return doc
 
 
-def write_report(doc: Mapping[str, Any], path: str | Path, *, secrets: Iterable[str | None] = ()) -> Path:
-    """Write the report as JSON (passwords scrubbed); parent directories are created."""
+def prepare_output(path: str | Path, what: str, *, overwrite: bool = True, flag: str = "--force") -> Path:
+    """Make sure a run can write `what` to `path` before it starts (before a row is read or a target
+    changes): missing parent directories are created; a directory in the way, a parent that cannot be
+    made or written, or (unless `overwrite`) an existing file is a BadInputError naming the fix."""
+    import os
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    clean = scrub_secrets(dict(doc), secrets)
-    p.write_text(json.dumps(clean, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    if p.is_dir():
+        raise BadInputError(f"{p}: is a directory; give a file path for the {what}")
+    if p.exists() and not overwrite:
+        raise BadInputError(
+            f"{p} already exists (a {what} someone may have reviewed); nothing was done. Pass {flag} "
+            "to overwrite it, or give another path"
+        )
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInputError(
+            f"{p}: cannot create directory {p.parent} for the {what} ({exc.strerror or exc}); give a "
+            "path in a directory you can write"
+        ) from None
+    if not os.access(p.parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise BadInputError(f"{p}: not writable; give a path in a directory you can write for the {what}")
     return p
+
+
+def write_report(
+    doc: Mapping[str, Any],
+    path: str | Path,
+    *,
+    secrets: Iterable[str | None] = (),
+    latest: str | Path | None = None,
+) -> Path:
+    """Write the report as JSON (passwords scrubbed; parent directories are created), and the same
+    document to `latest` too when given (`reports/<env>-latest.json`). Each file is replaced whole
+    (written beside it, then renamed), so a reader never sees half a report."""
+    import os
+
+    p = Path(path)
+    clean = scrub_secrets(dict(doc), secrets)
+    text = json.dumps(clean, indent=2, default=str, ensure_ascii=False) + "\n"
+    for dest in [p] if latest is None or Path(latest) == p else [p, Path(latest)]:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, dest)
+    return p
+
+
+def find_report(spec: str | Path, config: Config | None = None) -> Path:
+    """The report `sanitize report SPEC` shows: a report file, or an environment's latest report
+    (`<reports>/<env>-latest.json` of `config`, else of ./sanitize.yaml)."""
+    p = Path(spec)
+    if p.exists() or p.suffix.lower() == ".json":
+        return p  # read_report says what is wrong with it
+    from sanitize.config import default_config
+
+    cfg = config if config is not None else default_config()
+    if cfg is None or str(spec) not in cfg.environments:
+        known = ", ".join(cfg.environments) if cfg is not None else "no sanitize.yaml here"
+        raise BadInputError(
+            f"{spec}: no such report file, nor an environment (known: {known}); pass a report file or "
+            "an environment name"
+        )
+    latest = cfg.latest_report_path(str(spec))
+    if not latest.is_file():
+        raise BadInputError(
+            f"environment {str(spec)!r} has no run report yet ({latest} does not exist); run "
+            f"`sanitize refresh {spec}` first"
+        )
+    return latest
 
 
 def read_report(path: str | Path) -> dict[str, Any]:

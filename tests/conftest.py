@@ -7,6 +7,8 @@ reason — except in CI (CI=true), where a missing server is a failure, never a 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -83,3 +85,16 @@ def mariadb_url() -> Iterator[str]:
 def mariadb_url2() -> Iterator[str]:
     """A second new, empty MariaDB database."""
     yield from _fresh_database(MARIADB_ADMIN_URL, "MariaDB at 127.0.0.1:3306")
+
+
+def run_cli(*args: str, cwd: object = None, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """`sanitize ARGS` in a subprocess with the test key (and without the variables in `unset`)."""
+    env = {k: v for k, v in dict(os.environ, SANITIZE_KEY=TEST_KEY).items() if k not in unset}
+    return subprocess.run(
+        [sys.executable, "-m", "sanitize.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,  # type: ignore[arg-type]
+        timeout=300,
+    )

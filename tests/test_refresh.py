@@ -296,3 +296,105 @@ def test_when_a_developer_seeds_dev_then_it_gets_synthetic_rows_that_keep_the_sc
         assert len(emails) == len(set(emails)) and all("@" in e for e in emails)
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("role", ["staging", "production"])
+def test_when_seeding_an_environment_whose_role_is_not_dev_then_refused_unless_forced(
+    tmp_path: Path, role: str
+) -> None:
+    make_sqlite(tmp_path / "prod.db")
+    cfg = tmp_path / "sanitize.yaml"
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "shop.yaml").write_text(RULES)
+    cfg.write_text(
+        "environments:\n  prod: {url: prod.db, role: production}\n"
+        f"  staging: {{url: staging.db, role: {role}}}\n"
+        "  src: {url: prod.db, role: dev}\n"
+        + ("refresh:\n  staging: {from: prod, rules: rules/shop.yaml}\n" if role != "production" else "")
+    )
+    if role != "production":
+        refresh("staging", cfg)  # the shared anonymised staging copy
+    before = digest(tmp_path / "staging.db") if role != "production" else None
+    res = run_cli(["seed", "staging"], tmp_path)
+    assert res.returncode == 1, res.stderr
+    assert f"environment 'staging' has role {role}" in res.stderr and "--force" in res.stderr
+    assert "Traceback" not in res.stderr
+    if before is not None:
+        assert digest(tmp_path / "staging.db") == before
+        forced = run_cli(["seed", "staging", "--force"], tmp_path)
+        assert forced.returncode == 0, forced.stderr
+        assert digest(tmp_path / "staging.db") != before
+
+
+def server_objects(url: str) -> set[str]:
+    """Every schema and table of a server database (MariaDB: the server's sanitize_* databases too)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT n.nspname || '.' || coalesce(c.relname, '') FROM pg_namespace n "
+                        "LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'v', 'p') "
+                        "WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
+                    )
+                )
+            else:
+                database = engine.url.database
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT concat(table_schema, '.', table_name) FROM information_schema.tables "
+                        "WHERE table_schema = :db OR table_schema LIKE :shadow"
+                    ),
+                    {"db": database, "shadow": f"sanitize%{database}"},
+                )
+            return {str(r[0]) for r in rows}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("server", ["postgres", "mariadb"])
+def test_when_init_target_meets_objects_sanitize_did_not_create_then_refused_leaving_nothing_behind(
+    tmp_path: Path, server: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = request.getfixturevalue("pg_url" if server == "postgres" else "mariadb_url")
+    make_sqlite(tmp_path / "prod.db")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:  # someone's own database: a `customers` table of its own, with rows
+        conn.execute(sa.text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+        conn.execute(sa.text("INSERT INTO customers VALUES (1, 'mine')"))
+    engine.dispose()
+    before = server_objects(url)
+    cfg = project(tmp_path, "prod.db", "${DEV_URL}")
+    monkeypatch.setenv("DEV_URL", url)
+    with pytest.raises(TargetRefusedError, match="did not create"):
+        refresh("dev", cfg, init_target=True)
+    assert server_objects(url) == before
+
+
+def test_when_the_key_is_in_the_env_file_next_to_the_config_then_a_run_from_elsewhere_uses_it(
+    tmp_path: Path,
+) -> None:
+    from sanitize.keys import SecretKey
+
+    project_dir = tmp_path / "project"
+    project_dir.mkdir()
+    make_sqlite(project_dir / "prod.db")
+    cfg = project(project_dir, "prod.db", "dev.db")
+    in_file = "a-key-kept-in-the-project-env-file-0123456789"
+    (project_dir / ".env").write_text(f"SANITIZE_KEY={in_file}\n")
+    elsewhere = tmp_path / "cron"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "SANITIZE_KEY"}
+    args = [sys.executable, "-m", "sanitize.cli", "refresh", "dev", "--config", str(cfg)]
+    args += ["--report", "r.json"]
+    res = subprocess.run(args, capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    report = json.loads((elsewhere / "r.json").read_text())
+    assert report["key_fingerprint"] == SecretKey(in_file.encode()).fingerprint
+    # the process environment still wins over the file
+    env["SANITIZE_KEY"] = "a-key-from-the-process-environment-987654321"
+    res = subprocess.run(args, capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    report = json.loads((elsewhere / "r.json").read_text())
+    assert report["key_fingerprint"] == SecretKey(env["SANITIZE_KEY"].encode()).fingerprint

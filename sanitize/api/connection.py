@@ -178,7 +178,7 @@ def connect(
     from sanitize.pipeline import open_source
 
     spec = str(url_or_env)
-    envs = dict(environments) if environments is not None else _environments_from_config(spec, config)
+    envs = dict(environments) if environments is not None else _environments_from_config(config)
     stack = contextlib.ExitStack()
     try:
         src = stack.enter_context(open_source(spec, envs))
@@ -188,13 +188,8 @@ def connect(
     return Connection(src, stack, spec)
 
 
-def _environments_from_config(spec: str, config: str | Path | None) -> dict[str, str] | None:
-    from sanitize.config import DEFAULT_CONFIG, load_config
+def _environments_from_config(config: str | Path | None) -> dict[str, str] | None:
+    """The environments of `config`; None lets `sanitize.db.resolve` use ./sanitize.yaml's."""
+    from sanitize.config import load_config
 
-    if config is not None:
-        return load_config(config).environment_urls()
-    default = Path(DEFAULT_CONFIG)
-    looks_like_name = "://" not in spec and not Path(spec).exists() and not Path(spec).suffix
-    if looks_like_name and default.is_file():
-        return load_config(default).environment_urls()
-    return None
+    return load_config(config).environment_urls() if config is not None else None

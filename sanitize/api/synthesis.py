@@ -43,13 +43,16 @@ def synthesize(
     seed: int = 0,
     profile: Profile | None = None,
     environments: Mapping[str, str] | None = None,
+    init_target: bool = False,
 ) -> SynthReport:
     """Fill `target` with synthetic, constraint-correct rows and publish it atomically.
 
     The schema comes from `schema_from` (a `Connection`, URL, file or environment name) or from the
     target's existing tables. `profile` (from `sanitize.profile`) shapes the distributions; row counts
     come from `rows` (one number or per table), `scale` of the source's counts, or the profile. The
-    same `seed` gives the same data. Returns a `sanitize.synth.SynthReport` (rows, fidelity, privacy).
+    same `seed` gives the same data. A SQLite file sanitize did not make that holds rows is refused
+    unless `init_target=True`, which replaces only the tables synthesised and keeps the others.
+    Returns a `sanitize.synth.SynthReport` (rows, fidelity, privacy).
 
     >>> report = sanitize.synthesize("dev.db", schema_from=db, rules=rules, profile=prof, seed=7)
     """
@@ -73,6 +76,7 @@ def synthesize(
         seed=seed,
         profile=profile,
         environments=dict(environments) if environments else None,
+        init_target=init_target,
     )
 
 

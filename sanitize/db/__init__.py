@@ -38,12 +38,17 @@ def open_source(ref: DatabaseRef) -> Source:
     raise UrlError(f"{ref.display}: unsupported database kind {ref.dialect!r}")
 
 
-def open_target(ref: DatabaseRef) -> Target:
-    """A target to load into; nothing is written until `begin_load`."""
+def open_target(ref: DatabaseRef, *, init_target: bool = False) -> Target:
+    """A target to load into; nothing is written until `begin_load`.
+
+    Every engine replaces only what sanitize made. `init_target` adopts a SQLite file sanitize did not
+    make: the tables a load writes are replaced, every other table is kept (see db/sqlite_owner.py);
+    a server target refuses objects it did not create in what it replaces either way.
+    """
     if ref.dialect == "sqlite":
         from sanitize.db.sqlite import SqliteTarget
 
-        return SqliteTarget(ref)
+        return SqliteTarget(ref, init_target=init_target)
     if ref.dialect == "postgresql":
         from sanitize.db.pg_target import PostgresTarget
 

@@ -135,16 +135,10 @@ class MysqlLoad(Load):
                 f"another sanitize run is loading {self.ref.display} (it holds the lock); wait"
             )
         try:
-            _rows(
-                conn,
-                f"CREATE TABLE IF NOT EXISTS {q(META)} (name VARCHAR(255) NOT NULL, "
-                "kind VARCHAR(16) NOT NULL, "
-                "PRIMARY KEY (name, kind)) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_bin",
-            )
-            for (name,) in _rows(conn, f"SELECT name FROM {q(META)} WHERE kind IN ('shadow', 'old')"):
-                log.info("dropping database %s left by an interrupted run", name)
-                _rows(conn, f"DROP DATABASE IF EXISTS {q(name)}")
-                _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind IN ('shadow', 'old')", name)
+            # ownership is decided before anything is written: a refused load leaves no trace
+            has_meta = bool(_rows(conn, "SHOW TABLES LIKE %s", META))
+            leftover = f"SELECT name FROM {q(META)} WHERE kind IN ('shadow', 'old')"
+            stale = _rows(conn, leftover) if has_meta else []
             src_dialect = source_dialect_of(schema)
             built = build_tables(
                 schema,
@@ -155,7 +149,17 @@ class MysqlLoad(Load):
                 inline_constraints=False,
             )
             super().__init__(target, built)
-            self._check_ownership(conn)
+            self._check_ownership(conn, has_meta)
+            _rows(
+                conn,
+                f"CREATE TABLE IF NOT EXISTS {q(META)} (name VARCHAR(255) NOT NULL, "
+                "kind VARCHAR(16) NOT NULL, "
+                "PRIMARY KEY (name, kind)) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_bin",
+            )
+            for (name,) in stale:
+                log.info("dropping database %s left by an interrupted run", name)
+                _rows(conn, f"DROP DATABASE IF EXISTS {q(name)}")
+                _rows(conn, f"DELETE FROM {q(META)} WHERE name = %s AND kind IN ('shadow', 'old')", name)
             charset, collation = _rows(
                 conn,
                 "SELECT default_character_set_name, default_collation_name FROM "
@@ -181,8 +185,12 @@ class MysqlLoad(Load):
             self._abort()
             raise
 
-    def _check_ownership(self, conn: pymysql.Connection[Any]) -> None:
-        ours = {r[0] for r in _rows(conn, f"SELECT name FROM {q(META)} WHERE kind = 'published'")}
+    def _check_ownership(self, conn: pymysql.Connection[Any], has_meta: bool) -> None:
+        ours = (
+            {r[0] for r in _rows(conn, f"SELECT name FROM {q(META)} WHERE kind = 'published'")}
+            if has_meta
+            else set()
+        )
         present = {
             r[0]
             for r in _rows(

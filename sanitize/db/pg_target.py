@@ -121,9 +121,8 @@ class PostgresLoad(Load):
                 "wait for it"
             )
         try:
-            for stmt in META_DDL:
-                conn.execute(stmt)
-            self._drop_stale(conn)
+            # ownership is decided before anything is written: a refused load leaves no trace
+            has_meta = _meta_exists(conn)
             logical = {k: self._logical(schema[k], src_dialect) for k in keys}
             # a schema holding only views (`reporting`) is made and published like the others
             view_schemas = (
@@ -133,10 +132,12 @@ class PostgresLoad(Load):
                 s: short_name("sanitize_shadow", s, dialect="postgresql")
                 for s in set(logical.values()) | view_schemas
             }
-            self.swap = sorted(
-                set(self.shadows) | {r[0] for r in _rows(conn, f"SELECT schema_name FROM {META}.published")}
-            )
-            self._check_ownership(conn)
+            published = _rows(conn, f"SELECT schema_name FROM {META}.published") if has_meta else []
+            self.swap = sorted(set(self.shadows) | {r[0] for r in published})
+            self._check_ownership(conn, has_meta)
+            for stmt in META_DDL:
+                conn.execute(stmt)
+            self._drop_stale(conn)
             built = build_tables(
                 schema,
                 keys,
@@ -162,8 +163,8 @@ class PostgresLoad(Load):
                 conn.execute(f"DROP SCHEMA IF EXISTS {q(name)} CASCADE")
                 conn.execute(f"DELETE FROM {META}.objects WHERE name = %s", (name,))
 
-    def _check_ownership(self, conn: psycopg.Connection[Any]) -> None:
-        published = dict(_rows(conn, f"SELECT schema_name, tables FROM {META}.published"))
+    def _check_ownership(self, conn: psycopg.Connection[Any], has_meta: bool) -> None:
+        published = dict(_rows(conn, f"SELECT schema_name, tables FROM {META}.published")) if has_meta else {}
         problems = []
         for s in self.swap:
             if not _schema_exists(conn, s):

@@ -66,9 +66,32 @@ class DatabaseRef:
         return None if pw is None else str(pw)
 
 
+_SCHEME = re.compile(r"^[A-Za-z][\w+.-]*:/{1,3}")
+_QUERY_SECRET = re.compile(r"(?i)\b(password|passwd|pwd|sslpassword)=[^&\s]*")
+
+
 def mask_spec(spec: str) -> str:
-    """A user-typed spec with anything that may be a password replaced by ***."""
-    return re.sub(r"^([A-Za-z][\w+.-]*://[^:/@]*:)(.*)@", r"\1***@", spec)
+    """A user-typed spec, well formed or not, with anything that may be a password replaced by ***.
+
+    Whatever lies between the first `:` of the user part and the last `@` before the path is masked,
+    also when the scheme is mistyped (`postgresql:/u:pw@h`, `postgresql//u:pw@h`) or missing
+    (`u:pw@h/db`), or the password holds an unencoded `@`; so is `password=` in a query string."""
+    text = _QUERY_SECRET.sub(r"\1=***", spec)
+    scheme = _SCHEME.match(text)
+    start = scheme.end() if scheme else 0
+    rest = text[start:]
+    at = rest.rfind("@", 0, len(rest.split("?")[0]))
+    if at < 0:
+        return text
+    colon = rest.find(":", 0, at)
+    if colon < 0:
+        return text
+    return text[:start] + rest[: colon + 1] + "***" + rest[at:]
+
+
+def shown(url: URL) -> str:
+    """A parsed URL as messages may show it: its password, in the URL or its query, masked."""
+    return mask_spec(url.render_as_string(hide_password=True))
 
 
 def scrub(text: str, ref: DatabaseRef) -> str:
@@ -135,28 +158,28 @@ def _server_ref(url: URL, dialect: Dialect, spec: str) -> DatabaseRef:
             f"special character; {ENCODE_HINT}"
         )
     if url.port is not None and not 0 < url.port < 65536:
-        raise UrlError(
-            f"database URL {url.render_as_string(hide_password=True)}: port {url.port} is out of range"
-        )
+        raise UrlError(f"database URL {shown(url)}: port {url.port} is out of range")
     database = url.database
     if dialect == "postgresql" and not database:
         database = url.username or "postgres"
     if dialect == "mysql" and not database:
         raise UrlError(
-            f"database URL {url.render_as_string(hide_password=True)} names no database; add it after the "
+            f"database URL {shown(url)} names no database; add it after the "
             "host, e.g. mysql://user@host:3306/staging"
         )
     host = url.query.get("host") if not url.host else url.host
     host_s = host if isinstance(host, str) else (host[0] if host else None)
     port = url.port or DEFAULT_PORTS[dialect]
     identity = (dialect, canonical_host(host_s), port, database)
-    return DatabaseRef(
-        url=url, dialect=dialect, display=url.render_as_string(hide_password=True), identity=identity
-    )
+    return DatabaseRef(url=url, dialect=dialect, display=shown(url), identity=identity)
 
 
 def resolve(spec: str, *, environments: Mapping[str, str] | None = None) -> DatabaseRef:
-    """A DatabaseRef for a SQLAlchemy URL, a SQLite file path, or an environment name."""
+    """A DatabaseRef for a SQLAlchemy URL, a SQLite file path, or an environment name.
+
+    This is where every command and API function turns what it was given into a database. Names come
+    from `environments` (name -> URL, e.g. `Config.environment_urls()`); without it, from
+    ./sanitize.yaml when there is one (`config.default_config`), for a spec that is not a URL or file."""
     if not isinstance(spec, str) or not spec.strip():
         raise UrlError("no database given; pass a SQLAlchemy URL, a SQLite file path, or an environment name")
     spec = spec.strip()
@@ -164,18 +187,32 @@ def resolve(spec: str, *, environments: Mapping[str, str] | None = None) -> Data
         target = environments[spec]
         if target in environments:
             raise UrlError(f"environment {spec!r} points at another environment name {target!r}; give a URL")
-        return resolve(target)
+        unset = re.findall(r"\$\{([A-Za-z_]\w*)", target)
+        if unset:  # left as written by config.default_config
+            raise UrlError(
+                f"environment {spec!r}: its URL needs {', '.join(unset)}, which is not set; set it in the "
+                "environment or in the .env file next to sanitize.yaml"
+            )
+        try:
+            return resolve(target, environments={})
+        except UrlError as exc:  # the URL came from sanitize.yaml or .env: say which environment
+            raise UrlError(f"environment {spec!r}: {exc.message}") from None
     if "://" in spec:
         return _resolve_url(spec)
     p = Path(spec).expanduser()
     if p.is_file() or p.suffix.lower() in SQLITE_SUFFIXES:
         if p.is_dir():
-            raise UrlError(f"{spec} is a directory, not a SQLite file")
+            raise UrlError(f"{mask_spec(spec)} is a directory, not a SQLite file")
         return _sqlite_ref(p)
+    if environments is None:  # a name, and no environments given: those of ./sanitize.yaml
+        from sanitize.config import default_config
+
+        cfg = default_config()
+        return resolve(spec, environments=cfg.environment_urls() if cfg is not None else {})
     known = ", ".join(sorted(environments)) if environments else "none configured"
     raise UrlError(
-        f"{spec!r} is not a database URL (e.g. postgresql://user@host/db), an existing file, a new SQLite "
-        f"file ending in {', '.join(SQLITE_SUFFIXES)}, or an environment name (known: {known})"
+        f"{mask_spec(spec)!r} is not a database URL (e.g. postgresql://user@host/db), an existing file, a "
+        f"new SQLite file ending in {', '.join(SQLITE_SUFFIXES)}, or an environment name (known: {known})"
     )
 
 
@@ -190,14 +227,14 @@ def _resolve_url(spec: str) -> DatabaseRef:
     scheme, _, _driver = url.drivername.partition("+")
     if scheme not in SCHEMES:
         raise UrlError(
-            f"database URL {url.render_as_string(hide_password=True)}: unsupported dialect {scheme!r}; "
+            f"database URL {shown(url)}: unsupported dialect {scheme!r}; "
             "sanitize works with postgresql://, mysql:// or mariadb://, and sqlite:///path/to/file.db"
         )
     dialect, drivername = SCHEMES[scheme]
     if dialect == "sqlite":
         if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
             raise UrlError(
-                f"database URL {spec}: an in-memory or URI-style SQLite database cannot be used; "
+                f"database URL {mask_spec(spec)}: an in-memory or URI-style SQLite database cannot be used; "
                 "give a file, e.g. sqlite:///dev.db (relative) or sqlite:////abs/path/dev.db"
             )
         return _sqlite_ref(url.database)

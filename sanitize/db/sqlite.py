@@ -40,6 +40,7 @@ from sanitize.db.base import BackgroundWriter, Load, Source, Target, ViewNotMade
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
+from sanitize.db.sqlite_owner import OwnershipPlan, check_unchanged, copy_for_load, plan_ownership
 from sanitize.db.types import TEMPORAL, arrow_type, convert, read_error
 from sanitize.errors import (
     CheckFailedError,
@@ -257,9 +258,10 @@ def _decimal_for_sqlite(col: pa.ChunkedArray | pa.Array) -> pa.Array | pa.Chunke
 class SqliteTarget(Target):
     """A SQLite file; loads build a shadow file beside it and rename it into place."""
 
-    def __init__(self, ref: DatabaseRef) -> None:
+    def __init__(self, ref: DatabaseRef, *, init_target: bool = False) -> None:
         self.ref = ref
         self.path = ref.path
+        self.init_target = init_target  # adopt a file sanitize did not make (see sqlite_owner)
         _check_sqlite_file(self.path, must_exist=False)
 
     def _has_data(self) -> bool:
@@ -281,6 +283,10 @@ class SqliteTarget(Target):
         return bool(row and row[0])
 
     def begin_load(self, schema: Schema, *, tables: Sequence[str] | None = None) -> SqliteLoad:
+        keys = list(tables) if tables is not None else list(schema.tables)
+        # decided before anything is written (not even the lock file), so a refusal leaves no trace;
+        # a SQLite table is named by its key (build_tables)
+        owner = plan_ownership(self.path, keys, init_target=self.init_target)
         lock_path = self.path.with_name(f".{self.path.name}.sanitize-lock")
         lock = lock_path.open("a+")
         try:
@@ -301,9 +307,14 @@ class SqliteTarget(Target):
             lock.truncate()
             lock.write(json.dumps({"pid": os.getpid(), "shadow": shadow.name}))
             lock.flush()
-            return SqliteLoad(
-                self, schema, list(tables) if tables is not None else list(schema.tables), shadow, lock
-            )
+            if owner.copy:
+                log.info("%s holds tables sanitize keeps (%s): loading into a copy", self.path, owner.kept)
+                try:
+                    copy_for_load(self.path, shadow, owner)
+                except BaseException:
+                    _remove(shadow)
+                    raise
+            return SqliteLoad(self, schema, keys, shadow, lock, owner)
         except BaseException:
             lock.close()
             raise
@@ -313,7 +324,13 @@ class SqliteLoad(Load):
     """A load into a shadow SQLite file."""
 
     def __init__(
-        self, target: SqliteTarget, schema: Schema, keys: list[str], shadow: Path, lock: Any
+        self,
+        target: SqliteTarget,
+        schema: Schema,
+        keys: list[str],
+        shadow: Path,
+        lock: Any,
+        owner: OwnershipPlan | None = None,
     ) -> None:
         source_dialect = source_dialect_of(schema)
         built = build_tables(
@@ -328,6 +345,7 @@ class SqliteLoad(Load):
         super().__init__(target, built)
         self.sqlite_target = target
         self.shadow = shadow
+        self.owner = owner or OwnershipPlan(copy=False)
         self._lock = lock
         self._writer = BackgroundWriter()
         self._current: str | None = None  # the table the last batch went to
@@ -443,12 +461,14 @@ class SqliteLoad(Load):
                 "nothing was published",
                 problems=problems,
             )
-        self.make_views(lambda v: self._make_view(cur, v))
+        made = self.make_views(lambda v: self._make_view(cur, v))
         cur.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         meta = {
             "tool": "sanitize",
             "loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "tables": json.dumps(self.written),
+            # with the tables, what the next load replaces (see sqlite_owner); triggers go with their table
+            "views": json.dumps([v.name for v in made if v.kind != "trigger"]),
         }
         cur.adbc_ingest(
             META_TABLE, pa.table({"key": list(meta), "value": list(meta.values())}), mode="append"
@@ -523,6 +543,7 @@ class SqliteLoad(Load):
         return src
 
     def _publish(self) -> None:
+        check_unchanged(self.sqlite_target.path, self.owner)
         _fsync(self.shadow)
         os.replace(self.shadow, self.sqlite_target.path)
         _fsync(self.shadow.parent)

@@ -74,8 +74,11 @@ def synthesize(
     profile: Profile | None = None,
     batch_rows: int = BATCH_ROWS,
     environments: dict[str, str] | None = None,
+    init_target: bool = False,
 ) -> SynthReport:
-    """Fill `target` (a spec or DatabaseRef) with synthetic data and publish it atomically."""
+    """Fill `target` (a spec or DatabaseRef) with synthetic data and publish it atomically.
+
+    `init_target` adopts a SQLite file sanitize did not make (see sanitize.db.open_target)."""
     from sanitize.db import DatabaseRef, open_source, open_target, resolve
 
     started = time.perf_counter()
@@ -87,6 +90,10 @@ def synthesize(
     target_ref = (
         target if isinstance(target, DatabaseRef) else resolve(str(target), environments=environments)
     )
+    if environments is None:  # a production environment of ./sanitize.yaml is never a target
+        from sanitize.guards import refuse_production_target
+
+        refuse_production_target(target_ref)
     with ExitStack() as stack:
         source = None
         if schema_from is not None:
@@ -101,7 +108,7 @@ def synthesize(
                     "schema from the target without --schema-from when it already has tables"
                 )
             source = stack.enter_context(open_source(source_ref))
-        tgt = open_target(target_ref)
+        tgt = open_target(target_ref, init_target=init_target)
         if schema is None:
             schema = source.schema if source is not None else tgt.published_schema()
         if schema is None or not schema.tables:
