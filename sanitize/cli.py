@@ -58,9 +58,24 @@ InitTargetOpt = Annotated[
 ]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out.print(f"sanitize {version('sanitize')}", highlight=False)
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            out.print("sanitize (not installed)", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
@@ -75,7 +90,7 @@ def strategies() -> None:
         table.add_column(col)
     for spec in all_strategies().values():
         params = ", ".join(
-            f"{n}={f.default!r}" if not f.is_required() else f"{n} (required)"
+            f"{n}={f.get_default(call_default_factory=True)!r}" if not f.is_required() else f"{n} (required)"
             for n, f in spec.params.model_fields.items()
         )
         flags = ", ".join(
@@ -675,12 +690,51 @@ def _say_interrupted() -> None:
     err.print(f"interrupted by {why}; {state}", highlight=False, markup=False, soft_wrap=True)
 
 
+_METAVARS = {"str": "TEXT", "int": "N", "int range": "N", "float": "NUMBER", "float range": "NUMBER"}
+
+
+def click_command() -> Any:
+    """The click command behind `app`, with help that reads like a manual: flags without a type,
+    arguments and values by name (SOURCE, PATH, N) instead of `<bool>`, `<str>`, `{source}`."""
+    cmd = typer.main.get_command(app)
+
+    def tidy(c: Any) -> None:
+        help_option = c.get_help_option
+
+        def quiet_help(ctx: Any) -> Any:
+            opt = help_option(ctx)
+            if opt is not None:
+                opt.metavar = ""
+            return opt
+
+        c.get_help_option = quiet_help
+        for p in c.params:
+            if p.param_type_name == "argument":
+                p.metavar = p.name.upper()
+                shown = p.metavar if p.required else f"[{p.metavar}]"
+                p._usage_display_name = lambda shown=shown: shown
+                p.display_type_rich = lambda ctx=None: ""
+            elif getattr(p, "is_flag", False) or getattr(p, "count", False):
+                p.metavar = ""
+            elif p.metavar is None and hasattr(p, "display_type"):
+                label = p.display_type(None).strip("<>")
+                many = label.startswith("list[")
+                label = label.removeprefix("list[").removesuffix("]")
+                name = _METAVARS.get(label, label.upper() if label.isidentifier() else f"[{label}]")
+                p.metavar = f"{name} ..." if many else name
+        for sub in getattr(c, "commands", {}).values():
+            tidy(sub)
+
+    tidy(cmd)
+    return cmd
+
+
 def main() -> None:
     """Entry point: run the app, turn SanitizeErrors into messages and exit codes."""
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        code = app(standalone_mode=False, prog_name="sanitize")
+        code = click_command()(standalone_mode=False, prog_name="sanitize")
     except SanitizeError as exc:
         err.print("error:", style="bold red", end=" ")
         err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
@@ -695,6 +749,8 @@ def main() -> None:
         raise
     except Exception as exc:  # click usage errors arrive as ClickException subclasses
         kinds = _click_kinds(exc)
+        if "NoArgsIsHelpError" in kinds:  # `sanitize` alone: the help was printed; nothing went wrong
+            sys.exit(0)
         if "UsageError" in kinds:  # unknown option, missing argument, bad value: exit 2
             ctx = getattr(exc, "ctx", None)
             command = getattr(ctx, "command_path", None) or "sanitize"
