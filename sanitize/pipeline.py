@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from sanitize.errors import BadInputError, SanitizeError, TargetRefusedError
+from sanitize.errors import BadInputError, CheckViolation, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
 from sanitize.plan import (
     Coverage,
@@ -230,7 +230,11 @@ def anonymize(
         tgt_dialect = getattr(tref, "dialect", None) or getattr(getattr(tref, "ref", None), "dialect", None)
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
-        with _open_target(tgt_kind, tref) as tgt, tgt.begin_load(plan.target_schema) as load:
+        with (
+            explained_checks(plan),
+            _open_target(tgt_kind, tref) as tgt,
+            tgt.begin_load(plan.target_schema) as load,
+        ):
             for tkey, tplan in plan.tables.items():
                 t0 = time.perf_counter()
                 expected = src.count(tkey) if progress is not None else None
@@ -276,6 +280,30 @@ def anonymize(
                 run.published = True
         run.status = "ok"
     return run
+
+
+@contextlib.contextmanager
+def explained_checks(plan: Plan) -> Iterator[None]:
+    """A CHECK the loaded rows break names the rules that made the values of its columns."""
+    try:
+        yield
+    except CheckViolation as exc:
+        tplan = plan.tables.get(exc.table)
+        made = [
+            f"column {c} is made by strategy {p.spec.name}"
+            for c in exc.columns
+            if tplan is not None and (p := tplan.columns.get(c)) is not None and p.transforms
+        ]
+        if not made:
+            raise
+        raise CheckViolation(
+            f"{exc.message}. Here {'; '.join(made)}, and its values do not satisfy the constraint: give "
+            "the column a strategy (or params) whose values do — e.g. `keep` if it holds no personal "
+            "data, or a `redact`/`fake` whose values fit",
+            table=exc.table,
+            constraint=exc.constraint,
+            columns=exc.columns,
+        ) from None
 
 
 def resolve_target(target: str | Any, environments: dict[str, str] | None = None) -> tuple[str, Any]:

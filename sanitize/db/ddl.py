@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.schema import AddConstraint, CreateIndex, DDLElement
 
+from sanitize.db.check_sql import target_checks, unqualified_casts
 from sanitize.db.types import int_width
 from sanitize.schema import Column, Schema, Table
 
@@ -131,8 +132,8 @@ def target_default(col: Column, dialect: str, source_dialect: str) -> sa.TextCla
     d = d.strip()
     if d.lower().startswith("nextval("):
         return None  # serial: the target makes its own sequence
-    if source_dialect == dialect:
-        return sa.text(d)
+    if source_dialect == dialect:  # an enum's default names the type copied into the shadow schema
+        return sa.text(unqualified_casts(d) if dialect == "postgresql" else d)
     if m := _ON_UPDATE.search(d):  # MySQL's `DEFAULT now() ON UPDATE now()`: the default part only
         log.warning(
             "column %s: ON UPDATE %s has no %s equivalent; it is not recreated", col.name, m[1], dialect
@@ -305,6 +306,8 @@ def build_tables(
             args.append(sa.PrimaryKeyConstraint(*t.primary_key))
         # engines without schemas keep the key (`sales.returns`) so tables of two schemas cannot collide
         name = t.name if dialect == "postgresql" or t.key == t.name else t.key
+        # CHECKs are part of CREATE TABLE: a row that breaks one fails the load, naming the constraint
+        args += target_checks(t, dialect, source_dialect, name)
         out[key] = sa.Table(name, md, *args, schema=physical_schema(t))
     built = TargetTables(md, out, schema, keys, dialect, source_dialect)
     if inline_constraints:

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
 from sanitize.db.base import BackgroundWriter, Load, Target, ViewNotMade
+from sanitize.db.check_sql import check_violation
 from sanitize.db.ddl import build_tables, post_load_ddl, short_name, source_dialect_of
 from sanitize.db.postgres import (
     PostgresSource,
@@ -321,6 +322,10 @@ class PostgresLoad(Load):
         if isinstance(exc, psycopg.OperationalError) or self._conn is None or self._conn.closed:
             return connection_failed(self.ref, exc, f"{doing} (table {table}) in")
         detail = scrub(str(exc).strip().replace("\n", " "), self.ref)
+        if table in self.built.source.tables and isinstance(exc, pgerr.CheckViolation):
+            violation = check_violation(self.built.source[table], detail, self.ref.display)
+            if violation is not None:
+                return violation
         return LoadError(f"{table}: {doing} failed on {self.ref.display}: {detail[:400]}")
 
     def _encode(self, table: str, data: pa.Table) -> tuple[list[str], bytes]:

@@ -386,7 +386,7 @@ def _with_checks(
     """Columns with what their CHECK constraints allow (IN lists, ranges, where the shape is simple), and
     the table's CHECK constraints as written."""
     try:
-        found = insp.get_check_constraints(name, schema=physical)
+        found = _mariadb_checks(insp, name, physical) or insp.get_check_constraints(name, schema=physical)
     except NotImplementedError:
         return columns, ()
     except sa.exc.SQLAlchemyError as exc:  # reading CHECKs is a nicety: never fail reflection over it
@@ -405,6 +405,21 @@ def _with_checks(
         else c
         for c in columns
     ), table_checks
+
+
+def _mariadb_checks(insp: sa.Inspector, name: str, physical: str | None) -> list[dict[str, Any]]:
+    """MariaDB's CHECKs, column ones included (SQLAlchemy reads only the table ones from SHOW CREATE
+    TABLE); [] elsewhere (MySQL's catalog has no TABLE_NAME column: SQLAlchemy's reading serves)."""
+    if insp.bind.dialect.name != "mysql" or not getattr(insp.bind.dialect, "is_mariadb", False):
+        return []
+    rows = _query(
+        insp,
+        "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+        "WHERE CONSTRAINT_SCHEMA = COALESCE(:s, DATABASE()) AND TABLE_NAME = :t ORDER BY CONSTRAINT_NAME",
+        s=physical,
+        t=name,
+    )
+    return [{"name": r[0], "sqltext": r[1]} for r in rows]
 
 
 def _query(insp: sa.Inspector, sql: str, **params: object) -> list[Any]:

@@ -48,7 +48,7 @@ from sanitize.dumps.sqlscan import (
     unquote_ident,
 )
 from sanitize.errors import DumpError
-from sanitize.schema import Column, ForeignKey, Index, Kind, Schema, Table, View
+from sanitize.schema import Check, Column, ForeignKey, Index, Kind, Schema, Table, View
 
 log = logging.getLogger("sanitize")
 
@@ -145,6 +145,7 @@ def pg_column(
     kind: Kind = "other"
     length = precision = scale = None
     enum_values = None
+    enum_type = None
     if base.endswith("]"):
         kind = "other"
     elif base_core in _INTS:
@@ -177,6 +178,9 @@ def pg_column(
         enum_values = enums.get(table_key(s, n))
         if enum_values is not None:
             kind = "text"
+            from sqlalchemy.dialects import postgresql as pg
+
+            enum_type = pg.ENUM(*enum_values, name=n, create_type=False)
     autoinc = bool(default and "nextval(" in default)
     return Column(
         name=name,
@@ -189,7 +193,9 @@ def pg_column(
         autoincrement=autoinc,
         timezone=tz,
         enum_values=enum_values,
-        sql_type=_sa_type(base_core, kind, length, precision, scale, tz) or _builtin_named(t, base),
+        sql_type=enum_type
+        or _sa_type(base_core, kind, length, precision, scale, tz)
+        or _builtin_named(t, base),
     )
 
 
@@ -232,7 +238,7 @@ _COL_CUT = re.compile(
     re.I,
 )
 _CONSTRAINT = re.compile(
-    rf"^(?:CONSTRAINT\s+(?P<cname>{PG_IDENT})\s+)?(?P<what>PRIMARY\s+KEY|UNIQUE|FOREIGN\s+KEY|CHECK|EXCLUDE)"
+    rf"^(?:CONSTRAINT\s+(?P<cname>{PG_IDENT})\s+)?(?P<what>PRIMARY\s+KEY|UNIQUE|FOREIGN\s+KEY|CHECK|EXCLUDE)\b"
     r"\s*(?:NULLS\s+(?:NOT\s+)?DISTINCT\s*)?(?P<rest>.*)$",
     re.I | re.S,
 )
@@ -249,6 +255,7 @@ class _TableDraft:
     primary_key: tuple[str, ...] = ()
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     uniques: list[tuple[str, ...]] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
     autoincrement: set[str] = field(default_factory=set)
     defaults: dict[str, str] = field(default_factory=dict)
@@ -400,7 +407,12 @@ class SchemaBuilder:
         what = " ".join(cm.group("what").upper().split())
         rest = cm.group("rest").strip()
         cname = unquote_ident(cm.group("cname")) if cm.group("cname") else None
-        if what in ("CHECK", "EXCLUDE"):
+        if what == "CHECK":
+            body = parenthesized(rest)
+            if body is not None:
+                draft.checks.append(Check(cname, body.strip(), "postgresql"))
+            return
+        if what == "EXCLUDE":
             return
         lm = re.match(r"\(([^)]*)\)", rest)
         if not lm:
@@ -522,6 +534,7 @@ class SchemaBuilder:
                 unique_constraints=tuple(dict.fromkeys(d.uniques)),
                 indexes=tuple(d.indexes),
                 row_estimate=d.rows,
+                checks=tuple(d.checks),
             )
         return Schema(tables, dialect="postgresql", views=tuple(self.views))
 

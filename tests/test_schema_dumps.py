@@ -1,0 +1,97 @@
+"""Real application schemas through dumps: CHECKs from pg_dump/mysqldump reach a target of their engine,
+columns whose names start like a constraint keyword are kept, and enum columns with enum defaults load."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sanitize.db import open_source, resolve
+from sanitize.dumps import read_dump_schema
+from sanitize.pipeline import anonymize
+from tests.test_schema_checks import (
+    KEEP_ALL,
+    MY_JOBS,
+    PG_JOBS,
+    PG_NAMES,
+    check_names,
+    load_rules_text,
+    pg_run,
+)
+
+if shutil.which("pg_dump") is None or shutil.which("mysqldump") is None:  # pragma: no cover
+    pytest.skip("pg_dump and mysqldump are needed", allow_module_level=True)
+
+from tests.test_dumps_mysql import mysqldump_after  # noqa: E402
+from tests.test_dumps_pg import pg_dump  # noqa: E402
+
+PREFIXED = """
+CREATE TYPE doc_state AS ENUM ('draft', 'final');
+CREATE TABLE docs (
+    id int PRIMARY KEY,
+    checksum text,
+    checked_at timestamp,
+    unique_id uuid,
+    exclude_reason text,
+    primary_email text,
+    foreign_ref int,
+    constraint_note text,
+    status doc_state DEFAULT 'draft'::doc_state NOT NULL
+);
+INSERT INTO docs VALUES (1, 'abc', '2024-01-01', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'none',
+  'p@x.io', 7, 'n', 'final');
+INSERT INTO docs (id) VALUES (2);
+"""
+
+
+@pytest.mark.postgres
+def test_when_a_pg_dump_is_loaded_into_postgres_then_its_checks_are_there(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    pg_run(pg_url, PG_JOBS)
+    dump = pg_dump(pg_url, tmp_path / "prod.sql")
+    assert {c.name for c in read_dump_schema(str(dump))["jobs"].checks} == PG_NAMES
+    anonymize(load_rules_text(KEEP_ALL), str(dump), pg_url2)
+    assert check_names(pg_url2) == PG_NAMES
+
+
+@pytest.mark.mariadb
+def test_when_a_mysqldump_is_loaded_into_mariadb_then_its_checks_are_there(
+    mariadb_url: str, mariadb_url2: str, tmp_path: Path
+) -> None:
+    dump = mysqldump_after(mariadb_url, tmp_path / "prod.sql", *(s.replace("%", "%%") for s in MY_JOBS))
+    want = {"price", "email_dom", "one_of", "code_len", "email_re"}
+    assert {c.name for c in read_dump_schema(str(dump))["jobs"].checks} == want
+    anonymize(load_rules_text(KEEP_ALL), str(dump), mariadb_url2)
+    assert check_names(mariadb_url2) == want
+
+
+@pytest.mark.postgres
+def test_when_columns_start_like_constraint_keywords_then_a_pg_dump_keeps_them_and_enum_defaults_load(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    pg_run(pg_url, PREFIXED)
+    dump = pg_dump(pg_url, tmp_path / "prod.sql")
+    names = [
+        "id",
+        "checksum",
+        "checked_at",
+        "unique_id",
+        "exclude_reason",
+        "primary_email",
+        "foreign_ref",
+        "constraint_note",
+        "status",
+    ]
+    assert list(read_dump_schema(str(dump))["docs"].column_names) == names
+    anonymize(load_rules_text(KEEP_ALL), str(dump), pg_url2)
+    with open_source(resolve(pg_url2)) as s:
+        assert list(s.schema["docs"].column_names) == names
+    with psycopg.connect(pg_url2.replace("+psycopg", "")) as c:
+        got = c.execute("SELECT id, checksum, status::text FROM docs ORDER BY id").fetchall()
+        c.execute("INSERT INTO docs (id) VALUES (3)")  # the enum default works on the target
+        assert c.execute("SELECT status::text FROM docs WHERE id = 3").fetchone() == ("draft",)
+    assert got == [(1, "abc", "final"), (2, None, "draft")]
