@@ -24,6 +24,7 @@ import pandas as pd
 
 from sanitize.errors import BadInputError, CheckViolation, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
+from sanitize.orphans import OrphanGuard
 from sanitize.plan import (
     Coverage,
     Plan,
@@ -230,6 +231,11 @@ def anonymize(
         tgt_dialect = getattr(tref, "dialect", None) or getattr(getattr(tref, "ref", None), "dialect", None)
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
+        orphans = OrphanGuard(plan.target_schema, list(plan.tables), r.orphans_for)
+
+        def read_keys(table: str, columns: list[str]) -> Iterator[pd.DataFrame]:
+            return iter(src.read_batches(table, batch_size=batch_size, columns=columns))
+
         with (
             explained_checks(plan),
             _open_target(tgt_kind, tref) as tgt,
@@ -253,7 +259,10 @@ def anonymize(
                     progress(tkey, 0, expected)
 
                 def work(batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan) -> Any:
-                    return load.prepare(tkey, transform_batch(batch, tplan, k, r.locale))
+                    kept = orphans.filter(tkey, batch)
+                    return load.prepare(tkey, transform_batch(kept, tplan, k, r.locale))
+
+                orphans.begin(tkey, read_keys)
 
                 threads = n_workers if tplan.thread_safe else 1
                 with contextlib.closing(iter(src.read_batches(tkey, batch_size=batch_size))) as batches:
@@ -262,9 +271,11 @@ def anonymize(
                         tr.rows += prepared.rows
                         if progress is not None:
                             progress(tkey, tr.rows, expected)
+                orphans.end(tkey)
                 tr.seconds = round(time.perf_counter() - t0, 4)
                 run.tables.append(tr)
                 log.info("%s: %d rows in %.2fs", tkey, tr.rows, tr.seconds)
+            run.warnings += orphans.warnings()
             load.finish()
             run.checks.append(
                 {
@@ -376,17 +387,28 @@ def _rewrite_dump(
     run = report or RunReport.start(rules, source, str(out))
     plans: dict[str, Plan] = {}
 
+    guards: dict[str, OrphanGuard] = {}
+
     def schema_check(schema: Schema) -> None:
-        plans["plan"] = build_plan(rules, schema)  # fails closed before the output exists
+        plan = plans["plan"] = build_plan(rules, schema)  # fails closed before the output exists
+        guard = guards["orphans"] = OrphanGuard(plan.target_schema, list(plan.tables), rules.orphans_for)
+        if any(guard.involves(t) for t in plan.tables):  # a dump's tables come in its order, not FK order
+            from sanitize.dumps import open_dump_source
+
+            with open_dump_source(source) as dump:
+                guard.prescan(lambda t, cols: dump.read_batches(t, columns=cols))
 
     def transform(table: str, df: pd.DataFrame) -> pd.DataFrame | None:
         tplan = plans["plan"].tables.get(table)
-        return None if tplan is None else transform_batch(df, tplan, key, rules.locale)
+        if tplan is None:
+            return None
+        return transform_batch(guards["orphans"].filter(table, df), tplan, key, rules.locale)
 
     with run.recording(started):
         result = rewrite_dump(source, out, transform, schema_check=schema_check)
     plan = plans["plan"]
     run.warnings += plan_warnings(rules, plan, recomputes_generated=True)  # see rewrite_dump
+    run.warnings += guards["orphans"].warnings()
     run.skipped_tables = plan.skipped
     run.tables = [
         TableRun(t, rows=result.rows.get(t, 0), strategies={c: p.spec.name for c, p in tp.columns.items()})
