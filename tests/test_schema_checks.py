@@ -204,3 +204,96 @@ def test_when_a_transformed_value_breaks_a_check_then_the_error_names_table_colu
     msg = str(err.value)
     assert "jobs" in msg and "email_dom" in msg and "email" in msg
     assert "fake" in msg and "strategy" in msg  # says which rule made the values, and what to change
+
+
+PG_INDEXES = """
+CREATE EXTENSION btree_gin;
+CREATE EXTENSION btree_gist;
+CREATE EXTENSION pg_trgm;
+CREATE TYPE my_enum AS ENUM ('pending', 'done');
+CREATE TABLE hosts (id int PRIMARY KEY, ip inet, email text, status my_enum, n int, name text, tags text[]);
+CREATE INDEX hosts_ip ON hosts USING gist (ip inet_ops);
+CREATE INDEX hosts_name_trgm ON hosts USING gin (name gin_trgm_ops);
+CREATE INDEX hosts_n_gin ON hosts USING gin (n);
+CREATE INDEX hosts_n_ip_gist ON hosts USING gist (n, ip inet_ops);
+CREATE INDEX hosts_pending ON hosts (id) WHERE status = 'pending'::my_enum;
+CREATE UNIQUE INDEX hosts_lower_email ON hosts (lower(email));
+CREATE INDEX hosts_tags ON hosts USING gin (tags);
+INSERT INTO hosts VALUES (1, '10.0.0.1', 'A@x.io', 'pending', 5, 'alpha', '{a,b}'),
+  (2, '10.0.0.2', 'b@x.io', 'done', 6, 'beta', NULL);
+"""
+
+
+def pg_index_defs(url: str) -> dict[str, str]:
+    with psycopg.connect(url.replace("+psycopg", "")) as c:
+        rows = c.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'hosts'"
+        ).fetchall()
+    return {name: " ".join(d.split(" USING ", 1)[1].replace("public.", "").split()) for name, d in rows}
+
+
+@pytest.mark.postgres
+def test_when_postgres_indexes_use_opclasses_extensions_enum_predicates_and_expressions_then_all_are_made(
+    pg_url: str, pg_url2: str
+) -> None:
+    pg_run(pg_url, PG_INDEXES)
+    want = pg_index_defs(pg_url)
+    assert len(want) == 8
+    for _ in range(2):  # the second load replaces the first: indexes follow the new generation's types
+        anonymize(load_rules_text(KEEP_ALL), pg_url, pg_url2)
+        assert pg_index_defs(pg_url2) == want
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        pg_run(pg_url2, "INSERT INTO hosts (id, email) VALUES (3, 'a@X.io')")
+
+
+def test_when_sqlite_has_an_expression_index_then_a_sqlite_target_has_it(tmp_path: Path) -> None:
+    prod, dev = tmp_path / "prod.db", tmp_path / "dev.db"
+    with sqlite3.connect(prod) as c:
+        c.executescript(
+            "CREATE TABLE people (id integer PRIMARY KEY, email text);"
+            "CREATE UNIQUE INDEX people_lower_email ON people (lower(email)) WHERE email IS NOT NULL;"
+            "INSERT INTO people VALUES (1, 'A@x.io'), (2, NULL)"
+        )
+    anonymize(load_rules_text(KEEP_ALL), str(prod), str(dev))
+    con = sqlite3.connect(dev)
+    sql = con.execute("SELECT sql FROM sqlite_master WHERE name = 'people_lower_email'").fetchone()
+    assert sql is not None and "lower(email)" in sql[0]
+    with pytest.raises(sqlite3.IntegrityError):
+        con.execute("INSERT INTO people VALUES (3, 'a@X.IO')")
+
+
+def test_when_checks_or_expression_indexes_differ_then_diff_reports_them(tmp_path: Path) -> None:
+    from sanitize.diff import diff_databases
+
+    base = "CREATE TABLE people (id integer PRIMARY KEY, email text, age int"
+    with sqlite3.connect(tmp_path / "a.db") as c:
+        c.executescript(
+            base + ", CONSTRAINT adult CHECK (age >= 18));CREATE INDEX people_lower ON people (lower(email));"
+        )
+    with sqlite3.connect(tmp_path / "b.db") as c:
+        c.executescript(
+            base + ", CONSTRAINT adult CHECK (age >= 21));CREATE INDEX people_upper ON people (upper(email));"
+        )
+    d = diff_databases(str(tmp_path / "a.db"), str(tmp_path / "b.db"))
+    got = sorted((x.what, x.item, x.change) for x in d.differences)
+    assert got == [
+        ("check", "age >= 18", "only in a"),
+        ("check", "age >= 21", "only in b"),
+        ("index", "() (lower(email))", "only in a"),
+        ("index", "() (upper(email))", "only in b"),
+    ]
+
+
+@pytest.mark.postgres
+def test_when_postgres_is_copied_to_sqlite_then_diff_sees_only_the_checks_that_could_not_travel(
+    pg_jobs: str, tmp_path: Path
+) -> None:
+    from sanitize.diff import diff_databases
+
+    anonymize(load_rules_text(KEEP_ALL), pg_jobs, str(tmp_path / "dev.db"))
+    d = diff_databases(pg_jobs, str(tmp_path / "dev.db"))
+    checks = sorted((x.item, x.change) for x in d.differences if x.what == "check")
+    assert checks == [
+        ("email ~ '^[a-z]'::text", "only in a"),
+        ("status IN ('draft', 'pending', 'done')", "only in b"),
+    ]

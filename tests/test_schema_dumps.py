@@ -15,10 +15,12 @@ from sanitize.pipeline import anonymize
 from tests.test_schema_checks import (
     KEEP_ALL,
     MY_JOBS,
+    PG_INDEXES,
     PG_JOBS,
     PG_NAMES,
     check_names,
     load_rules_text,
+    pg_index_defs,
     pg_run,
 )
 
@@ -95,3 +97,13 @@ def test_when_columns_start_like_constraint_keywords_then_a_pg_dump_keeps_them_a
         c.execute("INSERT INTO docs (id) VALUES (3)")  # the enum default works on the target
         assert c.execute("SELECT status::text FROM docs WHERE id = 3").fetchone() == ("draft",)
     assert got == [(1, "abc", "final"), (2, None, "draft")]
+
+
+@pytest.mark.postgres
+def test_when_a_pg_dump_has_opclass_expression_and_enum_partial_indexes_then_postgres_gets_them(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    pg_run(pg_url, PG_INDEXES)
+    dump = pg_dump(pg_url, tmp_path / "prod.sql")
+    anonymize(load_rules_text(KEEP_ALL), str(dump), pg_url2)
+    assert pg_index_defs(pg_url2) == pg_index_defs(pg_url)

@@ -160,9 +160,11 @@ def translate(check: Check, table: Table, dialect: str) -> str:
                 # `x IS NULL` in parentheses: MySQL binds IS as tightly as `<>`, PostgreSQL more loosely
                 k = len(out) - (2 if out[-1].text.upper() == "NOT" else 1)
                 start = _primary_start(out[:k])
-                out = [*out[:start], Tok("op", "("), *out[start:], Tok("word", "NULL"), Tok("op", ")")]
-                i += 1
-                continue
+                enclosed = start > 0 and out[start - 1].text == "(" and nxt == ")"
+                if not enclosed:
+                    out = [*out[:start], Tok("op", "("), *out[start:], Tok("word", "NULL"), Tok("op", ")")]
+                    i += 1
+                    continue
             out.append(Tok("word", up))
         elif t.kind in ("word", "id"):
             if t.text.lower() not in columns:

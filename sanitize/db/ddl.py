@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
-from sqlalchemy.schema import AddConstraint, CreateIndex, DDLElement
+from sqlalchemy.schema import DDL, AddConstraint, CreateIndex, DDLElement
 
 from sanitize.db.check_sql import target_checks, unqualified_casts
 from sanitize.db.types import int_width
@@ -374,6 +374,20 @@ def index_ddl(built: TargetTables, key: str) -> list[DDLElement]:
         name = (
             ix.name if ix.name and same else short_name("ix", table.name, *ix.columns, dialect=built.dialect)
         )
+        if ix.definition is not None and same and built.dialect in ("postgresql", "sqlite"):
+            # as the source wrote it: expressions, operator classes, a predicate casting to an enum
+            stmts.append(_written_index(built, table, name, ix.unique, ix.definition))
+            continue
+        if ix.definition is not None and not ix.columns:
+            log.warning(
+                "%s: index %s is on expressions in %s SQL (%s); it is not recreated on %s",
+                key,
+                ix.name,
+                built.source_dialect,
+                ix.definition,
+                built.dialect,
+            )
+            continue
         options: dict[str, Any] = {}
         if ix.method is not None:
             if not same:  # FULLTEXT, GIN, GiST, ...: nothing equivalent to build on another engine
@@ -403,6 +417,21 @@ def index_ddl(built: TargetTables, key: str) -> list[DDLElement]:
         cols = [table.c[c] for c in ix.columns]
         stmts.append(CreateIndex(sa.Index(name, *cols, unique=ix.unique, **options)))
     return stmts
+
+
+_QUALIFIED_OPCLASS = re.compile(r"""(?<=[\s(,])(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)\.(?=\w+_ops\b)""")
+
+
+def _written_index(
+    built: TargetTables, table: sa.Table, name: str, unique: bool, definition: str
+) -> DDLElement:
+    """CREATE INDEX from the source's own definition, on the shadow table; on PostgreSQL the types and
+    operator classes it names are looked up on the search path (the shadow's enums, sanitize_ext)."""
+    prep = sa.dialects.registry.load(built.dialect)().identifier_preparer
+    if built.dialect == "postgresql":
+        definition = _QUALIFIED_OPCLASS.sub("", unqualified_casts(definition))
+    on = prep.format_table(table)
+    return DDL(f"CREATE {'UNIQUE ' if unique else ''}INDEX {prep.quote(name)} ON {on} {definition}")
 
 
 def post_load_ddl(built: TargetTables, *, constraints: bool) -> list[DDLElement]:

@@ -221,7 +221,7 @@ class PostgresLoad(Load):
             for col in table.columns:
                 col.type = enum_copy(col.type, str(table.schema), enums)
         with conn.transaction():
-            path = ["public", *self._extensions(conn)]
+            path = self._path = ["public", *self._extensions(conn)]
             for shadow in self.shadows.values():
                 conn.execute(f"INSERT INTO {META}.objects (name, kind) VALUES (%s, 'shadow')", (shadow,))
                 conn.execute(f"CREATE SCHEMA {q(shadow)}")
@@ -255,6 +255,16 @@ class PostgresLoad(Load):
                 and c.sql_type.family == "postgresql"
                 and c.sql_type.extension
             }
+            | (  # operator classes of extensions (btree_gin, btree_gist, pg_trgm) in indexes
+                {
+                    ext
+                    for key in self.built.keys
+                    for ix in self.built.source[key].indexes
+                    for ext in ix.requires
+                }
+                if self.built.source_dialect == "postgresql"
+                else set()
+            )
         )
         schemas = []
         for ext in needed:
@@ -271,7 +281,7 @@ class PostgresLoad(Load):
                         conn.execute(f"CREATE EXTENSION {q(ext)} SCHEMA {q(EXT_SCHEMA)}")
                 except psycopg.Error as exc:
                     raise LoadError(
-                        f"the source's columns use types of extension {ext}, which {self.ref.display} "
+                        f"the source's columns or indexes use extension {ext}, which {self.ref.display} "
                         f"does not have and sanitize could not install "
                         f"({scrub(str(exc).splitlines()[0], self.ref)}); "
                         f"install it there yourself (CREATE EXTENSION {ext} SCHEMA {EXT_SCHEMA}) or load "
@@ -375,6 +385,18 @@ class PostgresLoad(Load):
     def _finish(self) -> None:
         self._drain()
         conn = self._live()
+        # indexes made as the source wrote them name enum types (copied into the shadows) and operator
+        # classes (in the extensions' schemas) unqualified
+        shadows = [str(t.schema) for t in self.built.tables.values()]
+        path = ", ".join(q(p) for p in dict.fromkeys([*shadows, *self._path]))
+        conn.execute(f"SET search_path TO {path}")
+        try:
+            self._constraints(conn)
+        finally:
+            conn.execute("RESET search_path")
+        self._finish_counts(conn)
+
+    def _constraints(self, conn: psycopg.Connection[Any]) -> None:
         for stmt in post_load_ddl(self.built, constraints=True):
             try:
                 conn.execute(str(stmt.compile(dialect=_DIALECT)))
@@ -390,6 +412,8 @@ class PostgresLoad(Load):
                 ) from None
             except psycopg.Error as exc:
                 raise self._fail(exc, "constraints", "creating constraints and indexes") from None
+
+    def _finish_counts(self, conn: psycopg.Connection[Any]) -> None:
         counted, problems = {}, []
         for key, t in self.built.tables.items():
             name = qualified(t.schema, t.name)

@@ -271,6 +271,7 @@ class SchemaBuilder:
         self.tables: dict[str, _TableDraft] = {}
         self.views: list[View] = []  # names schema-qualified, as pg_dump writes them
         self.enums: dict[str, tuple[str, ...]] = {}
+        self.extensions: list[str] = []  # CREATE EXTENSION: what operator classes of indexes may need
 
     def statement(self, sql: str, line: int) -> None:
         head = sql[:40].upper().lstrip()
@@ -294,6 +295,10 @@ class SchemaBuilder:
                     self.enums[table_key(s, n)] = tuple(
                         v.replace("''", "'") for v in _STRING.findall(m["vals"])
                     )
+            elif head.startswith("CREATE EXTENSION"):
+                em = re.match(rf"^CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?({PG_IDENT})", sql, re.I)
+                if em and unquote_ident(em.group(1)) != "plpgsql":
+                    self.extensions.append(unquote_ident(em.group(1)))
             elif head.startswith("\\CONNECT") or head.startswith("CREATE DATABASE"):
                 log.info(
                     "%s line %d: %r ignored: rows go only to the target you name",
@@ -478,16 +483,26 @@ class SchemaBuilder:
         cols: list[str] = []
         for el in split_top_level(listed):
             em = re.match(
-                rf"^({PG_IDENT})(?:\s+(?:ASC|DESC|NULLS\s+FIRST|NULLS\s+LAST|\w+_ops))*\s*$", el, re.I
+                rf"^({PG_IDENT})(?:\s+(?:ASC|DESC|NULLS\s+FIRST|NULLS\s+LAST|[\w.]+_ops))*\s*$", el, re.I
             )
-            if not em:
-                return  # an expression index: not a plain column list
+            if not em:  # an expression: made again as written (`definition`), on PostgreSQL only
+                cols = []
+                break
             cols.append(unquote_ident(em.group(1)))
         ix = unquote_ident(m.group("ix")) if m.group("ix") else None
         method = (m.group("using") or "btree").lower()
+        # as pg_dump writes it after the table name: operator classes, expressions, the predicate
+        definition = f"USING {method} ({m.group('cols').strip().rstrip(';').strip()}"
         types = {c.name: c for c in draft.columns}
-        if method != "btree" and not all(
-            c in types and (isinstance(types[c].sql_type, NamedType) or types[c].kind == "json") for c in cols
+        scalar_ok = f"btree_{method}" in self.extensions  # btree_gin/btree_gist index plain columns
+        if (
+            method != "btree"
+            and "_ops" not in listed
+            and not scalar_ok
+            and not all(
+                c in types and (isinstance(types[c].sql_type, NamedType) or types[c].kind == "json")
+                for c in cols
+            )
         ):  # GIN/GiST need the column's own type (an array, tsvector, jsonb), which this one did not keep
             log.warning(
                 "%s: %s index %s is not recreated from a dump", self.where, method.upper(), ix or cols
@@ -500,6 +515,8 @@ class SchemaBuilder:
                 unique=bool(m.group("unique")),
                 method=None if method == "btree" else method,
                 where=where.group("p").strip() if where else None,
+                definition=definition,
+                requires=tuple(self.extensions) if method != "btree" or "_ops" in listed else (),
             )
         )
 
