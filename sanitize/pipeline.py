@@ -36,6 +36,7 @@ from sanitize.plan import (
 )
 from sanitize.rules import RulesFile, as_rules
 from sanitize.schema import Schema
+from sanitize.special import map_special
 from sanitize.transform import default_workers, map_ordered, transform_batch
 
 log = logging.getLogger("sanitize")
@@ -232,6 +233,8 @@ def anonymize(
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
         orphans = OrphanGuard(plan.target_schema, list(plan.tables), r.orphans_for)
+        if hasattr(src, "special_values"):  # PostgreSQL's infinite dates cannot travel through Arrow
+            src.special_values = r.special_values
 
         def read_keys(table: str, columns: list[str]) -> Iterator[pd.DataFrame]:
             return iter(src.read_batches(table, batch_size=batch_size, columns=columns))
@@ -259,8 +262,10 @@ def anonymize(
                     progress(tkey, 0, expected)
 
                 def work(batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan) -> Any:
-                    kept = orphans.filter(tkey, batch)
-                    return load.prepare(tkey, transform_batch(kept, tplan, k, r.locale))
+                    out = transform_batch(orphans.filter(tkey, batch), tplan, k, r.locale)
+                    if tgt_dialect == "mysql":  # it has no NaN or infinity
+                        out = map_special(out, tplan.table, r.special_values, "MySQL/MariaDB")
+                    return load.prepare(tkey, out)
 
                 orphans.begin(tkey, read_keys)
 
