@@ -50,8 +50,8 @@ CREATE TABLE {f}_comments (
     id int PRIMARY KEY, task_id int NOT NULL REFERENCES {f}_tasks(id), body text NOT NULL,
     CONSTRAINT {f}_comments_len CHECK (char_length(body) BETWEEN 1 AND 500)
 );
-INSERT INTO {f}_orgs VALUES (1, 'acme', 'active', '{{a,b}}', '10.0.0.1'), (2, 'globex', 'pending', NULL, NULL),
-  (3, 'initech', 'archived', '{{}}', '10.1.0.0/16');
+INSERT INTO {f}_orgs VALUES (1, 'acme', 'active', '{{a,b}}', '10.0.0.1'),
+  (2, 'globex', 'pending', NULL, NULL), (3, 'initech', 'archived', '{{}}', '10.1.0.0/16');
 INSERT INTO {f}_users VALUES (1, 1, 'ann@acme.io', 'active', 34, '2020-01-01', NULL),
   (2, 1, 'bob@acme.io', 'archived', NULL, '2019-05-01', '2021-01-01'),
   (3, 2, 'cy@globex.io', 'pending', 61, '2022-03-03', '2022-03-03');
@@ -159,7 +159,8 @@ def test_when_a_105_table_schema_goes_to_mariadb_then_checks_and_keys_hold(
         for k in want:  # InnoDB checked every foreign key while the constraints were made; recheck a few
             if k.endswith("_comments"):
                 orphans = c.exec_driver_sql(
-                    f"SELECT count(*) FROM {k} x LEFT JOIN {k[:3]}_tasks t ON t.id = x.task_id WHERE t.id IS NULL"
+                    f"SELECT count(*) FROM {k} x LEFT JOIN {k[:3]}_tasks t ON t.id = x.task_id "
+                    "WHERE t.id IS NULL"
                 ).scalar()
                 assert orphans == 0
     eng.dispose()
