@@ -47,6 +47,17 @@ INSERT INTO docs VALUES (1, 'abc', '2024-01-01', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd
   'p@x.io', 7, 'n', 'final');
 INSERT INTO docs (id) VALUES (2);
 """
+DOC_COLUMNS = [
+    "id",
+    "checksum",
+    "checked_at",
+    "unique_id",
+    "exclude_reason",
+    "primary_email",
+    "foreign_ref",
+    "constraint_note",
+    "status",
+]
 
 
 @pytest.mark.postgres
@@ -77,17 +88,7 @@ def test_when_columns_start_like_constraint_keywords_then_a_pg_dump_keeps_them_a
 ) -> None:
     pg_run(pg_url, PREFIXED)
     dump = pg_dump(pg_url, tmp_path / "prod.sql")
-    names = [
-        "id",
-        "checksum",
-        "checked_at",
-        "unique_id",
-        "exclude_reason",
-        "primary_email",
-        "foreign_ref",
-        "constraint_note",
-        "status",
-    ]
+    names = DOC_COLUMNS
     assert list(read_dump_schema(str(dump))["docs"].column_names) == names
     anonymize(load_rules_text(KEEP_ALL), str(dump), pg_url2)
     with open_source(resolve(pg_url2)) as s:
@@ -107,3 +108,53 @@ def test_when_a_pg_dump_has_opclass_expression_and_enum_partial_indexes_then_pos
     dump = pg_dump(pg_url, tmp_path / "prod.sql")
     anonymize(load_rules_text(KEEP_ALL), str(dump), pg_url2)
     assert pg_index_defs(pg_url2) == pg_index_defs(pg_url)
+
+
+@pytest.mark.postgres
+def test_when_a_dump_of_a_sanitize_made_postgres_is_used_then_its_bookkeeping_needs_no_rules(
+    pg_url: str, pg_url2: str, tmp_path: Path
+) -> None:
+    pg_run(pg_url, PREFIXED)
+    anonymize(load_rules_text(KEEP_ALL), pg_url, pg_url2)  # pg_url2 now holds sanitize_meta
+    dump = pg_dump(pg_url2, tmp_path / "staging.sql")
+    assert "sanitize_meta" in dump.read_text()
+    strict = (
+        "version: 1\ntables:\n  docs: {columns: {" + ", ".join(f"{c}: keep" for c in DOC_COLUMNS) + "}}\n"
+    )
+    assert list(read_dump_schema(str(dump)).tables) == ["docs"]
+    anonymize(load_rules_text(strict), str(dump), str(tmp_path / "dev.db"))
+    anonymize(load_rules_text(strict), str(dump), str(tmp_path / "out.sql"))
+    assert "sanitize_meta" in (tmp_path / "out.sql").read_text()  # kept as it was
+
+
+@pytest.mark.mariadb
+def test_when_a_mysqldump_of_a_sanitize_made_mariadb_is_used_then_its_bookkeeping_needs_no_rules(
+    mariadb_url: str, mariadb_url2: str, tmp_path: Path
+) -> None:
+    from tests.test_dumps_mysql import mysqldump
+
+    dump = mysqldump_after(
+        mariadb_url,
+        tmp_path / "prod.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, v text)",
+        "INSERT INTO t VALUES (1, 'a')",
+    )
+    anonymize(load_rules_text(KEEP_ALL), str(dump), mariadb_url2)
+    staging = mysqldump(mariadb_url2, tmp_path / "staging.sql")
+    assert "sanitize_meta" in staging.read_text()
+    strict = load_rules_text("version: 1\ntables:\n  t: {columns: {id: keep, v: keep}}\n")
+    assert list(read_dump_schema(str(staging)).tables) == ["t"]
+    anonymize(strict, str(staging), str(tmp_path / "dev.db"))
+    anonymize(strict, str(staging), str(tmp_path / "out.sql"))
+
+
+@pytest.mark.postgres
+def test_when_a_default_cannot_cross_engines_then_the_warning_names_the_table(
+    pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    pg_run(pg_url, "CREATE TABLE tokens (id int PRIMARY KEY, t uuid DEFAULT gen_random_uuid())")
+    with caplog.at_level(logging.WARNING, logger="sanitize"):
+        anonymize(load_rules_text(KEEP_ALL), pg_url, str(tmp_path / "dev.db"))
+    assert "column tokens.t: default gen_random_uuid()" in caplog.text

@@ -124,8 +124,10 @@ _ON_UPDATE = re.compile(r"\s+ON\s+UPDATE\s+(.*)$", re.I | re.S)
 _NOW = re.compile(r"^(now\(\)|current_timestamp(\(\d*\))?|localtimestamp|transaction_timestamp\(\))$", re.I)
 
 
-def target_default(col: Column, dialect: str, source_dialect: str) -> sa.TextClause | None:
-    """The server default for `col` on `dialect`, or None when it cannot be carried over."""
+def target_default(col: Column, dialect: str, source_dialect: str, table: str = "") -> sa.TextClause | None:
+    """The server default for `col` (of `table`, named in warnings) on `dialect`, or None when it cannot
+    be carried over."""
+    where = f"{table}.{col.name}" if table else col.name
     d = col.default
     if d is None:
         return None
@@ -135,9 +137,7 @@ def target_default(col: Column, dialect: str, source_dialect: str) -> sa.TextCla
     if source_dialect == dialect:  # an enum's default names the type copied into the shadow schema
         return sa.text(unqualified_casts(d) if dialect == "postgresql" else d)
     if m := _ON_UPDATE.search(d):  # MySQL's `DEFAULT now() ON UPDATE now()`: the default part only
-        log.warning(
-            "column %s: ON UPDATE %s has no %s equivalent; it is not recreated", col.name, m[1], dialect
-        )
+        log.warning("column %s: ON UPDATE %s has no %s equivalent; it is not recreated", where, m[1], dialect)
         d = d[: m.start()]
     if m := _NUMBER.match(d):
         if col.kind == "boolean":
@@ -159,7 +159,7 @@ def target_default(col: Column, dialect: str, source_dialect: str) -> sa.TextCla
         return sa.text("1" if d.lower() == "true" else "0")
     if _NOW.match(d) and col.kind == "datetime":
         return sa.text("CURRENT_TIMESTAMP")
-    log.warning("column %s: default %s has no %s equivalent; it is not recreated", col.name, d, dialect)
+    log.warning("column %s: default %s has no %s equivalent; it is not recreated", where, d, dialect)
     return None
 
 
@@ -259,7 +259,7 @@ def build_tables(
         for c in t.columns:
             extra: list[sa.Identity | sa.Computed] = []
             autoinc = c.autoincrement and t.primary_key == (c.name,) and c.kind == "integer"
-            default = target_default(c, dialect, source_dialect)
+            default = target_default(c, dialect, source_dialect, key)
             if computed_here(c, dialect, source_dialect):
                 # the engine computes it again from the loaded (sanitised) columns; no value is written
                 stored = c.generated_stored or dialect == "postgresql"

@@ -29,6 +29,7 @@ from sanitize.errors import DumpError
 from sanitize.schema import Check, Column, ForeignKey, Index, Kind, Schema, Table, View
 
 log = logging.getLogger("sanitize")
+META_TABLE = "sanitize_meta"  # the table sanitize keeps in a MariaDB/MySQL database it made (db/reflect.py)
 
 # --- types ----------------------------------------------------------------------------------
 
@@ -318,6 +319,8 @@ class SchemaBuilder:
     def build(self) -> Schema:
         tables: dict[str, Table] = {}
         for key, d in self.tables.items():
+            if key == META_TABLE:
+                continue  # sanitize's own bookkeeping (a dump of a database it made): no user data
             cols = tuple(
                 c if c.name not in d.primary_key else Column(**{**c.__dict__, "nullable": False})
                 for c in d.columns

@@ -530,8 +530,12 @@ class SchemaBuilder:
             self.tables[key] = _TableDraft(schema, name, columns=[pg_column(c, "text") for c in columns])
 
     def build(self) -> Schema:
+        from sanitize.db.reflect import OWNED_PREFIX
+
         tables: dict[str, Table] = {}
         for key, d in self.tables.items():
+            if (d.schema or "").startswith(OWNED_PREFIX):
+                continue  # sanitize's own bookkeeping (a dump of a database it made): no user data
             cols = []
             for c in d.columns:
                 if c.name in d.autoincrement:
