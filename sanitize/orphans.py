@@ -3,7 +3,8 @@
 Real data has them (a deleted customer's orders in an HR sample); a database target refuses them when
 it makes the foreign keys, a dump passes them on. sanitize finds them per batch, before the transform,
 by looking each foreign key up in a fingerprint set of its parent's keys — 8 bytes a parent row, as a
-sorted array of keyed 64-bit hashes, so memory stays bounded however wide the keys are. The parent's
+sorted array of 64-bit hashes (text keys hashed with a key new each run), so memory stays bounded
+however wide the keys are; the hashes never leave the process. The parent's
 set holds the rows actually written, so with `orphans: drop` the rows that depend on a dropped row are
 dropped too. A parent not complete yet when its child starts (a self-reference, a cycle, a dump's
 order) is read first, its key columns only.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sanitize.errors import SafetyError
 from sanitize.schema import ForeignKey, Schema
@@ -33,8 +35,16 @@ class OrphanRowsError(SafetyError):
 
 
 def _as_set(parts: list[np.ndarray]) -> np.ndarray:
-    """Fingerprint arrays as one sorted array without repeats (np.isin looks values up in it)."""
+    """Fingerprint arrays as one sorted array without repeats (looked up by binary search)."""
     return np.unique(np.concatenate(parts or [np.array([], np.uint64)]))
+
+
+def _contains(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of `values` are in the sorted array `keys`."""
+    if len(keys) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return np.asarray(keys[at] == values)
 
 
 def _label(key: str, fk: ForeignKey, ref_cols: Sequence[str]) -> str:
@@ -53,7 +63,7 @@ class OrphanGuard:
 
     def __post_init__(self) -> None:
         loaded = set(self.keys)
-        self._hash_key = secrets.token_hex(8)  # 16 characters, new each run: fingerprints are keyed
+        self._hash_key = secrets.token_hex(8)  # 16 characters, new each run: text fingerprints are keyed
         self._fks: dict[str, list[tuple[ForeignKey, tuple[str, ...]]]] = {}
         self._wanted: dict[str, set[tuple[str, ...]]] = {}  # parent -> referenced column sets
         for key in self.keys:
@@ -72,12 +82,22 @@ class OrphanGuard:
         return key in self._fks or key in self._wanted
 
     def _fingerprints(self, df: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Keyed 64-bit hashes of the rows' `cols`, and which rows have no NULL among them."""
-        sub = df[list(cols)].astype("string")
-        sub.columns = [f"c{i}" for i in range(len(cols))]
-        valid = sub.notna().all(axis=1).to_numpy()
-        hashed = pd.util.hash_pandas_object(sub, index=False, hash_key=self._hash_key)
-        return hashed.to_numpy(dtype=np.uint64), valid
+        """Keyed 64-bit hashes of the rows' `cols`, and which rows have no NULL among them. Integers hash
+        as int64 whatever their width (a key's int4 and its reference's int8 agree), the rest as text."""
+        valid = np.ones(len(df), dtype=bool)
+        combined = np.zeros(len(df), dtype=np.uint64)
+        for c in cols:
+            arr = pa.array(df[c]) if not isinstance(df[c].array, pd.arrays.ArrowExtensionArray) else None
+            data = df[c].array._pa_array if arr is None else arr  # noqa: SLF001 - no copy
+            valid &= ~np.asarray(data.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            if pa.types.is_integer(data.type):
+                values = data.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+            else:
+                values = data.cast(pa.string()).fill_null("").to_numpy(zero_copy_only=False)
+            h = pd.util.hash_array(values, hash_key=self._hash_key)
+            with np.errstate(over="ignore"):
+                combined = combined * np.uint64(1_000_003) ^ h
+        return combined, valid
 
     def begin(self, key: str, read: ReadKeys) -> None:
         """Before table `key`'s first batch: parents not complete yet are read (key columns only)."""
@@ -99,7 +119,7 @@ class OrphanGuard:
         keep = np.ones(len(df), dtype=bool)
         for fk, ref in self._fks.get(key, []):
             h, valid = self._fingerprints(df, fk.columns)
-            dangling = valid & ~np.isin(h, self._sets[(fk.ref_table, ref)])
+            dangling = valid & ~_contains(self._sets[(fk.ref_table, ref)], h)
             n = int(dangling.sum())
             if not n:
                 continue

@@ -297,3 +297,19 @@ def test_when_postgres_is_copied_to_sqlite_then_diff_sees_only_the_checks_that_c
         ("email ~ '^[a-z]'::text", "only in a"),
         ("status IN ('draft', 'pending', 'done')", "only in b"),
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.mariadb
+def test_when_a_check_reads_a_serial_key_then_mariadb_gets_the_table_without_it_and_a_warning(
+    pg_url: str, mariadb_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pg_run(
+        pg_url,
+        "CREATE TABLE t (id serial PRIMARY KEY CHECK (id > 0), v int CHECK (v > 0));"
+        "INSERT INTO t (v) VALUES (1)",
+    )
+    with caplog.at_level(logging.WARNING, logger="sanitize"):
+        anonymize(load_rules_text(KEEP_ALL), pg_url, mariadb_url)
+    assert check_names(mariadb_url, "t") == {"t_v_check"}
+    assert "t: CHECK constraint t_id_check" in caplog.text and "AUTO_INCREMENT" in caplog.text

@@ -219,6 +219,8 @@ def target_checks(table: Table, dialect: str, source_dialect: str, sql_name: str
             continue
         try:
             sql = translate(check, table, dialect)
+            if dialect == "mysql" and (auto := _autoincrement_in(check, table)):
+                raise Untranslatable(f"AUTO_INCREMENT column {auto}, which MariaDB/MySQL refuse in a CHECK")
         except Untranslatable as exc:
             log.warning(
                 "%s: CHECK constraint %s (%s) is not recreated on %s: it uses %s, which sanitize does not "
@@ -235,6 +237,18 @@ def target_checks(table: Table, dialect: str, source_dialect: str, sql_name: str
     if dialect != source_dialect:
         out += _enum_checks(table, dialect, sql_name)
     return out
+
+
+def _autoincrement_in(check: Check, table: Table) -> str | None:
+    """An AUTO_INCREMENT column (on MySQL: the single integer key) the CHECK reads, if any."""
+    words = {t.text.lower() for t in _tokens(check.sqltext) if t.kind in ("word", "id")}
+    key = table.primary_key[0] if len(table.primary_key) == 1 else None
+    col = next((c for c in table.columns if c.name == key), None)
+    return (
+        key
+        if col is not None and col.autoincrement and col.kind == "integer" and key.lower() in words
+        else None
+    )
 
 
 _JSON_VALID = re.compile(r"^\(?\s*json_valid\s*\(\s*`?(?P<col>[^`)]+)`?\s*\)\s*\)?$", re.I)
