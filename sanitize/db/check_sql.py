@@ -242,13 +242,11 @@ def target_checks(table: Table, dialect: str, source_dialect: str, sql_name: str
 def _autoincrement_in(check: Check, table: Table) -> str | None:
     """An AUTO_INCREMENT column (on MySQL: the single integer key) the CHECK reads, if any."""
     words = {t.text.lower() for t in _tokens(check.sqltext) if t.kind in ("word", "id")}
-    key = table.primary_key[0] if len(table.primary_key) == 1 else None
-    col = next((c for c in table.columns if c.name == key), None)
-    return (
-        key
-        if col is not None and col.autoincrement and col.kind == "integer" and key.lower() in words
-        else None
-    )
+    if len(table.primary_key) != 1:
+        return None
+    key = table.primary_key[0]
+    col = table.column(key)
+    return key if col.autoincrement and col.kind == "integer" and key.lower() in words else None
 
 
 _JSON_VALID = re.compile(r"^\(?\s*json_valid\s*\(\s*`?(?P<col>[^`)]+)`?\s*\)\s*\)?$", re.I)
