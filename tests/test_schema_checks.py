@@ -172,6 +172,15 @@ def test_when_mariadb_is_copied_to_mariadb_then_table_and_column_checks_are_ther
 
 
 @pytest.mark.mariadb
+@pytest.mark.postgres
+def test_when_mariadb_is_copied_to_postgres_then_its_enum_becomes_a_check(my_jobs: str, pg_url: str) -> None:
+    anonymize(load_rules_text(KEEP_ALL), my_jobs, pg_url)
+    assert "jobs_status_check" in check_names(pg_url)
+    with pytest.raises(psycopg.errors.CheckViolation, match="jobs_status_check"):
+        pg_run(pg_url, "INSERT INTO jobs (id, email, status, a) VALUES (9, 'c@example.com', 'drft', 1)")
+
+
+@pytest.mark.mariadb
 def test_when_mariadb_is_copied_to_sqlite_then_its_enum_becomes_a_check(my_jobs: str, tmp_path: Path) -> None:
     dev = tmp_path / "dev.db"
     anonymize(load_rules_text(KEEP_ALL), my_jobs, str(dev))
@@ -194,13 +203,15 @@ def test_when_sqlite_is_copied_to_sqlite_then_named_and_unnamed_checks_are_there
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("target", ["pg_url2", "sqlite", "mariadb_url"])
 def test_when_a_transformed_value_breaks_a_check_then_the_error_names_table_column_constraint_and_fix(
-    pg_jobs: str, pg_url2: str
+    pg_jobs: str, target: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     email = "tables:\n  jobs:\n    columns:\n      email: {strategy: fake, kind: email}"
     rules = KEEP_ALL.replace("tables: {}", email)
+    dst = str(tmp_path / "dev.db") if target == "sqlite" else request.getfixturevalue(target)
     with pytest.raises(LoadError) as err:
-        anonymize(load_rules_text(rules), pg_jobs, pg_url2)
+        anonymize(load_rules_text(rules), pg_jobs, dst)
     msg = str(err.value)
     assert "jobs" in msg and "email_dom" in msg and "email" in msg
     assert "fake" in msg and "strategy" in msg  # says which rule made the values, and what to change
