@@ -324,3 +324,19 @@ def test_when_a_check_reads_a_serial_key_then_mariadb_gets_the_table_without_it_
         anonymize(load_rules_text(KEEP_ALL), pg_url, mariadb_url)
     assert check_names(mariadb_url, "t") == {"t_v_check"}
     assert "t: CHECK constraint t_id_check" in caplog.text and "AUTO_INCREMENT" in caplog.text
+
+
+@pytest.mark.postgres
+def test_when_a_postgres_check_calls_a_function_that_is_not_copied_then_the_table_loads_without_it(
+    pg_url: str, pg_url2: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pg_run(
+        pg_url,
+        "CREATE FUNCTION is_mail(t text) RETURNS boolean IMMUTABLE LANGUAGE sql AS $$ SELECT t LIKE '%@%' $$;"
+        "CREATE TABLE people (id int PRIMARY KEY, email text CONSTRAINT mail CHECK (is_mail(email)),"
+        " age int CONSTRAINT adult CHECK (age >= 18)); INSERT INTO people VALUES (1, 'a@x.io', 30)",
+    )
+    with caplog.at_level(logging.WARNING, logger="sanitize"):
+        anonymize(load_rules_text(KEEP_ALL), pg_url, pg_url2)
+    assert check_names(pg_url2, "people") == {"adult"}
+    assert "people: CHECK constraint mail" in caplog.text

@@ -18,7 +18,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from psycopg import errors as pgerr
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.schema import CreateTable
+from sqlalchemy.schema import AddConstraint, CreateTable
 
 from sanitize.db.base import BackgroundWriter, Load, Target, ViewNotMade
 from sanitize.db.check_sql import check_violation
@@ -234,6 +234,9 @@ class PostgresLoad(Load):
                 conn.execute(
                     f"SET LOCAL search_path TO {', '.join(q(p) for p in [str(table.schema), *path])}"
                 )
+                checks = [c for c in table.constraints if isinstance(c, sa.CheckConstraint)]
+                for check in checks:
+                    table.constraints.discard(check)
                 try:
                     conn.execute(str(CreateTable(table).compile(dialect=_DIALECT)))
                 except psycopg.Error as exc:
@@ -241,6 +244,28 @@ class PostgresLoad(Load):
                         f"{table.name}: creating the shadow table in {self.ref.display} failed: "
                         f"{scrub(str(exc).splitlines()[0], self.ref)}"
                     ) from None
+                self._add_checks(conn, table, checks)
+
+    def _add_checks(
+        self, conn: psycopg.Connection[Any], table: sa.Table, checks: list[sa.CheckConstraint]
+    ) -> None:
+        """The table's CHECKs, each in a savepoint before the rows load: one that cannot be made here
+        (it calls a function of the source that is not copied) is left out with a warning."""
+        for check in checks:
+            try:
+                with conn.transaction():
+                    conn.execute(str(AddConstraint(check).compile(dialect=_DIALECT)))
+            except psycopg.Error as exc:
+                log.warning(
+                    "%s: CHECK constraint %s (%s) is not recreated in %s: %s",
+                    table.name,
+                    check.name,
+                    check.sqltext,
+                    self.ref.display,
+                    scrub(str(exc).splitlines()[0], self.ref),
+                )
+                continue
+            table.append_constraint(check)
 
     def _extensions(self, conn: psycopg.Connection[Any]) -> list[str]:
         """The schemas of the extensions whose types the loaded columns use (citext, hstore, ...). One the
