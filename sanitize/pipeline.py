@@ -233,6 +233,7 @@ def anonymize(
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
         orphans = OrphanGuard(plan.target_schema, list(plan.tables), r.orphans_for)
+        target_name = {"mysql": "MySQL/MariaDB"}.get(str(tgt_dialect), "sanitize (through Arrow)")
         if hasattr(src, "special_values"):  # PostgreSQL's infinite dates cannot travel through Arrow
             src.special_values = r.special_values
 
@@ -263,8 +264,10 @@ def anonymize(
 
                 def work(batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan) -> Any:
                     out = transform_batch(orphans.filter(tkey, batch), tplan, k, r.locale)
-                    if tgt_dialect == "mysql":  # it has no NaN or infinity
-                        out = map_special(out, tplan.table, r.special_values, "MySQL/MariaDB")
+                    # MariaDB/MySQL have no NaN or infinity; Arrow has no infinite date (a dump's text)
+                    out = map_special(
+                        out, tplan.table, r.special_values, target_name, numbers=tgt_dialect == "mysql"
+                    )
                     return load.prepare(tkey, out)
 
                 orphans.begin(tkey, read_keys)

@@ -62,15 +62,24 @@ def finite_times(arr: pa.Array, where: str, policy: Any) -> pa.Array:
     return pc.if_else(pa.array(plus), top, pc.if_else(pa.array(minus), bottom, arr))
 
 
-def map_special(df: pd.DataFrame, table: Table, policy: Any, target: str) -> pd.DataFrame:
-    """Floats and numerics of a batch with NaN and infinity mapped by `policy` for a target without
-    them (MariaDB/MySQL); refused, naming table, column and value kind, when the policy says fail."""
+def map_special(df: pd.DataFrame, table: Table, policy: Any, target: str, *, numbers: bool) -> pd.DataFrame:
+    """A batch with infinity and NaN mapped by `policy`: dates and timestamps a dump holds as text
+    (`infinity`: Arrow has none), and with `numbers` floats and numerics too (for a target without them,
+    MariaDB/MySQL); refused, naming table, column and value kind, when the policy says fail."""
     out = None
+    kinds = ("float", "decimal", "date", "datetime") if numbers else ("date", "datetime")
     for col in table.columns:
-        if col.name not in df.columns or col.kind not in ("float", "decimal"):
+        if col.name not in df.columns or col.kind not in kinds:
             continue
         s = df[col.name]
-        if col.kind == "float" and pd.api.types.is_numeric_dtype(s.dtype):
+        if col.kind in ("date", "datetime"):
+            if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+                continue
+            text = s.astype("string").str.strip().str.lower()
+            inf = text.isin(["infinity", "-infinity"]).fillna(False).to_numpy(dtype=bool)
+            nan = np.zeros(len(s), dtype=bool)
+            signs = np.where((text == "-infinity").fillna(False).to_numpy(dtype=bool), -1, 1)
+        elif col.kind == "float" and pd.api.types.is_numeric_dtype(s.dtype):
             arr = s.to_numpy(dtype="float64", na_value=np.nan)
             nan = np.isnan(arr) & s.notna().to_numpy()
             inf = np.isinf(arr)
@@ -91,20 +100,22 @@ def map_special(df: pd.DataFrame, table: Table, policy: Any, target: str) -> pd.
             raise _refuse(where, "infinity", target)
         values = s.astype(object).where(~(nan | inf), None)
         if policy.infinity == "max" and inf.any():
-            top = _largest(col.kind, col.precision, col.scale)
+            top, bottom = _extremes(col.kind, col.precision, col.scale)
             for i in np.flatnonzero(inf):
-                values.iloc[int(i)] = top if signs[i] > 0 else _negate(top)
+                values.iloc[int(i)] = top if signs[i] > 0 else bottom
         out = df.copy() if out is None else out
         out[col.name] = pd.Series(values, index=df.index).astype(s.dtype)
     return df if out is None else out
 
 
-def _largest(kind: str, precision: int | None, scale: int | None) -> Any:
+def _extremes(kind: str, precision: int | None, scale: int | None) -> tuple[Any, Any]:
+    """The largest and smallest value a column of `kind` takes on MariaDB/MySQL (and PostgreSQL)."""
+    if kind in ("date", "datetime"):
+        tops = _DATE_MAX if kind == "date" else _TS_MAX
+        return str(tops[1]), str(tops[-1])
     if kind == "float":
-        return float(np.finfo(np.float64).max)
+        top = float(np.finfo(np.float64).max)
+        return top, -top
     p, s = (precision, scale or 0) if precision else (65, 30)  # MySQL's widest DECIMAL
-    return "9" * (p - s) + ("." + "9" * s if s else "")
-
-
-def _negate(value: Any) -> Any:
-    return -value if isinstance(value, float) else "-" + str(value)
+    digits = "9" * (p - s) + ("." + "9" * s if s else "")
+    return digits, "-" + digits

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,21 @@ def test_when_infinity_maps_to_max_then_the_types_extremes_are_written(
     assert got[2][:4] == (3, dt.date(1000, 1, 1), dt.datetime(1000, 1, 1), widest)
     assert got[2][4] == -1.7976931348623157e308
     assert got[1][0] == 2 and got[1][3] == decimal.Decimal("1.5")
+
+
+@pytest.mark.postgres
+@pytest.mark.mariadb
+def test_when_a_pg_dump_holds_infinity_then_the_same_rule_maps_it(
+    pg_special: str, mariadb_url: str, tmp_path: Path
+) -> None:
+    if shutil.which("pg_dump") is None:  # pragma: no cover
+        pytest.skip("pg_dump is not installed")
+    from tests.test_dumps_pg import pg_dump
+
+    dump = str(pg_dump(pg_special, tmp_path / "prod.sql"))
+    with pytest.raises(BadInputError, match=r"^t\.d: holds infinity.*special_values"):
+        anonymize(load_rules_text(rules()), dump, mariadb_url)
+    anonymize(load_rules_text(rules("special_values: {infinity: max, nan: null}\n")), dump, mariadb_url)
+    got = rows(mariadb_url)
+    assert [r[1] for r in got] == [dt.date(9999, 12, 31), dt.date(2020, 1, 1), dt.date(1000, 1, 1)]
+    assert got[2][2] == dt.datetime(1000, 1, 1) and got[0][4] == 1.7976931348623157e308
