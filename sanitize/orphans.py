@@ -100,16 +100,49 @@ class OrphanGuard:
         return combined, valid
 
     def begin(self, key: str, read: ReadKeys) -> None:
-        """Before table `key`'s first batch: parents not complete yet are read (key columns only)."""
+        """Before table `key`'s first batch: parents not complete yet are read (key columns only); a
+        self-reference under `orphans: drop` keeps only the rows whose chain of parents is kept."""
         for fk, ref in self._fks.get(key, []):
-            if (fk.ref_table, ref) not in self._sets:
-                parts = []
-                for df in read(fk.ref_table, list(ref)):
-                    h, valid = self._fingerprints(df, ref)
-                    parts.append(h[valid])
-                self._sets[(fk.ref_table, ref)] = np.unique(
-                    np.concatenate(parts or [np.array([], np.uint64)])
-                )
+            if (fk.ref_table, ref) in self._sets:
+                continue
+            if fk.ref_table == key and self.policy(key) == "drop":
+                self._sets[(key, ref)] = self._kept_chain(key, fk, ref, read)
+                continue
+            parts = []
+            for df in read(fk.ref_table, list(ref)):
+                h, valid = self._fingerprints(df, ref)
+                parts.append(h[valid])
+            self._sets[(fk.ref_table, ref)] = _as_set(parts)
+
+    def _kept_chain(self, key: str, fk: ForeignKey, ref: tuple[str, ...], read: ReadKeys) -> np.ndarray:
+        """The keys of the rows of `key` that `drop` keeps when `fk` points into `key` itself: rows whose
+        other foreign keys dangle go, then, until nothing changes, rows whose parent went (16 bytes a
+        row for as long as the table is worked out)."""
+        others = [
+            (f, r) for f, r in self._fks.get(key, []) if f.ref_table != key and (f.ref_table, r) in self._sets
+        ]
+        cols = list(dict.fromkeys([*ref, *fk.columns, *(c for f, _ in others for c in f.columns)]))
+        keys, refs, kept, refers = [], [], [], []
+        for df in read(key, cols):
+            hk, vk = self._fingerprints(df, ref)
+            hf, vf = self._fingerprints(df, fk.columns)
+            ok = vk.copy()
+            for f, r in others:
+                h, v = self._fingerprints(df, f.columns)
+                ok &= ~(v & ~_contains(self._sets[(f.ref_table, r)], h))
+            keys.append(hk)
+            refs.append(hf)
+            kept.append(ok)
+            refers.append(vf)
+        if not keys:
+            return np.array([], np.uint64)
+        hk, hf, ok, vf = (np.concatenate(x) for x in (keys, refs, kept, refers))
+        while True:
+            alive = np.unique(hk[ok])
+            gone = ok & vf & ~_contains(alive, hf)
+            if not gone.any():
+                return alive
+            ok &= ~gone
 
     def filter(self, key: str, df: pd.DataFrame) -> pd.DataFrame:
         """One batch of table `key` (source values) with its orphans handled as the policy says."""

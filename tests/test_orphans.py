@@ -22,8 +22,9 @@ TABLES = [
 ]
 ROWS = [
     "INSERT INTO departments VALUES (1, 'ops'), (2, 'dev')",
-    # 3: a department that is gone; 4: a manager who is gone
-    "INSERT INTO employees VALUES (1, 1, NULL, 'a'), (2, 2, 1, 'b'), (3, 99, 1, 'c'), (4, 1, 42, 'd')",
+    # 3: a department that is gone; 4: a manager who is gone; 5 reports to 4
+    "INSERT INTO employees VALUES (1, 1, NULL, 'a'), (2, 2, 1, 'b'), (3, 99, 1, 'c'), (4, 1, 42, 'd'),"
+    " (5, 1, 4, 'e')",
     # 12 depends on employee 3; 13 points at nobody
     "INSERT INTO assignments VALUES (10, 1, 'x'), (11, 2, 'y'), (12, 3, 'z'), (13, 77, 'w')",
 ]
@@ -113,7 +114,7 @@ def test_when_orphans_drop_then_they_and_their_dependents_are_left_out_and_the_k
     source: str, target: str
 ) -> None:
     run = anonymize(load_rules_text(rules("drop")), source, target)
-    assert ids(target, "employees") == [(1,), (2,)]
+    assert ids(target, "employees") == [(1,), (2,)]  # 5's manager (4) was dropped
     assert ids(target, "assignments") == [(10,), (11,)]  # 12's employee was dropped, 13's never existed
     assert any(w.startswith("employees: source rows") and "orphans: drop" in w for w in run.warnings)
 
@@ -127,6 +128,7 @@ def test_when_orphans_null_then_the_dangling_keys_are_cleared_and_a_table_can_sa
         (2, 2, 1),
         (3, None, 1),
         (4, 1, None),
+        (5, 1, 4),
     ]
     assert ids(target, "assignments") == [(10,), (11,), (12,)]
 
