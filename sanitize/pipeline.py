@@ -266,7 +266,12 @@ def anonymize(
                     out = transform_batch(orphans.filter(tkey, batch), tplan, k, r.locale)
                     # MariaDB/MySQL have no NaN or infinity; Arrow has no infinite date (a dump's text)
                     out = map_special(
-                        out, tplan.table, r.special_values, target_name, numbers=tgt_dialect == "mysql"
+                        out,
+                        tplan.table,
+                        r.special_values,
+                        target_name,
+                        numbers=tgt_dialect == "mysql",
+                        dates=src.schema.dialect == "postgresql",
                     )
                     return load.prepare(tkey, out)
 

@@ -62,12 +62,16 @@ def finite_times(arr: pa.Array, where: str, policy: Any) -> pa.Array:
     return pc.if_else(pa.array(plus), top, pc.if_else(pa.array(minus), bottom, arr))
 
 
-def map_special(df: pd.DataFrame, table: Table, policy: Any, target: str, *, numbers: bool) -> pd.DataFrame:
-    """A batch with infinity and NaN mapped by `policy`: dates and timestamps a dump holds as text
-    (`infinity`: Arrow has none), and with `numbers` floats and numerics too (for a target without them,
-    MariaDB/MySQL); refused, naming table, column and value kind, when the policy says fail."""
+def map_special(
+    df: pd.DataFrame, table: Table, policy: Any, target: str, *, numbers: bool, dates: bool
+) -> pd.DataFrame:
+    """A batch with infinity and NaN mapped by `policy`: with `dates`, dates and timestamps a pg_dump
+    holds as text (`infinity`: Arrow has none), with `numbers` floats and numerics (for a target without
+    them, MariaDB/MySQL); refused, naming table, column and value kind, when the policy says fail."""
     out = None
-    kinds = ("float", "decimal", "date", "datetime") if numbers else ("date", "datetime")
+    kinds = (("float", "decimal") if numbers else ()) + (("date", "datetime") if dates else ())
+    if not kinds:
+        return df
     for col in table.columns:
         if col.name not in df.columns or col.kind not in kinds:
             continue
