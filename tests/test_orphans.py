@@ -155,3 +155,31 @@ def test_when_a_dump_has_orphans_then_dump_to_db_and_dump_to_dump_apply_the_same
     anonymize(load_rules_text(rules("drop")), str(dump), str(tmp_path / "out.sql"))
     text = (tmp_path / "out.sql").read_text()
     assert "\n12\t3\tz\n" not in text and "\n13\t77\tw\n" not in text and "\n10\t1\tx\n" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "location"),
+    [
+        # an unknown policy at the top
+        ("orphans: maybe\ntables: {}\n", "orphans: expected one of fail, drop, null"),
+        # and per table
+        ("tables:\n  t:\n    orphans: keep\n", "tables.t.orphans: expected one of fail, drop, null"),
+        # special_values take only their own words
+        ("special_values: {infinity: huge}\ntables: {}\n", "special_values.infinity"),
+    ],
+)
+def test_when_orphans_or_special_values_are_misspelt_then_the_rules_error_names_the_place(
+    text: str, location: str
+) -> None:
+    from sanitize.errors import RulesError
+
+    with pytest.raises(RulesError) as err:
+        load_rules_text("version: 1\n" + text)
+    assert any(location in p for p in err.value.problems)
+
+
+def test_when_rules_with_orphans_are_written_back_then_they_read_the_same() -> None:
+    text = "version: 1\norphans: drop\nspecial_values: {infinity: max}\ntables:\n  t:\n    orphans: null\n"
+    rules = load_rules_text(text)
+    again = load_rules_text(rules.to_yaml())
+    assert (again.orphans, again.orphans_for("t"), again.special_values.infinity) == ("drop", "null", "max")
