@@ -516,9 +516,15 @@ class SchemaBuilder:
                 method=None if method == "btree" else method,
                 where=where.group("p").strip() if where else None,
                 definition=definition,
-                requires=tuple(self.extensions) if method != "btree" or "_ops" in listed else (),
+                requires=self._index_extensions(method, listed),
             )
         )
+
+    def _index_extensions(self, method: str, listed: str) -> tuple[str, ...]:
+        """The dump's extensions an index may need: btree_gin/btree_gist for a GIN/GiST index, pg_trgm for
+        trigram operator classes (pg_get_indexdef names no extension; the archive's objects are not read)."""
+        wanted = {f"btree_{method}"} | ({"pg_trgm"} if "_trgm_ops" in listed else set())
+        return tuple(e for e in self.extensions if e in wanted)
 
     def add_copy_only(self, schema: str | None, name: str, columns: tuple[str, ...]) -> None:
         """A COPY for a table the dump has no CREATE TABLE for (a data-only dump): columns as text."""
