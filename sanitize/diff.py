@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from sanitize.schema import Column, Schema, Table
+from sanitize.schema import Column, Index, Schema, Table
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -23,7 +23,7 @@ Change = Literal["only in a", "only in b", "differs"]
 class Difference:
     """One difference: what (table, column, type, ...), where, and the two sides."""
 
-    what: str  # table | column | type | nullable | primary key | unique | index | foreign key
+    what: str  # table | column | type | nullable | primary key | unique | index | check | foreign key
     table: str
     item: str | None
     change: Change
@@ -123,12 +123,36 @@ def _table_diff(a: Table, b: Table, exact: bool) -> list[Difference]:
     out += _set_diff(
         "unique", key, {_cols(u) for u in a.unique_constraints}, {_cols(u) for u in b.unique_constraints}
     )
-    ia = {f"{'unique ' if ix.unique else ''}{_cols(ix.columns)}" for ix in a.indexes}
-    ib = {f"{'unique ' if ix.unique else ''}{_cols(ix.columns)}" for ix in b.indexes}
-    out += _set_diff("index", key, ia, ib)
+    out += _set_diff(
+        "index", key, {_index_sig(ix, exact) for ix in a.indexes}, {_index_sig(ix, exact) for ix in b.indexes}
+    )
+    out += _set_diff("check", key, _check_sigs(a), _check_sigs(b))
     fa = {f"{_cols(fk.columns)} -> {fk.ref_table}{_cols(fk.ref_columns)}" for fk in a.foreign_keys}
     fb = {f"{_cols(fk.columns)} -> {fk.ref_table}{_cols(fk.ref_columns)}" for fk in b.foreign_keys}
     out += _set_diff("foreign key", key, fa, fb)
+    return out
+
+
+def _index_sig(ix: Index, exact: bool) -> str:
+    """An index as compared: unique, columns, and on one engine its definition (expressions, operator
+    classes, predicate); across engines an expression index shows as such."""
+    sig = f"{'unique ' if ix.unique else ''}{_cols(ix.columns)}"
+    if ix.definition is not None and exact:
+        return f"{sig} {' '.join(ix.definition.split())}"
+    return f"{sig} on expressions" if ix.definition is not None and not ix.columns else sig
+
+
+def _check_sigs(t: Table) -> set[str]:
+    """A table's CHECKs as compared: in one neutral SQL where they translate (so PostgreSQL's and
+    SQLite's writing of one condition compare equal), else as written."""
+    from sanitize.db.check_sql import Untranslatable, translate
+
+    out = set()
+    for c in t.checks:
+        try:
+            out.add(translate(c, t, "sqlite"))
+        except Untranslatable:
+            out.add(" ".join(c.sqltext.split()))
     return out
 
 

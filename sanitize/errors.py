@@ -93,6 +93,14 @@ class LoadError(RuntimeFailure):
     """Writing to the target failed; the previously published data is still in place."""
 
 
+class CheckViolation(LoadError):
+    """Rows broke a CHECK constraint of the target while loading; names table, constraint and columns."""
+
+    def __init__(self, message: str, *, table: str, constraint: str, columns: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.table, self.constraint, self.columns = table, constraint, columns
+
+
 class ConnectionFailed(RuntimeFailure):
     """A database could not be reached; the message names host:port/database, never a password."""
 

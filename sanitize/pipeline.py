@@ -22,8 +22,9 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from sanitize.errors import BadInputError, SanitizeError, TargetRefusedError
+from sanitize.errors import BadInputError, CheckViolation, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
+from sanitize.orphans import OrphanGuard
 from sanitize.plan import (
     Coverage,
     Plan,
@@ -36,6 +37,7 @@ from sanitize.plan import (
 from sanitize.risk import RiskCounter, TableRisk, gate_failures, raise_if_over, risk_columns, suggest_for
 from sanitize.rules import RulesFile, as_rules
 from sanitize.schema import Schema
+from sanitize.special import map_special
 from sanitize.transform import default_workers, map_ordered, transform_batch
 
 log = logging.getLogger("sanitize")
@@ -258,7 +260,19 @@ def anonymize(
         same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
         risks: list[TableRisk] = []
-        with _open_target(tgt_kind, tref, init_target) as tgt, tgt.begin_load(plan.target_schema) as load:
+        orphans = OrphanGuard(plan.target_schema, list(plan.tables), r.orphans_for)
+        target_name = {"mysql": "MySQL/MariaDB"}.get(str(tgt_dialect), "sanitize (through Arrow)")
+        if hasattr(src, "special_values"):  # PostgreSQL's infinite dates cannot travel through Arrow
+            src.special_values = r.special_values
+
+        def read_keys(table: str, columns: list[str]) -> Iterator[pd.DataFrame]:
+            return iter(src.read_batches(table, batch_size=batch_size, columns=columns))
+
+        with (
+            explained_checks(plan),
+            _open_target(tgt_kind, tref, init_target) as tgt,
+            tgt.begin_load(plan.target_schema) as load,
+        ):
             for tkey, tplan in plan.tables.items():
                 t0 = time.perf_counter()
                 expected = src.count(tkey) if progress is not None else None
@@ -284,9 +298,21 @@ def anonymize(
                 def work(
                     batch: pd.DataFrame, tkey: str = tkey, tplan: TablePlan = tplan, counters: Any = counters
                 ) -> tuple[Any, Any]:
-                    out = transform_batch(batch, tplan, k, r.locale, progress)
-                    parts = (counters[0].partial(batch), counters[1].partial(out)) if counters else None
+                    kept = orphans.filter(tkey, batch)
+                    out = transform_batch(kept, tplan, k, r.locale, progress)
+                    # MariaDB/MySQL have no NaN or infinity; Arrow has no infinite date (a dump's text)
+                    out = map_special(
+                        out,
+                        tplan.table,
+                        r.special_values,
+                        target_name,
+                        numbers=tgt_dialect == "mysql",
+                        dates=src.schema.dialect == "postgresql",
+                    )
+                    parts = (counters[0].partial(kept), counters[1].partial(out)) if counters else None
                     return load.prepare(tkey, out), parts
+
+                orphans.begin(tkey, read_keys)
 
                 threads = n_workers if tplan.thread_safe else 1
                 with contextlib.closing(iter(src.read_batches(tkey, batch_size=batch_size))) as batches:
@@ -298,11 +324,13 @@ def anonymize(
                             counters[1].merge(parts[1])
                         if progress is not None:
                             progress(tkey, tr.rows, expected)
+                orphans.end(tkey)
                 if counters is not None:
                     risks.append(TableRisk(tkey, counters[0].result(), counters[1].result()))
                 tr.seconds = round(time.perf_counter() - t0, 4)
                 run.tables.append(tr)
                 log.info("%s: %d rows in %.2fs", tkey, tr.rows, tr.seconds)
+            run.warnings += orphans.warnings()
             load.finish()
             run.checks.append(
                 {
@@ -355,6 +383,30 @@ def with_known_people(
         return plan
     known = collect_known_names(source, plan, key, batch_size=batch_size, progress=progress)
     return plan.with_known(known)
+
+
+@contextlib.contextmanager
+def explained_checks(plan: Plan) -> Iterator[None]:
+    """A CHECK the loaded rows break names the rules that made the values of its columns."""
+    try:
+        yield
+    except CheckViolation as exc:
+        tplan = plan.tables.get(exc.table)
+        made = [
+            f"column {c} is made by strategy {p.spec.name}"
+            for c in exc.columns
+            if tplan is not None and (p := tplan.columns.get(c)) is not None and p.transforms
+        ]
+        if not made:
+            raise
+        raise CheckViolation(
+            f"{exc.message}. Here {'; '.join(made)}, and its values do not satisfy the constraint: give "
+            "the column a strategy (or params) whose values do — e.g. `keep` if it holds no personal "
+            "data, or a `redact`/`fake` whose values fit",
+            table=exc.table,
+            constraint=exc.constraint,
+            columns=exc.columns,
+        ) from None
 
 
 def resolve_target(target: str | Any, environments: dict[str, str] | None = None) -> tuple[str, Any]:
@@ -427,17 +479,28 @@ def _rewrite_dump(
     run = report or RunReport.start(rules, source, str(out))
     plans: dict[str, Plan] = {}
 
+    guards: dict[str, OrphanGuard] = {}
+
     def schema_check(schema: Schema) -> None:
-        plans["plan"] = build_plan(rules, schema)  # fails closed before the output exists
+        plan = plans["plan"] = build_plan(rules, schema)  # fails closed before the output exists
+        guard = guards["orphans"] = OrphanGuard(plan.target_schema, list(plan.tables), rules.orphans_for)
+        if any(guard.involves(t) for t in plan.tables):  # a dump's tables come in its order, not FK order
+            from sanitize.dumps import open_dump_source
+
+            with open_dump_source(source) as dump:
+                guard.prescan(lambda t, cols: dump.read_batches(t, columns=cols))
 
     def transform(table: str, df: pd.DataFrame) -> pd.DataFrame | None:
         tplan = plans["plan"].tables.get(table)
-        return None if tplan is None else transform_batch(df, tplan, key, rules.locale)
+        if tplan is None:
+            return None
+        return transform_batch(guards["orphans"].filter(table, df), tplan, key, rules.locale)
 
     with run.recording(started):
         result = rewrite_dump(source, out, transform, schema_check=schema_check)
     plan = plans["plan"]
     run.warnings += plan_warnings(rules, plan, recomputes_generated=True)  # see rewrite_dump
+    run.warnings += guards["orphans"].warnings()
     run.skipped_tables = plan.skipped
     run.tables = [
         TableRun(t, rows=result.rows.get(t, 0), strategies={c: p.spec.name for c, p in tp.columns.items()})

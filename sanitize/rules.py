@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from sanitize.errors import BadInputError, RulesError
 from sanitize.problems import Problems, did_you_mean, read_yaml_file
@@ -36,9 +36,35 @@ from sanitize.strategies import registry
 from sanitize.strategies.registry import Params
 
 COMMON_KEYS = ("strategy", "domain", "unique")
-TOP_KEYS = ("version", "locale", "unknown_columns", "tables", "risk")
-TABLE_KEYS = ("columns", "quasi_identifiers", "sensitive")
+TOP_KEYS = ("version", "locale", "unknown_columns", "orphans", "special_values", "tables", "risk")
+TABLE_KEYS = ("columns", "orphans", "quasi_identifiers", "sensitive")
+Orphans = Literal["fail", "drop", "null"]
+ORPHANS: tuple[Orphans, ...] = ("fail", "drop", "null")
+ORPHANS_HELP = (
+    "what to do with source rows whose foreign keys point at no row: fail (default), drop (leave them "
+    "out, and the rows that depend on them) or null (clear the dangling foreign key)"
+)
 SKIP: Literal["skip"] = "skip"
+
+
+class SpecialValues(BaseModel):
+    """What infinity and NaN (PostgreSQL dates, timestamps, numerics, floats) become on a target that has
+    none (MariaDB/MySQL): left alone (the load stops naming them), NULL, or the type's largest/smallest
+    value (`max`: +infinity -> the largest, -infinity -> the smallest)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("infinity", "nan", mode="before")
+    @classmethod
+    def _yaml_null(cls, value: Any) -> Any:
+        return "null" if value is None else value  # YAML reads a bare `null` as nothing
+
+    infinity: Literal["fail", "null", "max"] = Field(
+        default="fail", description="infinity/-infinity on a target without them: fail, null or max"
+    )
+    nan: Literal["fail", "null"] = Field(
+        default="fail", description="NaN on a target without it: fail or null"
+    )
 
 
 class ColumnRule(BaseModel):
@@ -74,6 +100,7 @@ class TableRules(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
+    orphans: Orphans | None = None  # overrides the file's `orphans` for this table
     # re-identification risk (sanitize/risk.py): columns that single people out together, and columns
     # whose value must not be learnt from a person's class (l-diversity)
     quasi_identifiers: tuple[str, ...] = ()
@@ -104,6 +131,8 @@ class RulesFile(BaseModel):
     version: Literal[1] = 1
     locale: str = "en_US"
     unknown_columns: Literal["fail", "keep"] = "fail"
+    orphans: Orphans = "fail"
+    special_values: SpecialValues = Field(default_factory=lambda: SpecialValues())
     tables: dict[str, TableRules | Literal["skip"]] = Field(default_factory=dict)
     risk: RiskGate = Field(default_factory=RiskGate)
     path: str | None = Field(default=None, exclude=True)
@@ -115,6 +144,11 @@ class RulesFile(BaseModel):
     def is_skipped(self, key: str) -> bool:
         return self.tables.get(key) == SKIP
 
+    def orphans_for(self, key: str) -> Orphans:
+        """The orphans policy of table `key`: its own, else the file's."""
+        t = self.tables.get(key)
+        return t.orphans if isinstance(t, TableRules) and t.orphans is not None else self.orphans
+
     def to_dict(self) -> dict[str, Any]:
         tables: dict[str, Any] = {}
         for name, t in self.tables.items():
@@ -123,6 +157,8 @@ class RulesFile(BaseModel):
             else:
                 assert isinstance(t, TableRules)
                 tables[name] = {"columns": {c: r.to_yaml_value() for c, r in t.columns.items()}}
+                if t.orphans is not None:
+                    tables[name]["orphans"] = t.orphans
                 if t.quasi_identifiers:
                     tables[name]["quasi_identifiers"] = list(t.quasi_identifiers)
                 if t.sensitive:
@@ -131,8 +167,13 @@ class RulesFile(BaseModel):
             "version": self.version,
             "locale": self.locale,
             "unknown_columns": self.unknown_columns,
-            "tables": tables,
         }
+        if self.orphans != "fail":
+            out["orphans"] = self.orphans
+        special = self.special_values.model_dump(exclude_defaults=True)
+        if special:
+            out["special_values"] = special
+        out["tables"] = tables
         if self.risk.active:
             out["risk"] = self.risk.model_dump(exclude_none=True)
         return out
@@ -247,6 +288,13 @@ def parse_rules(data: Any, *, source: str = "<rules>", lines: Mapping[str, int] 
     if unknown not in ("fail", "keep"):
         problems.add("unknown_columns", f"expected 'fail' or 'keep', found {unknown!r}")
         unknown = "fail"
+    orphans = _orphans(data.get("orphans", "fail"), "orphans", problems) or "fail"
+    special = SpecialValues()
+    if "special_values" in data:
+        try:
+            special = SpecialValues.model_validate(data["special_values"])
+        except ValidationError as exc:
+            _pydantic_problems(exc, "special_values", problems)
     raw_tables = data.get("tables") or {}
     tables: dict[str, TableRules | Literal["skip"]] = {}
     if not isinstance(raw_tables, Mapping):
@@ -272,13 +320,16 @@ def parse_rules(data: Any, *, source: str = "<rules>", lines: Mapping[str, int] 
             rule = _parse_column_rule(craw, f"{tloc}.columns.{cname}", problems)
             if rule is not None:
                 cols[str(cname)] = rule
+        table_orphans = _orphans(traw["orphans"], f"{tloc}.orphans", problems) if "orphans" in traw else None
         quasi = _column_list(traw.get("quasi_identifiers"), f"{tloc}.quasi_identifiers", problems)
         sensitive = _column_list(traw.get("sensitive"), f"{tloc}.sensitive", problems)
         if sensitive and not quasi:
             problems.add(
                 f"{tloc}.sensitive", "l-diversity needs quasi_identifiers in the same table; add them"
             )
-        tables[str(tname)] = TableRules(columns=cols, quasi_identifiers=quasi, sensitive=sensitive)
+        tables[str(tname)] = TableRules(
+            columns=cols, orphans=table_orphans, quasi_identifiers=quasi, sensitive=sensitive
+        )
     risk = RiskGate()
     raw_risk = data.get("risk")
     if raw_risk is not None:
@@ -290,7 +341,15 @@ def parse_rules(data: Any, *, source: str = "<rules>", lines: Mapping[str, int] 
             except ValidationError as exc:
                 _pydantic_problems(exc, "risk", problems)
     problems.raise_if_any()
-    return RulesFile(locale=locale, unknown_columns=unknown, tables=tables, risk=risk, path=None)
+    return RulesFile(
+        locale=locale,
+        unknown_columns=unknown,
+        orphans=orphans,
+        special_values=special,
+        tables=tables,
+        risk=risk,
+        path=None,
+    )
 
 
 def _column_list(raw: Any, loc: str, problems: Problems) -> tuple[str, ...]:
@@ -302,6 +361,15 @@ def _column_list(raw: Any, loc: str, problems: Problems) -> tuple[str, ...]:
         problems.add(loc, f"expected a list of column names, found {raw!r}")
         return ()
     return tuple(dict.fromkeys(raw))
+
+
+def _orphans(raw: Any, loc: str, problems: Problems) -> Orphans | None:
+    if raw is None:  # YAML reads a bare `null` as nothing
+        return "null"
+    if raw in ORPHANS:
+        return raw  # type: ignore[no-any-return]
+    problems.add(loc, f"expected one of {', '.join(ORPHANS)}, found {raw!r}; {ORPHANS_HELP}")
+    return None
 
 
 def load_rules(path: str | Path) -> RulesFile:
@@ -345,6 +413,7 @@ def json_schema() -> dict[str, Any]:
         column_rule = column_rule | v
     table_fields: dict[str, Any] = {
         "columns": (dict[str, column_rule], Field(default_factory=dict)),
+        "orphans": (Orphans | None, Field(default=None, description=ORPHANS_HELP + "; for this table")),
         "quasi_identifiers": (list[str], Field(default_factory=list, description="re-identification risk")),
         "sensitive": (list[str], Field(default_factory=list, description="l-diversity columns")),
     }
@@ -353,6 +422,8 @@ def json_schema() -> dict[str, Any]:
         "version": (Literal[1], ...),
         "locale": (str, "en_US"),
         "unknown_columns": (Literal["fail", "keep"], "fail"),
+        "orphans": (Orphans | None, Field(default="fail", description=ORPHANS_HELP + " (YAML null: null)")),
+        "special_values": (SpecialValues, Field(default_factory=SpecialValues)),
         "tables": (dict[str, Literal["skip"] | table], Field(default_factory=dict)),
         "risk": (RiskGate, Field(default_factory=RiskGate)),
     }

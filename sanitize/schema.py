@@ -76,6 +76,10 @@ class Index:
         None  # not a plain b-tree: "fulltext"/"spatial" (MySQL), "gin"/"gist"/... (PostgreSQL)
     )
     where: str | None = None  # a partial index's predicate, as its engine writes it (SQLite, PostgreSQL)
+    # the index after its table name, as its engine writes it (PostgreSQL `USING gist (ip inet_ops) WHERE
+    # ...`, a SQLite expression index `(lower(email))`): made again as written on the same engine
+    definition: str | None = None
+    requires: tuple[str, ...] = ()  # PostgreSQL extensions its operator classes come from (btree_gin, ...)
 
 
 @dataclass(frozen=True)

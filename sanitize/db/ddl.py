@@ -19,8 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
-from sqlalchemy.schema import AddConstraint, CreateIndex, DDLElement
+from sqlalchemy.schema import DDL, AddConstraint, CreateIndex, DDLElement
 
+from sanitize.db.check_sql import target_checks, unqualified_casts
 from sanitize.db.types import int_width
 from sanitize.schema import Column, Schema, Table
 
@@ -123,20 +124,20 @@ _ON_UPDATE = re.compile(r"\s+ON\s+UPDATE\s+(.*)$", re.I | re.S)
 _NOW = re.compile(r"^(now\(\)|current_timestamp(\(\d*\))?|localtimestamp|transaction_timestamp\(\))$", re.I)
 
 
-def target_default(col: Column, dialect: str, source_dialect: str) -> sa.TextClause | None:
-    """The server default for `col` on `dialect`, or None when it cannot be carried over."""
+def target_default(col: Column, dialect: str, source_dialect: str, table: str = "") -> sa.TextClause | None:
+    """The server default for `col` (of `table`, named in warnings) on `dialect`, or None when it cannot
+    be carried over."""
+    where = f"{table}.{col.name}" if table else col.name
     d = col.default
     if d is None:
         return None
     d = d.strip()
     if d.lower().startswith("nextval("):
         return None  # serial: the target makes its own sequence
-    if source_dialect == dialect:
-        return sa.text(d)
+    if source_dialect == dialect:  # an enum's default names the type copied into the shadow schema
+        return sa.text(unqualified_casts(d) if dialect == "postgresql" else d)
     if m := _ON_UPDATE.search(d):  # MySQL's `DEFAULT now() ON UPDATE now()`: the default part only
-        log.warning(
-            "column %s: ON UPDATE %s has no %s equivalent; it is not recreated", col.name, m[1], dialect
-        )
+        log.warning("column %s: ON UPDATE %s has no %s equivalent; it is not recreated", where, m[1], dialect)
         d = d[: m.start()]
     if m := _NUMBER.match(d):
         if col.kind == "boolean":
@@ -158,7 +159,7 @@ def target_default(col: Column, dialect: str, source_dialect: str) -> sa.TextCla
         return sa.text("1" if d.lower() == "true" else "0")
     if _NOW.match(d) and col.kind == "datetime":
         return sa.text("CURRENT_TIMESTAMP")
-    log.warning("column %s: default %s has no %s equivalent; it is not recreated", col.name, d, dialect)
+    log.warning("column %s: default %s has no %s equivalent; it is not recreated", where, d, dialect)
     return None
 
 
@@ -258,7 +259,7 @@ def build_tables(
         for c in t.columns:
             extra: list[sa.Identity | sa.Computed] = []
             autoinc = c.autoincrement and t.primary_key == (c.name,) and c.kind == "integer"
-            default = target_default(c, dialect, source_dialect)
+            default = target_default(c, dialect, source_dialect, key)
             if computed_here(c, dialect, source_dialect):
                 # the engine computes it again from the loaded (sanitised) columns; no value is written
                 stored = c.generated_stored or dialect == "postgresql"
@@ -305,6 +306,8 @@ def build_tables(
             args.append(sa.PrimaryKeyConstraint(*t.primary_key))
         # engines without schemas keep the key (`sales.returns`) so tables of two schemas cannot collide
         name = t.name if dialect == "postgresql" or t.key == t.name else t.key
+        # CHECKs are part of CREATE TABLE: a row that breaks one fails the load, naming the constraint
+        args += target_checks(t, dialect, source_dialect, name)
         out[key] = sa.Table(name, md, *args, schema=physical_schema(t))
     built = TargetTables(md, out, schema, keys, dialect, source_dialect)
     if inline_constraints:
@@ -371,6 +374,20 @@ def index_ddl(built: TargetTables, key: str) -> list[DDLElement]:
         name = (
             ix.name if ix.name and same else short_name("ix", table.name, *ix.columns, dialect=built.dialect)
         )
+        if ix.definition is not None and same and built.dialect in ("postgresql", "sqlite"):
+            # as the source wrote it: expressions, operator classes, a predicate casting to an enum
+            stmts.append(_written_index(built, table, name, ix.unique, ix.definition))
+            continue
+        if ix.definition is not None and not ix.columns:
+            log.warning(
+                "%s: index %s is on expressions in %s SQL (%s); it is not recreated on %s",
+                key,
+                ix.name,
+                built.source_dialect,
+                ix.definition,
+                built.dialect,
+            )
+            continue
         options: dict[str, Any] = {}
         if ix.method is not None:
             if not same:  # FULLTEXT, GIN, GiST, ...: nothing equivalent to build on another engine
@@ -400,6 +417,21 @@ def index_ddl(built: TargetTables, key: str) -> list[DDLElement]:
         cols = [table.c[c] for c in ix.columns]
         stmts.append(CreateIndex(sa.Index(name, *cols, unique=ix.unique, **options)))
     return stmts
+
+
+_QUALIFIED_OPCLASS = re.compile(r"""(?<=[\s(,])(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)\.(?=\w+_ops\b)""")
+
+
+def _written_index(
+    built: TargetTables, table: sa.Table, name: str, unique: bool, definition: str
+) -> DDLElement:
+    """CREATE INDEX from the source's own definition, on the shadow table; on PostgreSQL the types and
+    operator classes it names are looked up on the search path (the shadow's enums, sanitize_ext)."""
+    prep = sa.dialects.registry.load(built.dialect)().identifier_preparer
+    if built.dialect == "postgresql":
+        definition = _QUALIFIED_OPCLASS.sub("", unqualified_casts(definition))
+    on = prep.format_table(table)
+    return DDL(f"CREATE {'UNIQUE ' if unique else ''}INDEX {prep.quote(name)} ON {on} {definition}")
 
 
 def post_load_ddl(built: TargetTables, *, constraints: bool) -> list[DDLElement]:

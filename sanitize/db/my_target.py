@@ -27,6 +27,7 @@ from sqlalchemy.dialects import mysql as sa_mysql
 from sqlalchemy.schema import CreateTable
 
 from sanitize.db.base import BackgroundWriter, Load, Target, ViewNotMade
+from sanitize.db.check_sql import check_violation
 from sanitize.db.ddl import build_tables, post_load_ddl, short_name, source_dialect_of
 from sanitize.db.mysql import MysqlSource, my_connect, my_engine, q
 from sanitize.db.reflect import reflect_schema
@@ -214,6 +215,10 @@ class MysqlLoad(Load):
     def _fail(self, exc: pymysql.Error, table: str, doing: str) -> Exception:
         if _server_gone(exc):
             return connection_failed(self.ref, exc, f"{doing} (table {table}) in")
+        if table in self.built.source.tables:
+            violation = check_violation(self.built.source[table], str(exc), self.ref.display)
+            if violation is not None:
+                return violation
         return LoadError(f"{table}: {doing} failed on {self.ref.display}: {scrub(str(exc), self.ref)[:400]}")
 
     def _encode(self, table: str, data: pa.Table) -> tuple[list[str], bytes, list[int]]:
@@ -260,6 +265,9 @@ class MysqlLoad(Load):
                 raise self._fail(exc, table, "LOAD DATA") from None
             if warnings:
                 shown = "; ".join(f"{r[2]}" for r in _rows(conn, "SHOW WARNINGS LIMIT 5"))
+                violation = check_violation(self.built.source[table], shown, self.ref.display)
+                if violation is not None:  # LOAD DATA skips a row that breaks a CHECK, with a warning
+                    raise violation
                 cls = CheckFailedError if "Duplicate entry" in shown else LoadError
                 raise cls(
                     f"{table}: the server changed or dropped values while loading ({shown}); nothing was "

@@ -18,9 +18,10 @@ import pyarrow as pa
 import sqlalchemy as sa
 from psycopg import errors as pgerr
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.schema import CreateTable
+from sqlalchemy.schema import AddConstraint, CreateTable
 
 from sanitize.db.base import BackgroundWriter, Load, Target, ViewNotMade
+from sanitize.db.check_sql import check_violation
 from sanitize.db.ddl import build_tables, post_load_ddl, short_name, source_dialect_of
 from sanitize.db.postgres import (
     PostgresSource,
@@ -221,7 +222,7 @@ class PostgresLoad(Load):
             for col in table.columns:
                 col.type = enum_copy(col.type, str(table.schema), enums)
         with conn.transaction():
-            path = ["public", *self._extensions(conn)]
+            path = self._path = ["public", *self._extensions(conn)]
             for shadow in self.shadows.values():
                 conn.execute(f"INSERT INTO {META}.objects (name, kind) VALUES (%s, 'shadow')", (shadow,))
                 conn.execute(f"CREATE SCHEMA {q(shadow)}")
@@ -234,6 +235,9 @@ class PostgresLoad(Load):
                 conn.execute(
                     f"SET LOCAL search_path TO {', '.join(q(p) for p in [str(table.schema), *path])}"
                 )
+                checks = [c for c in table.constraints if isinstance(c, sa.CheckConstraint)]
+                for check in checks:
+                    table.constraints.discard(check)
                 try:
                     conn.execute(str(CreateTable(table).compile(dialect=_DIALECT)))
                 except psycopg.Error as exc:
@@ -241,6 +245,28 @@ class PostgresLoad(Load):
                         f"{table.name}: creating the shadow table in {self.ref.display} failed: "
                         f"{scrub(str(exc).splitlines()[0], self.ref)}"
                     ) from None
+                self._add_checks(conn, table, checks)
+
+    def _add_checks(
+        self, conn: psycopg.Connection[Any], table: sa.Table, checks: list[sa.CheckConstraint]
+    ) -> None:
+        """The table's CHECKs, each in a savepoint before the rows load: one that cannot be made here
+        (it calls a function of the source that is not copied) is left out with a warning."""
+        for check in checks:
+            try:
+                with conn.transaction():
+                    conn.execute(str(AddConstraint(check).compile(dialect=_DIALECT)))
+            except psycopg.Error as exc:
+                log.warning(
+                    "%s: CHECK constraint %s (%s) is not recreated in %s: %s",
+                    table.name,
+                    check.name,
+                    check.sqltext,
+                    self.ref.display,
+                    scrub(str(exc).splitlines()[0], self.ref),
+                )
+                continue
+            table.append_constraint(check)
 
     def _extensions(self, conn: psycopg.Connection[Any]) -> list[str]:
         """The schemas of the extensions whose types the loaded columns use (citext, hstore, ...). One the
@@ -255,6 +281,16 @@ class PostgresLoad(Load):
                 and c.sql_type.family == "postgresql"
                 and c.sql_type.extension
             }
+            | (  # operator classes of extensions (btree_gin, btree_gist, pg_trgm) in indexes
+                {
+                    ext
+                    for key in self.built.keys
+                    for ix in self.built.source[key].indexes
+                    for ext in ix.requires
+                }
+                if self.built.source_dialect == "postgresql"
+                else set()
+            )
         )
         schemas = []
         for ext in needed:
@@ -271,7 +307,7 @@ class PostgresLoad(Load):
                         conn.execute(f"CREATE EXTENSION {q(ext)} SCHEMA {q(EXT_SCHEMA)}")
                 except psycopg.Error as exc:
                     raise LoadError(
-                        f"the source's columns use types of extension {ext}, which {self.ref.display} "
+                        f"the source's columns or indexes use extension {ext}, which {self.ref.display} "
                         f"does not have and sanitize could not install "
                         f"({scrub(str(exc).splitlines()[0], self.ref)}); "
                         f"install it there yourself (CREATE EXTENSION {ext} SCHEMA {EXT_SCHEMA}) or load "
@@ -322,6 +358,10 @@ class PostgresLoad(Load):
         if isinstance(exc, psycopg.OperationalError) or self._conn is None or self._conn.closed:
             return connection_failed(self.ref, exc, f"{doing} (table {table}) in")
         detail = scrub(str(exc).strip().replace("\n", " "), self.ref)
+        if table in self.built.source.tables and isinstance(exc, pgerr.CheckViolation):
+            violation = check_violation(self.built.source[table], detail, self.ref.display)
+            if violation is not None:
+                return violation
         return LoadError(f"{table}: {doing} failed on {self.ref.display}: {detail[:400]}")
 
     def _encode(self, table: str, data: pa.Table) -> tuple[list[str], bytes]:
@@ -371,6 +411,18 @@ class PostgresLoad(Load):
     def _finish(self) -> None:
         self._drain()
         conn = self._live()
+        # indexes made as the source wrote them name enum types (copied into the shadows) and operator
+        # classes (in the extensions' schemas) unqualified
+        shadows = [str(t.schema) for t in self.built.tables.values()]
+        path = ", ".join(q(p) for p in dict.fromkeys([*shadows, *self._path]))
+        conn.execute(f"SET search_path TO {path}")
+        try:
+            self._constraints(conn)
+        finally:
+            conn.execute("RESET search_path")
+        self._finish_counts(conn)
+
+    def _constraints(self, conn: psycopg.Connection[Any]) -> None:
         for stmt in post_load_ddl(self.built, constraints=True):
             try:
                 conn.execute(str(stmt.compile(dialect=_DIALECT)))
@@ -386,6 +438,8 @@ class PostgresLoad(Load):
                 ) from None
             except psycopg.Error as exc:
                 raise self._fail(exc, "constraints", "creating constraints and indexes") from None
+
+    def _finish_counts(self, conn: psycopg.Connection[Any]) -> None:
         counted, problems = {}, []
         for key, t in self.built.tables.items():
             name = qualified(t.schema, t.name)

@@ -22,7 +22,6 @@ import adbc_driver_postgresql.dbapi as adbc_pg
 import pandas as pd
 import psycopg
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -34,6 +33,7 @@ from sanitize.db.refs import DatabaseRef, connection_failed, scrub
 from sanitize.db.types import arrow_type, convert, hex_encode, read_error
 from sanitize.errors import BadInputError
 from sanitize.schema import Column, Schema
+from sanitize.special import finite_times
 
 log = logging.getLogger("sanitize")
 
@@ -102,33 +102,12 @@ def _select_expr(col: Column) -> str:
     return f"{name}::text"
 
 
-# PostgreSQL's earliest date (4713 BC) in Arrow units; anything earlier is 'infinity' wrapped by the driver
-_PG_MIN = {"date": -2_440_588, "timestamp": -210_866_803_200_000_000}
-
-
-def _check_finite(arr: pa.Array, key: str, column: str) -> None:
-    """Refuse 'infinity' dates/timestamps, which ADBC cannot represent (it would corrupt them)."""
-    if pa.types.is_date32(arr.type):
-        floor, raw = _PG_MIN["date"], arr.cast(pa.int32())
-    elif pa.types.is_timestamp(arr.type):
-        floor, raw = _PG_MIN["timestamp"], arr.cast(pa.int64())
-    else:
-        return
-    low = pc.min(raw).as_py()
-    if low is not None and low < floor:
-        raise BadInputError(
-            f"{key}.{column}: holds 'infinity' or '-infinity' (or a date before 4713 BC), which sanitize "
-            "cannot "
-            "carry through Arrow; replace those values in the source (e.g. with NULL or a far date) or skip "
-            "the table in the rules"
-        )
-
-
 class PostgresSource(Source):
     """A PostgreSQL database read in one REPEATABLE READ, READ ONLY transaction."""
 
     def __init__(self, ref: DatabaseRef, *, schemas: dict[str | None, str | None] | None = None) -> None:
         self.ref = ref
+        self.special_values: Any = None  # rules.SpecialValues: what infinite dates/timestamps become
         self._physical: dict[str | None, str | None] = {}
         engine = pg_engine(ref, read_only=True)
         try:
@@ -173,8 +152,10 @@ class PostgresSource(Source):
                         arrays.append(convert(batch.column(i), t))
                     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
                         raise read_error(key, c.name, exc) from None
-                for c, arr in zip(cols, arrays, strict=True):
-                    _check_finite(arr, key, c.name)
+                arrays = [
+                    finite_times(arr, f"{key}.{c.name}", self.special_values)
+                    for c, arr in zip(cols, arrays, strict=True)
+                ]
                 yield pa.Table.from_arrays(arrays, names=[c.name for c in cols])
         except adbc_pg.OperationalError as exc:
             raise connection_failed(self.ref, exc, "read from") from None

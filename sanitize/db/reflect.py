@@ -89,11 +89,18 @@ def _column(info: Mapping[str, Any], single_int_pk: bool, dialect: str) -> Colum
     )
 
 
-def _index(ix: Mapping[str, Any], where: str) -> Index | None:
+def _index(
+    ix: Mapping[str, Any], where: str, written: Mapping[str, tuple[str, tuple[str, ...]]] | None = None
+) -> Index | None:
+    """An Index from SQLAlchemy's reading; `written` is name -> (definition, extensions) as the engine
+    writes it (PostgreSQL), so expressions and operator classes are made again on the same engine."""
     cols = ix.get("column_names") or []
+    definition, requires = (written or {}).get(str(ix.get("name")), (None, ()))
     if any(c is None for c in cols) or not cols:
-        log.warning("%s: index %s uses expressions; it is not recreated", where, ix.get("name"))
-        return None
+        if definition is None:
+            log.warning("%s: index %s uses expressions; it is not recreated", where, ix.get("name"))
+            return None
+        cols = []  # on expressions: made again as written on the same engine only
     options = ix.get("dialect_options") or {}
     method = options.get("mysql_prefix") or options.get("postgresql_using")
     method = str(method).lower() if method and str(method).lower() != "btree" else None
@@ -106,7 +113,51 @@ def _index(ix: Mapping[str, Any], where: str) -> Index | None:
         unique=bool(ix.get("unique")),
         method=method,
         where=None if predicate is None else str(predicate),
+        definition=definition,
+        requires=requires,
     )
+
+
+def _pg_index_definitions(insp: sa.Inspector, schema: str | None, table: str) -> dict[str, Any]:
+    """Index name -> (its definition after the table name, the extensions of its operator classes)."""
+    rows = _query(
+        insp,
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid), ARRAY(SELECT DISTINCT e.extname FROM pg_opclass oc "
+        "JOIN pg_depend d ON d.classid = 'pg_opclass'::regclass AND d.objid = oc.oid AND d.deptype = 'e' "
+        "JOIN pg_extension e ON e.oid = d.refobjid WHERE oc.oid = ANY (i.indclass::oid[])) "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = COALESCE(:s, current_schema()) AND t.relname = :t",
+        s=schema,
+        t=table,
+    )
+    out = {}
+    for name, text, exts in rows:
+        at = str(text).find(" USING ")
+        if at >= 0:
+            out[str(name)] = (str(text)[at + 1 :], tuple(sorted(exts or ())))
+    return out
+
+
+def _sqlite_expression_indexes(insp: sa.Inspector, table: str, known: set[str]) -> list[Index]:
+    """SQLite indexes on expressions (SQLAlchemy leaves them out), made again as written on SQLite."""
+    out = []
+    rows = _query(
+        insp,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL",
+        t=table,
+    )
+    for name, sql in rows:
+        if name in known:
+            continue
+        m = re.match(
+            r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s.*?\bON\s+(?:\"[^\"]+\"|`[^`]+`|\[[^\]]+\]|\w+)\s*(\(.*)$",
+            str(sql),
+            re.I | re.S,
+        )
+        if m:
+            out.append(Index(str(name), (), unique=bool(m.group(1)), definition=m.group(2).strip()))
+    return out
 
 
 def reflect_schema(
@@ -354,16 +405,15 @@ def _table(
     with warnings.catch_warnings(record=True) as skipped:
         warnings.simplefilter("always", sa.exc.SAWarning)
         found_indexes = insp.get_indexes(name, schema=physical)
-    for w in skipped:  # SQLAlchemy skips SQLite's expression indexes with a warning of its own
-        m = re.search(r"expression-based index (\S+)", str(w.message))
-        if m:
-            log.warning("%s: index %s uses expressions; it is not recreated", key, m.group(1))
+    if dialect == "sqlite" and any("expression-based index" in str(w.message) for w in skipped):
+        indexes += _sqlite_expression_indexes(insp, name, {str(ix.get("name")) for ix in found_indexes})
+    written = _pg_index_definitions(insp, physical, name) if dialect == "postgresql" else {}
     for ix in found_indexes:
         if ix.get("duplicates_constraint") or (
             ix.get("unique") and tuple(ix.get("column_names") or ()) in uniques
         ):
             continue
-        made = _index(ix, key)
+        made = _index(ix, key, written)
         if made is not None:
             indexes.append(made)
     columns, checks = _with_checks(insp, name, physical, columns, key)
@@ -386,7 +436,7 @@ def _with_checks(
     """Columns with what their CHECK constraints allow (IN lists, ranges, where the shape is simple), and
     the table's CHECK constraints as written."""
     try:
-        found = insp.get_check_constraints(name, schema=physical)
+        found = _mariadb_checks(insp, name, physical) or insp.get_check_constraints(name, schema=physical)
     except NotImplementedError:
         return columns, ()
     except sa.exc.SQLAlchemyError as exc:  # reading CHECKs is a nicety: never fail reflection over it
@@ -405,6 +455,21 @@ def _with_checks(
         else c
         for c in columns
     ), table_checks
+
+
+def _mariadb_checks(insp: sa.Inspector, name: str, physical: str | None) -> list[dict[str, Any]]:
+    """MariaDB's CHECKs, column ones included (SQLAlchemy reads only the table ones from SHOW CREATE
+    TABLE); [] elsewhere (MySQL's catalog has no TABLE_NAME column: SQLAlchemy's reading serves)."""
+    if insp.bind.dialect.name != "mysql" or not getattr(insp.bind.dialect, "is_mariadb", False):
+        return []
+    rows = _query(
+        insp,
+        "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+        "WHERE CONSTRAINT_SCHEMA = COALESCE(:s, DATABASE()) AND TABLE_NAME = :t ORDER BY CONSTRAINT_NAME",
+        s=physical,
+        t=name,
+    )
+    return [{"name": r[0], "sqltext": r[1]} for r in rows]
 
 
 def _query(insp: sa.Inspector, sql: str, **params: object) -> list[Any]:

@@ -37,6 +37,7 @@ from sqlalchemy.schema import CreateTable
 
 from sanitize.arrow import decimal_floats, temporal_text
 from sanitize.db.base import BackgroundWriter, Load, Source, Target, ViewNotMade
+from sanitize.db.check_sql import check_violation
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
 from sanitize.db.refs import DatabaseRef, _sqlite_ref
@@ -402,6 +403,9 @@ class SqliteLoad(Load):
                     "a unique column needs a "
                     "unique-safe rule (e.g. `hash` or `fake` with `unique: true`); nothing was published"
                 ) from None
+            violation = check_violation(self.built.source[table], msg, "the shadow copy")
+            if violation is not None:
+                raise violation from None
             raise LoadError(f"{table}: writing to the shadow copy failed ({_sqlite_detail(msg)})") from None
         finally:
             cur.close()

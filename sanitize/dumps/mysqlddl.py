@@ -26,9 +26,10 @@ from sanitize.dumps.sqlscan import (
     unquote_ident,
 )
 from sanitize.errors import DumpError
-from sanitize.schema import Column, ForeignKey, Index, Kind, Schema, Table, View
+from sanitize.schema import Check, Column, ForeignKey, Index, Kind, Schema, Table, View
 
 log = logging.getLogger("sanitize")
+META_TABLE = "sanitize_meta"  # the table sanitize keeps in a MariaDB/MySQL database it made (db/reflect.py)
 
 # --- types ----------------------------------------------------------------------------------
 
@@ -180,6 +181,7 @@ _FK = re.compile(
     rf"\s*REFERENCES\s+(?P<ref>{MY_QNAME})\s*(?P<rcols>\([^)]*\))",
     re.I | re.S,
 )
+_CHECK = re.compile(rf"^(?:CONSTRAINT\s*(?P<name>{MY_IDENT})?\s*)?CHECK\s*\(", re.I)
 _USE = re.compile(rf"^USE\s+(?P<db>{MY_IDENT})\s*$", re.I | re.S)
 
 
@@ -204,6 +206,7 @@ class _TableDraft:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     uniques: list[tuple[str, ...]] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     rows: int | None = None
 
 
@@ -273,6 +276,17 @@ class SchemaBuilder:
             ):
                 draft.generated.add(cname)
             draft.columns.append(mysql_column(cname, definition))
+            inline = re.search(r"\bCHECK\s*\(", definition, re.I)
+            body = parenthesized(definition[inline.end() - 1 :]) if inline else None
+            if body is not None:  # MariaDB writes a column's CHECK with it, named after the column
+                draft.checks.append(Check(cname, body.strip(), "mysql"))
+            return
+        cm = _CHECK.match(element)
+        if cm:
+            body = parenthesized(element[cm.end() - 1 :])
+            if body is not None:
+                name = unquote_ident(cm.group("name"), "mysql") if cm.group("name") else None
+                draft.checks.append(Check(name, body.strip(), "mysql"))
             return
         fk = _FK.match(element)
         if fk:
@@ -305,6 +319,8 @@ class SchemaBuilder:
     def build(self) -> Schema:
         tables: dict[str, Table] = {}
         for key, d in self.tables.items():
+            if key == META_TABLE:
+                continue  # sanitize's own bookkeeping (a dump of a database it made): no user data
             cols = tuple(
                 c if c.name not in d.primary_key else Column(**{**c.__dict__, "nullable": False})
                 for c in d.columns
@@ -319,5 +335,6 @@ class SchemaBuilder:
                 unique_constraints=tuple(dict.fromkeys(d.uniques)),
                 indexes=tuple(d.indexes),
                 row_estimate=d.rows,
+                checks=tuple(d.checks),
             )
         return Schema(tables, dialect="mysql", views=tuple(self.views.values()))

@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from sanitize.dumps.mysqlddl import SchemaBuilder, mysql_column
+from sanitize.dumps.mysqlddl import META_TABLE, SchemaBuilder, mysql_column
 from sanitize.dumps.mysqlinsert import (
     INSERT_START,
     InsertStatement,
@@ -222,6 +222,14 @@ class _Rewrite(MysqlHandler):
 
     def text(self, data: bytes) -> None:
         self.out.write(data)
+
+    def insert_bytes(
+        self, raw: bytes, line: int, offset: int, where: str, lookup: Callable[[str], tuple[str, ...] | None]
+    ) -> None:
+        if insert_head(raw, line, where)[1] == META_TABLE:  # sanitize's own bookkeeping: as it was
+            self.out.write(raw)
+            return
+        super().insert_bytes(raw, line, offset, where, lookup)
 
     def insert(self, stmt: InsertStatement, offset: int) -> None:
         if stmt.key not in self.schema:

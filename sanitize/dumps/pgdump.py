@@ -48,7 +48,7 @@ from sanitize.dumps.sqlscan import (
     unquote_ident,
 )
 from sanitize.errors import DumpError
-from sanitize.schema import Column, ForeignKey, Index, Kind, Schema, Table, View
+from sanitize.schema import Check, Column, ForeignKey, Index, Kind, Schema, Table, View
 
 log = logging.getLogger("sanitize")
 
@@ -145,6 +145,7 @@ def pg_column(
     kind: Kind = "other"
     length = precision = scale = None
     enum_values = None
+    enum_type = None
     if base.endswith("]"):
         kind = "other"
     elif base_core in _INTS:
@@ -177,6 +178,9 @@ def pg_column(
         enum_values = enums.get(table_key(s, n))
         if enum_values is not None:
             kind = "text"
+            from sqlalchemy.dialects import postgresql as pg
+
+            enum_type = pg.ENUM(*enum_values, name=n, create_type=False)
     autoinc = bool(default and "nextval(" in default)
     return Column(
         name=name,
@@ -189,7 +193,9 @@ def pg_column(
         autoincrement=autoinc,
         timezone=tz,
         enum_values=enum_values,
-        sql_type=_sa_type(base_core, kind, length, precision, scale, tz) or _builtin_named(t, base),
+        sql_type=enum_type
+        or _sa_type(base_core, kind, length, precision, scale, tz)
+        or _builtin_named(t, base),
     )
 
 
@@ -232,7 +238,7 @@ _COL_CUT = re.compile(
     re.I,
 )
 _CONSTRAINT = re.compile(
-    rf"^(?:CONSTRAINT\s+(?P<cname>{PG_IDENT})\s+)?(?P<what>PRIMARY\s+KEY|UNIQUE|FOREIGN\s+KEY|CHECK|EXCLUDE)"
+    rf"^(?:CONSTRAINT\s+(?P<cname>{PG_IDENT})\s+)?(?P<what>PRIMARY\s+KEY|UNIQUE|FOREIGN\s+KEY|CHECK|EXCLUDE)\b"
     r"\s*(?:NULLS\s+(?:NOT\s+)?DISTINCT\s*)?(?P<rest>.*)$",
     re.I | re.S,
 )
@@ -249,6 +255,7 @@ class _TableDraft:
     primary_key: tuple[str, ...] = ()
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     uniques: list[tuple[str, ...]] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
     autoincrement: set[str] = field(default_factory=set)
     defaults: dict[str, str] = field(default_factory=dict)
@@ -264,6 +271,7 @@ class SchemaBuilder:
         self.tables: dict[str, _TableDraft] = {}
         self.views: list[View] = []  # names schema-qualified, as pg_dump writes them
         self.enums: dict[str, tuple[str, ...]] = {}
+        self.extensions: list[str] = []  # CREATE EXTENSION: what operator classes of indexes may need
 
     def statement(self, sql: str, line: int) -> None:
         head = sql[:40].upper().lstrip()
@@ -287,6 +295,10 @@ class SchemaBuilder:
                     self.enums[table_key(s, n)] = tuple(
                         v.replace("''", "'") for v in _STRING.findall(m["vals"])
                     )
+            elif head.startswith("CREATE EXTENSION"):
+                em = re.match(rf"^CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?({PG_IDENT})", sql, re.I)
+                if em and unquote_ident(em.group(1)) != "plpgsql":
+                    self.extensions.append(unquote_ident(em.group(1)))
             elif head.startswith("\\CONNECT") or head.startswith("CREATE DATABASE"):
                 log.info(
                     "%s line %d: %r ignored: rows go only to the target you name",
@@ -400,7 +412,12 @@ class SchemaBuilder:
         what = " ".join(cm.group("what").upper().split())
         rest = cm.group("rest").strip()
         cname = unquote_ident(cm.group("cname")) if cm.group("cname") else None
-        if what in ("CHECK", "EXCLUDE"):
+        if what == "CHECK":
+            body = parenthesized(rest)
+            if body is not None:
+                draft.checks.append(Check(cname, body.strip(), "postgresql"))
+            return
+        if what == "EXCLUDE":
             return
         lm = re.match(r"\(([^)]*)\)", rest)
         if not lm:
@@ -466,16 +483,26 @@ class SchemaBuilder:
         cols: list[str] = []
         for el in split_top_level(listed):
             em = re.match(
-                rf"^({PG_IDENT})(?:\s+(?:ASC|DESC|NULLS\s+FIRST|NULLS\s+LAST|\w+_ops))*\s*$", el, re.I
+                rf"^({PG_IDENT})(?:\s+(?:ASC|DESC|NULLS\s+FIRST|NULLS\s+LAST|[\w.]+_ops))*\s*$", el, re.I
             )
-            if not em:
-                return  # an expression index: not a plain column list
+            if not em:  # an expression: made again as written (`definition`), on PostgreSQL only
+                cols = []
+                break
             cols.append(unquote_ident(em.group(1)))
         ix = unquote_ident(m.group("ix")) if m.group("ix") else None
         method = (m.group("using") or "btree").lower()
+        # as pg_dump writes it after the table name: operator classes, expressions, the predicate
+        definition = f"USING {method} ({m.group('cols').strip().rstrip(';').strip()}"
         types = {c.name: c for c in draft.columns}
-        if method != "btree" and not all(
-            c in types and (isinstance(types[c].sql_type, NamedType) or types[c].kind == "json") for c in cols
+        scalar_ok = f"btree_{method}" in self.extensions  # btree_gin/btree_gist index plain columns
+        if (
+            method != "btree"
+            and "_ops" not in listed
+            and not scalar_ok
+            and not all(
+                c in types and (isinstance(types[c].sql_type, NamedType) or types[c].kind == "json")
+                for c in cols
+            )
         ):  # GIN/GiST need the column's own type (an array, tsvector, jsonb), which this one did not keep
             log.warning(
                 "%s: %s index %s is not recreated from a dump", self.where, method.upper(), ix or cols
@@ -488,8 +515,16 @@ class SchemaBuilder:
                 unique=bool(m.group("unique")),
                 method=None if method == "btree" else method,
                 where=where.group("p").strip() if where else None,
+                definition=definition,
+                requires=self._index_extensions(method, listed),
             )
         )
+
+    def _index_extensions(self, method: str, listed: str) -> tuple[str, ...]:
+        """The dump's extensions an index may need: btree_gin/btree_gist for a GIN/GiST index, pg_trgm for
+        trigram operator classes (pg_get_indexdef names no extension; the archive's objects are not read)."""
+        wanted = {f"btree_{method}"} | ({"pg_trgm"} if "_trgm_ops" in listed else set())
+        return tuple(e for e in self.extensions if e in wanted)
 
     def add_copy_only(self, schema: str | None, name: str, columns: tuple[str, ...]) -> None:
         """A COPY for a table the dump has no CREATE TABLE for (a data-only dump): columns as text."""
@@ -501,8 +536,12 @@ class SchemaBuilder:
             self.tables[key] = _TableDraft(schema, name, columns=[pg_column(c, "text") for c in columns])
 
     def build(self) -> Schema:
+        from sanitize.db.reflect import OWNED_PREFIX
+
         tables: dict[str, Table] = {}
         for key, d in self.tables.items():
+            if (d.schema or "").startswith(OWNED_PREFIX):
+                continue  # sanitize's own bookkeeping (a dump of a database it made): no user data
             cols = []
             for c in d.columns:
                 if c.name in d.autoincrement:
@@ -522,6 +561,7 @@ class SchemaBuilder:
                 unique_constraints=tuple(dict.fromkeys(d.uniques)),
                 indexes=tuple(d.indexes),
                 row_estimate=d.rows,
+                checks=tuple(d.checks),
             )
         return Schema(tables, dialect="postgresql", views=tuple(self.views))
 

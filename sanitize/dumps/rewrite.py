@@ -34,6 +34,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from sanitize.db.base import prefetch
+from sanitize.db.reflect import OWNED_PREFIX
 from sanitize.dumps import mysqldump, pgdump, pgtext
 from sanitize.dumps.source import DumpFormat, detect_format, open_binary
 from sanitize.dumps.sqlscan import ByteReader
@@ -115,6 +116,11 @@ class _PgRewrite(pgdump.PlainHandler):
         self.out.write(data)
 
     def copy(self, header: pgdump.CopyHeader, chunks: Iterator[bytes]) -> None:
+        if header.key not in self.schema and (header.schema or "").startswith(OWNED_PREFIX):
+            for chunk in chunks:  # sanitize's own bookkeeping (a dump of a database it made): as it was
+                self.out.write(chunk)
+            self.out.write(b"\\.\n")
+            return
         if header.key not in self.schema:
             raise DumpError(
                 f"{self.where}: line {header.line}: data for table {header.key}, "
