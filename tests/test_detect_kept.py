@@ -21,8 +21,9 @@ from sanitize.db import open_source, resolve
 from sanitize.detect.drift import find_pii_in_kept_columns
 from sanitize.errors import RulesError
 from sanitize.rules import RulesFile, parse_rules
-from sanitize.verify.leaks import run_detector
+from sanitize.verify.detector import run_detector
 from sanitize.verify.results import VerifyOptions, VerifyResult
+from sanitize.verify.roles import Roles
 
 ROWS = 60
 # US towns that are also surnames: a `city` column of them is a city column
@@ -205,7 +206,7 @@ def test_when_the_pre_publish_detector_sees_a_name_only_kept_city_then_it_passes
     result = VerifyResult()
     with open_source(resolve(str(app_db))) as target:
         narrowed = SimpleNamespace(schema=_only(target.schema, "users", "city"), sample=target.sample)
-        run_detector(narrowed, treatments, VerifyOptions(), result)  # type: ignore[arg-type]
+        run_detector(narrowed, treatments, VerifyOptions(), result, Roles())  # type: ignore[arg-type]
     assert result.ok, result.leaks
     assert [c.ok for c in result.checks if c.name == "detector on kept columns"] == [True]
 
@@ -235,6 +236,6 @@ def test_when_phones_in_short_texts_are_kept_then_the_pre_publish_detector_stops
     result = VerifyResult()
     with open_source(resolve(str(app_db))) as target:
         narrowed = SimpleNamespace(schema=_only(target.schema, "users", "contact"), sample=target.sample)
-        run_detector(narrowed, {"users": {"contact": "keep"}}, VerifyOptions(), result)  # type: ignore[arg-type]
+        run_detector(narrowed, {"users": {"contact": "keep"}}, VerifyOptions(), result, Roles())  # type: ignore[arg-type]
     assert not result.ok
     assert [(leak.column, leak.kind) for leak in result.leaks] == [("contact", "detected free_text")]

@@ -164,6 +164,24 @@ def test_when_a_check_is_read_then_it_accepts_the_rows_sql_accepts(
 
 
 @pytest.mark.parametrize(
+    ("sql", "accepted"),
+    [
+        ("(email ~~ '%@%'::text)", [1, 0, 1]),  # PostgreSQL prints LIKE as ~~
+        ("(email !~~ '%@%'::text)", [0, 1, 1]),  # NOT LIKE
+        ("(email ~~* '%@EXAMPLE.%'::text)", [1, 0, 1]),  # ILIKE
+    ],
+)
+def test_when_postgres_prints_like_as_tildes_then_synth_reads_it(sql: str, accepted: list[int]) -> None:
+    import pyarrow as pa
+
+    from sanitize.synth.checks import parse_check
+    from sanitize.synth.evaluate import passes
+
+    arrays = {"email": pa.array(["a@example.com", "nobody", None], type=pa.large_string())}
+    assert passes(parse_check(sql), arrays, 3).astype(int).tolist() == accepted
+
+
+@pytest.mark.parametrize(
     ("regex", "unique"),
     [
         (r"^[A-Z]{3}-[0-9]{4}$", True),

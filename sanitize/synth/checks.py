@@ -120,7 +120,7 @@ _TOKEN = re.compile(
     (?P<str>[eE]?'(?:[^']|'')*')
     |(?P<qid>"(?:[^"]|"")*"|`[^`]*`|\[[A-Za-z_][^\]]*\])
     |(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
-    |(?P<op>::|<>|!=|<=|>=|!~\*|!~|~\*|\|\||[=<>~(),\[\]+\-*/.])
+    |(?P<op>::|<>|!=|<=|>=|!~~\*|!~~|~~\*|~~|!~\*|!~|~\*|\|\||[=<>~(),\[\]+\-*/.])
     |(?P<word>[A-Za-z_][\w$]*)
     )""",
     re.X,
@@ -259,9 +259,14 @@ class _Parser:
             return Match(left, str(_literal(self.additive()).value), negated)
         if negated:
             raise UnreadableCheck("NOT in an unexpected place")
-        op = self.op("=", "<>", "!=", "<", "<=", ">", ">=", "~", "~*", "!~", "!~*")
+        op = self.op(
+            "=", "<>", "!=", "<", "<=", ">", ">=", "~", "~*", "!~", "!~*", "~~", "~~*", "!~~", "!~~*"
+        )
         if op is None:
             return left
+        if op in ("~~", "~~*", "!~~", "!~~*"):  # PostgreSQL prints LIKE / ILIKE / NOT LIKE this way
+            pattern = _literal(self.additive()).value
+            return Match(left, like_regex(str(pattern), "\\"), op.startswith("!"), op.endswith("*"))
         if op in ("~", "~*", "!~", "!~*"):
             return Match(left, str(_literal(self.additive()).value), op.startswith("!"), op.endswith("*"))
         op = "<>" if op == "!=" else op
