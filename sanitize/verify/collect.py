@@ -11,6 +11,8 @@ import logging
 from collections.abc import Mapping
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sanitize.keys import SecretKey
 from sanitize.verify.alignment import TableAlignment
@@ -77,7 +79,10 @@ def collect_fingerprints(
                     continue
                 role = roles.of(tkey, c)
                 collector.count_cells(ids[c], len(cells))
-                found = fingerprint_cells(cells, key, options.min_value_length)
+                shortest = options.min_value_length
+                if treatment[c] == "partial":
+                    shortest = max(shortest, options.min_text_value_length)
+                found = fingerprint_cells(cells, key, shortest)
                 rk = rowkey[cells.rows] if rowkey is not None else None
                 ci = table.column_names.index(c)
                 if role.person:
@@ -125,12 +130,32 @@ def _add_name_tokens(
         return np.zeros(n, dtype=np.uint64)
     counts = cells.cell_counts()
     h = hash_strings(tokens, key)
-    collector.add("name", column, h, counts[item] if counts is not None else None)
+    alone = _identifies_alone(tokens, role.kind)
+    weights = counts[item] if counts is not None else None
+    collector.add("name", column, h[alone], weights[alone] if weights is not None else None)
     collector.add("pair", column, within_cell_pairs(item, h), None)
     per_item = edge_tokens(item, h, len(cells.items), last=role.kind == "first_name")
     per_row = np.zeros(n, dtype=np.uint64)
     per_row[cells.rows] = cells.per_cell(per_item)
     return per_row
+
+
+def _identifies_alone(tokens: pa.Array, kind: str | None) -> np.ndarray:
+    """Which name tokens are worth finding on their own in free text: a given name that is common
+    somewhere in the world (Luís, Christian) names nobody alone — it is still found next to the
+    person's surname (`pair`). Surnames, and tokens of surname columns, always are."""
+    if kind == "last_name":
+        return np.ones(len(tokens), dtype=bool)
+    try:
+        from sanitize.detect.name_data import world_names
+    except ImportError:  # detection not installed in this build
+        return np.ones(len(tokens), dtype=bool)
+    names = world_names()
+    given = np.asarray(pc.is_in(tokens, value_set=pa.array(list(names.given))), dtype=bool)
+    if kind == "first_name":
+        return ~given
+    surname = np.asarray(pc.is_in(tokens, value_set=pa.array(list(names.surnames))), dtype=bool)
+    return ~given | surname
 
 
 def _add_full_names(

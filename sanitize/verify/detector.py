@@ -2,8 +2,9 @@
 
 A kept column whose sampled values the detector (`sanitize.detect`) classifies as PII is a leak,
 unless its `keep` carries the reason a reviewer recorded: then only exact identifiers (emails, card
-numbers, IBANs, national IDs, phone numbers) fail it, and evidence from name lists (a `city` whose
-values are also surnames) is a warning.
+numbers, IBANs, national IDs, phone numbers) fail it. Evidence from name lists alone (a `city` whose
+values are also surnames), and a reviewed keep's findings, are warnings: the same judgement as
+`sanitize check` (`detect.drift.find_pii_in_kept_columns`).
 """
 
 from __future__ import annotations
@@ -48,12 +49,20 @@ def run_detector(
             if c.kind in TEXT_KINDS and treatments.get(t.key, {}).get(c.name, "keep") == "keep"
         ]
         if kept and t.name not in MARKER_TABLES:
-            tables[t.key] = SimpleNamespace(columns=dict.fromkeys(kept, "keep"))
+            tables[t.key] = SimpleNamespace(
+                columns={
+                    c: SimpleNamespace(
+                        strategy="keep", params=SimpleNamespace(reason=roles.of(t.key, c).reason)
+                    )
+                    for c in kept
+                }
+            )
     try:
         findings = find_pii_in_kept_columns(
             target,  # type: ignore[arg-type]  # checked above: it has sample()
             SimpleNamespace(tables=tables),
             options.detector_sample,
+            warnings=True,
         )
     except Exception as exc:  # advisory: the fingerprint checks above already ran
         log.warning("verify: the PII detector failed on the kept columns (%s)", type(exc).__name__)
@@ -62,6 +71,9 @@ def run_detector(
     failing = []
     for f in findings:
         reason = roles.of(f.table, f.column).reason
+        if not f.blocking:
+            result.warnings.append(f"{f.table}.{f.column}: {f.describe()}")
+            continue
         if reason is not None and f.kind in NAME_LIST_FINDINGS:
             result.warnings.append(
                 f"{f.table}.{f.column}: the PII detector finds {f.kind} ({f.evidence}); name-list evidence "

@@ -14,6 +14,10 @@ Treatment = Literal["keep", "transform", "partial"]  # partial: scrub/json keep 
 class VerifyOptions:
     batch_size: int = 100_000
     min_value_length: int = 6  # shorter generic values identify nobody and collide with fakes
+    # a scrubbed (free text / JSON) column's personal data is looked for by its pieces (identifiers,
+    # name tokens); its whole value only identifies someone when it is a written text, not a title
+    # ("Let There Be Rock" the album is also a song); shorter whole values are not compared
+    min_text_value_length: int = 64
     common_rows: int = 10  # a generic value or name token in this many source rows is not identifying
     common_share: float = 0.02  # ... nor one in this share of its column's rows (and in 2 or more)
     free_text_words: float = 4.0  # a kept column with this many words per cell is free text (name tokens)
