@@ -228,3 +228,30 @@ def test_when_verify_risk_finds_a_target_below_min_k_then_it_exits_1_naming_the_
     assert ok.returncode == 0, ok.stderr
     (fig,) = json.loads(ok.stdout)["risk"]
     assert (fig["source"]["k"], fig["target"]["k"], fig["target"]["classes"]) == (3, 3, 90)
+
+
+def test_when_scan_drafts_rules_then_it_suggests_the_quasi_identifiers_and_they_work(
+    tmp_path: Path, key: SecretKey
+) -> None:
+    prod = _patients(tmp_path / "prod.db")
+    con = sqlite3.connect(prod)
+    con.execute("ALTER TABLE patients ADD COLUMN gender TEXT")
+    con.execute("UPDATE patients SET gender = sex")
+    con.commit()
+    con.close()
+    env = dict(os.environ, SANITIZE_KEY=TEST_KEY)
+    draft = tmp_path / "draft.yaml"
+    run = subprocess.run(
+        [sys.executable, "-m", "sanitize.cli", "scan", str(prod), "--out", str(draft)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    text = draft.read_text()
+    line = next(x for x in text.splitlines() if "# quasi_identifiers:" in x)
+    assert "zip" in line and "gender" in line and "sex" in line
+    # uncommented, the suggestion is a valid rule that every run measures
+    draft.write_text(text.replace("# quasi_identifiers:", "quasi_identifiers:"))
+    report = anonymize(draft, str(prod), str(tmp_path / "dev.db"), key=key)
+    assert report.risk and report.risk[0]["source"]["quasi_identifiers"][0] == "zip"

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from sanitize.detect.names import normalise
 from sanitize.detect.scan import ColumnScan, ScanReport
 from sanitize.strategies.registry import all_strategies
 
@@ -215,6 +216,24 @@ def _one_per_key(columns: list[ColumnScan], fold: bool, udomains: frozenset[str]
     return list(chosen.values())
 
 
+QUASI_KINDS = frozenset({"postcode", "date_of_birth", "city"})
+_QUASI_NAME = re.compile(
+    r"(?:^|_)(?:gender|sex|age|birth_?year|yob|zip|zipcode|postcode|plz|nationality|ethnicity|race|"
+    r"marital_status|religion|occupation|job_title|geschlecht|sexo|genre|alter|edad)(?:_|$)"
+)
+
+
+def quasi_identifiers(columns: list[ColumnScan]) -> list[str]:
+    """Columns that identify nobody alone but single people out together (postcode, birth date, sex,
+    city, age...): what `sanitize scan` suggests for a table's `quasi_identifiers` (two or more)."""
+    found = [
+        c.column
+        for c in columns
+        if c.foreign_key is None and (c.kind in QUASI_KINDS or _QUASI_NAME.search(normalise(c.column)))
+    ]
+    return found if len(found) >= 2 else []
+
+
 def draft_rules(report: ScanReport, *, locale: str = "en_US", source: str | None = None) -> str:
     """The draft rules file (YAML text) for a scan report; every key appears once in its mapping."""
     origin = " ".join(f" from {source}".split()) if source else ""
@@ -238,6 +257,12 @@ def draft_rules(report: ScanReport, *, locale: str = "en_US", source: str | None
         lines[-1] = "tables: {}"
     for table in tables.values():
         lines.append(f"  {_key(table.key)}:")
+        quasi = quasi_identifiers(table.columns)
+        if quasi:
+            lines.append(
+                f"    # quasi_identifiers: [{', '.join(_key(c) for c in quasi)}]  # suggested: uncomment to "
+                "measure re-identification risk (k-anonymity) in every run; see README"
+            )
         lines.append("    columns:")
         at = len(lines) - 1
         written = 0
