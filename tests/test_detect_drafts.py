@@ -193,6 +193,41 @@ def test_when_a_schema_without_rows_is_scanned_then_drafts_fit_each_column_type(
     assert "415" not in str(row[1]) and "b@corp.com" not in str(row[3])
 
 
+@pytest.mark.postgres
+def test_when_an_array_column_holds_emails_then_scan_removes_it_whatever_its_name(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Found on a real billing schema: `bcc_emails varchar[]` with rows was drafted `keep` (its
+    `{a@b.com,...}` text was taken for JSON that did not parse) and verify then found the e-mails."""
+    import sqlalchemy as sa
+
+    from sanitize.pipeline import anonymize
+    from sanitize.rules import parse_rules
+    from sanitize.verify import verify_databases
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as con:
+        con.exec_driver_sql(
+            "CREATE TABLE campaigns (id int PRIMARY KEY, bcc varchar[], cc varchar[] NOT NULL, tags text[]);"
+            + "".join(
+                f"INSERT INTO campaigns VALUES ({i}, ARRAY['ann{i}@corp.com', 'bo b{i}@corp.com'], "
+                f"ARRAY['x{i}@corp.com'], ARRAY['spring', 'sale {i % 3}']);"
+                for i in range(30)
+            )
+        )
+    engine.dispose()
+    with open_source(resolve(pg_url)) as src:
+        report = scan_source(src, sample=30)
+    rules = {c.column: rule_for(c) for c in report.columns()}
+    assert rules["bcc"] == "nullify"
+    assert rules["cc"] == {"strategy": "redact", "value": "{}"}  # NOT NULL: an empty array
+    assert rules["tags"] == "keep"
+    drafted = parse_rules(yaml.safe_load(draft_rules(report)))
+    out = tmp_path / "dev.db"
+    anonymize(drafted, pg_url, str(out))
+    assert verify_databases(drafted, pg_url, str(out)).leak_total == 0
+
+
 # --- drafted rules never repeat a key -------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ need no database; `scan_source()` samples every table of a Source and calls it. 
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import re
@@ -157,6 +158,8 @@ class ColumnClassifier:
                 if kind_of == "json" and hint.kind not in ("json", "payload", "free_text"):
                     scan.detail["container"] = "json"
             return scan
+        if _depth == 0 and scan.detail.get("container") == "array":
+            return self._classify_array(nonnull, scan, hint, personal)
         if _depth == 0 and (kind_of == "json" or self._looks_json(nonnull)):
             return self._classify_json(nonnull, scan, hint)
         text = as_text(nonnull)
@@ -326,6 +329,26 @@ class ColumnClassifier:
         head = as_text(nonnull.iloc[:200]).str.lstrip().str[:1]
         return bool(head.isin(["{", "["]).mean() >= JSON_MIN)
 
+    def _classify_array(
+        self, nonnull: pd.Series, scan: ColumnScan, hint: NameHint | None, personal: bool
+    ) -> ColumnScan:
+        """An array column (`varchar[]`): its elements are classified together; PII among them makes the
+        column that kind (drafted as removed: a scalar fake would not load into an array)."""
+        items = [x for v in nonnull for x in array_items(v) if x is not None and x != ""]
+        scan.evidence.notes.append(f"{len(items)} array elements in {len(nonnull)} values")
+        if items:
+            sub = self.classify(
+                pd.Series(items, dtype=object), scan.column, scan.table, personal=personal, _depth=1
+            )
+            if sub.kind is not None:
+                scan.kind, scan.confidence, scan.confirmed = sub.kind, sub.confidence, sub.confirmed
+                scan.evidence.whole.update(sub.evidence.whole)
+                scan.evidence.inside.update(sub.evidence.inside)
+                return scan
+        if hint is not None and not items:
+            scan.kind, scan.confidence = hint.kind, hint.strength
+        return scan
+
     def _classify_json(self, nonnull: pd.Series, scan: ColumnScan, hint: NameHint | None) -> ColumnScan:
         leaves: dict[str, list[Any]] = defaultdict(list)
         parsed = 0
@@ -355,6 +378,20 @@ class ColumnClassifier:
             scan.kind, scan.confidence = "free_text", hint.strength
             scan.evidence.notes.append("no PII path found in the sample; a payload may carry any")
         return scan
+
+
+def array_items(value: Any) -> list[Any]:
+    """The elements of an array value: a list or numpy array as read through Arrow, or PostgreSQL's text
+    form `{a,"b c",NULL}` (one level; quotes and backslash escapes honoured)."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return list(value)
+    if not isinstance(value, str) or not (value.startswith("{") and value.endswith("}")):
+        return [value]
+    body = value[1:-1]
+    if not body:
+        return []
+    reader = csv.reader([body], delimiter=",", quotechar='"', escapechar="\\")
+    return [None if x == "NULL" else x for x in next(reader)]
 
 
 # --- tables and sources -------------------------------------------------------------------------------
