@@ -593,3 +593,28 @@ def test_when_ascii_text_is_split_into_name_tokens_then_the_byte_path_matches_th
         assert runs.cell.tolist() == cell[nonempty].tolist()
         assert runs.lower.to_pylist() == pc.utf8_lower(words).to_pylist()
         assert runs.upper.tolist() == [t[0].isupper() for t in words.to_pylist()]
+
+
+def test_when_a_unique_index_is_partial_then_duplicates_outside_its_where_are_no_failure(
+    tmp_path: Path,
+) -> None:
+    """Soft-deleted rows may repeat a value a partial unique index (WHERE deleted_at IS NULL) keeps
+    unique among live rows; the target enforces the index itself (found on a real billing schema)."""
+    import sqlite3
+
+    from sanitize.rules import parse_rules
+    from sanitize.verify import verify_databases
+
+    for name in ("src.db", "tgt.db"):
+        con = sqlite3.connect(tmp_path / name)
+        con.execute("CREATE TABLE roles (id INTEGER PRIMARY KEY, code TEXT, deleted_at TEXT)")
+        con.execute("CREATE UNIQUE INDEX roles_live_code ON roles (code) WHERE deleted_at IS NULL")
+        con.executemany(
+            "INSERT INTO roles VALUES (?, ?, ?)",
+            [(1, "admin", None), (2, "admin", "2024-01-01"), (3, "admin", "2024-02-01"), (4, "user", None)],
+        )
+        con.commit()
+        con.close()
+    rules = parse_rules({"version": 1, "unknown_columns": "keep", "tables": {}})
+    result = verify_databases(rules, str(tmp_path / "src.db"), str(tmp_path / "tgt.db"))
+    assert [c for c in result.checks if not c.ok] == []

@@ -342,6 +342,7 @@ class ColumnClassifier:
             )
             if sub.kind is not None:
                 scan.kind, scan.confidence, scan.confirmed = sub.kind, sub.confidence, sub.confirmed
+                scan.evidence.sampled = sub.evidence.sampled  # counts below are of elements
                 scan.evidence.whole.update(sub.evidence.whole)
                 scan.evidence.inside.update(sub.evidence.inside)
                 return scan

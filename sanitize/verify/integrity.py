@@ -124,8 +124,11 @@ class IntegrityScan:
 
         uniques = [rules.primary_key] if rules.primary_key else []
         uniques += [u for u in rules.unique_constraints if u not in uniques]
-        uniques += [  # an index on expressions (no plain columns) is checked by the target itself
-            ix.columns for ix in rules.indexes if ix.unique and ix.columns and ix.columns not in uniques
+        uniques += [  # an index on expressions (no plain columns) is checked by the target itself, and
+            # so is a partial one (unique only WHERE its predicate holds, in the engine's own SQL)
+            ix.columns
+            for ix in rules.indexes
+            if ix.unique and ix.columns and ix.where is None and ix.columns not in uniques
         ]
         self._unique = {tuple(u): [] for u in uniques if has(u)}
         fks = [fk for fk in rules.foreign_keys if fk.ref_table in self.schema and has(fk.columns)]
