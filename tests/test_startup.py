@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 PROBE = """
 import sys
@@ -42,6 +43,29 @@ def test_a_database_source_does_not_load_the_dump_parsers() -> None:
     )
     assert "sanitize.dumps.source" in loaded
     assert not {"sanitize.dumps.pgdump", "sanitize.dumps.mysqldump", "sanitize.dumps.rewrite"} & loaded
+
+
+def test_a_run_without_scrub_does_not_load_the_pii_detector(tmp_path: Path) -> None:
+    """Loading presidio (and spaCy through it) costs ~2 s: only a rule that scrubs needs it."""
+    import sqlite3
+
+    db = tmp_path / "prod.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT)")
+    con.executemany("INSERT INTO customers VALUES (?, ?)", [(i, f"u{i}@corp.com") for i in range(50)])
+    con.commit()
+    con.close()
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        "version: 1\ntables:\n  customers:\n    columns: {id: keep, email: {strategy: fake, kind: email}}\n"
+    )
+    loaded = _modules_after(
+        "import os\nos.environ['SANITIZE_KEY'] = 'k' * 40\n"
+        "from sanitize.pipeline import anonymize\n"
+        f"anonymize({str(rules)!r}, {str(db)!r}, {str(tmp_path / 'dev.db')!r})"
+    )
+    assert "sanitize.pipeline" in loaded
+    assert not {m for m in loaded if m.startswith("sanitize.detect")}, sorted(loaded)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -182,15 +182,6 @@ def people_columns(plan: Any) -> dict[str, list[str]]:
     return out
 
 
-def needs_known_names(plan: Any) -> bool:
-    """Does any rule of the plan scrub free text (directly or inside JSON)?"""
-    return any(
-        cp.spec.name == "scrub" or "scrub" in cp.spec.nested(cp.params)
-        for tp in plan.tables.values()
-        for cp in tp.columns.values()
-    )
-
-
 class _Collector:
     def __init__(self, key: SecretKey, max_words: int) -> None:
         self.key = key
@@ -259,4 +250,4 @@ def collect_known_names(
     return known
 
 
-__all__ = ["KnownNames", "collect_known_names", "name_words", "needs_known_names", "people_columns"]
+__all__ = ["KnownNames", "collect_known_names", "name_words", "people_columns"]
