@@ -612,12 +612,13 @@ def report_cmd(
     from sanitize.report import find_report, read_report, render_html, render_summary
 
     cfg = _config_or_none(config) if config is not None else None  # else ./sanitize.yaml, when needed
-    doc = read_report(find_report(path, cfg))  # type: ignore[arg-type]
+    found = find_report(path, cfg)  # type: ignore[arg-type]
+    doc = read_report(found)
     if html_out is not None:
         prepare_output(html_out, "HTML report")
     out.print(render_summary(doc))
     if html_out is not None:
-        html_out.write_text(render_html(doc), encoding="utf-8")
+        html_out.write_text(render_html(doc, path=found), encoding="utf-8")
         out.print(f"wrote {html_out}", highlight=False)
 
 
