@@ -73,7 +73,7 @@ def status_of(doc: Mapping[str, Any]) -> tuple[str, bool, str | None]:
 
 def run_history(report: str | Path, doc: Mapping[str, Any], *, limit: int = 20) -> list[dict[str, Any]]:
     """The last `limit` runs of the same environment and command found beside `report` (its
-    directory's `*.json`), oldest first, as {started_at, seconds, rows, status}; this run included.
+    directory's `*.json`) up to this one, oldest first, as {started_at, seconds, rows, ok}.
     Files that are not run reports, and `-latest.json` copies, are passed over."""
     here = Path(report)
     same = (doc.get("environment"), doc.get("command"))
@@ -91,6 +91,7 @@ def run_history(report: str | Path, doc: Mapping[str, Any], *, limit: int = 20) 
             runs[str(other["started_at"])] = _point(other)
     if doc.get("started_at"):
         runs[str(doc["started_at"])] = _point(doc)
+        runs = {k: v for k, v in runs.items() if k <= str(doc["started_at"])}  # up to this run
     return [runs[k] for k in sorted(runs)][-limit:]
 
 
@@ -121,6 +122,7 @@ def history_svg(points: Sequence[Mapping[str, Any]], *, width: int = 640, height
         f'<text x="{pad_l + w + 6}" y="{pad_t + 8}">{most_r:,} rows</text>',
     ]
     line: list[str] = []
+    dots: list[str] = []
     for i, p in enumerate(points):
         x = pad_l + i * step
         bh = h * float(p["seconds"]) / most_s
@@ -130,8 +132,10 @@ def history_svg(points: Sequence[Mapping[str, Any]], *, width: int = 640, height
             f'height="{bh:.1f}" fill="{color}"><title>{e(p["started_at"])}: {float(p["seconds"]):.2f}s, '
             f"{int(p['rows']):,} rows</title></rect>"
         )
-        line.append(f"{x + step / 2:.1f},{pad_t + h - h * int(p['rows']) / most_r:.1f}")
-    out.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="#4f7cff" stroke-width="2"/>')
+        cx, cy = x + step / 2, pad_t + h - h * int(p["rows"]) / most_r
+        line.append(f"{cx:.1f},{cy:.1f}")
+        dots.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="#4f7cff"/>')
+    out += [f'<polyline points="{" ".join(line)}" fill="none" stroke="#4f7cff" stroke-width="2"/>', *dots]
     first, last = str(points[0]["started_at"])[:16], str(points[-1]["started_at"])[:16]
     out.append(f'<text x="{pad_l}" y="{height - 8}">{e(first)}</text>')
     out.append(f'<text x="{pad_l + w}" y="{height - 8}" text-anchor="end">{e(last)}</text>')
@@ -170,7 +174,11 @@ def _head(doc: Mapping[str, Any]) -> list[str]:
     ]
     if why:
         failed: Mapping[str, Any] = next((c for c in doc.get("checks", []) if not c.get("ok", True)), {})
-        listed = "".join(f"<li>{e(str(p))}</li>" for p in failed.get("problems", [])[:10])
+        problems = [str(p) for p in failed.get("problems", [])]
+        listed = "".join(f"<li>{e(p)}</li>" for p in problems[:5])
+        if len(problems) > 5:
+            listed += f'<li class="muted">and {len(problems) - 5} more</li>'
+
         out.append(
             f'<div id="why" class="why"><b>why:</b> {e(why)}'
             + (f'<ul class="plain">{listed}</ul>' if listed else "")
@@ -218,31 +226,35 @@ def _tables(doc: Mapping[str, Any]) -> list[str]:
 
 def _checks(doc: Mapping[str, Any]) -> list[str]:
     rows = []
-    problems: list[str] = []
     for c in doc.get("checks", []):
         good = c.get("ok", True)
         mark = f'<span class="{"ok" if good else "bad"}">{"&#10003;" if good else "&#10007;"}</span>'
         rows.append(
             [mark, e(str(c.get("name", ""))), e(str(c.get("table") or "")), e(str(c.get("detail", "")))]
         )
-        if not good and "uncovered" in str(c.get("detail", "")):  # a CoverageError's problems
-            problems += [str(p) for p in c.get("problems", [])]
-    out = ["<h2>Checks</h2>", _table(["", "check", "table", "detail"], rows, table_id="checks")]
+    return ["<h2>Checks</h2>", _table(["", "check", "table", "detail"], rows, table_id="checks")]
+
+
+def _coverage(doc: Mapping[str, Any]) -> list[str]:
+    """Uncovered columns and stale rules (a CoverageError's problems, or a `coverage` section)."""
+    problems = [
+        str(p)
+        for c in doc.get("checks", [])
+        if not c.get("ok", True) and "uncovered" in str(c.get("detail", ""))
+        for p in c.get("problems", [])
+    ]
     cov = doc.get("coverage") or {}
     found = [(k, cov.get(k) or []) for k in ("uncovered", "stale", "defaulted", "drift")]
-    if problems or any(v for _, v in found):
-        out.append('<h2>Coverage and drift</h2><div id="coverage">')
-        if problems:
-            out.append('<ul class="plain">' + "".join(f"<li>{e(p)}</li>" for p in problems) + "</ul>")
-        for label, items in found:
-            if items:
-                out.append(
-                    f"<p><b>{e(label)}</b> ({len(items)}): "
-                    + ", ".join(e(str(i)) for i in items[:50])
-                    + "</p>"
-                )
-        out.append("</div>")
-    return out
+    if not problems and not any(v for _, v in found):
+        return []
+    out = ['<h2>Coverage and drift</h2><div id="coverage">']
+    if problems:
+        out.append('<ul class="plain">' + "".join(f"<li>{e(p)}</li>" for p in problems) + "</ul>")
+    for label, items in found:
+        if items:
+            shown = ", ".join(e(str(i)) for i in items[:50])
+            out.append(f"<p><b>{e(label)}</b> ({len(items)}): {shown}</p>")
+    return [*out, "</div>"]
 
 
 def _leaks(doc: Mapping[str, Any]) -> list[str]:
@@ -346,11 +358,12 @@ def render_page(doc: Mapping[str, Any], history: Sequence[Mapping[str, Any]] = (
     if history:
         out.append(f"<h2>Last {len(history)} runs</h2>")
         out.append(
-            '<p class="muted"><span class="bar time"></span> seconds (red: failed) '
-            '<span class="bar rows"></span> rows</p>'
+            '<p class="muted"><span class="bar time" style="width:1rem"></span> seconds (red: failed) '
+            '&nbsp; <span class="bar rows" style="width:1rem;height:.2rem"></span> rows</p>'
         )
         out.append(history_svg(history))
-    out += _tables(doc) + _checks(doc) + _leaks(doc) + _risk(doc) + _warnings(doc) + _schema_diff(doc)
+    for section in (_tables, _coverage, _leaks, _risk, _warnings, _schema_diff, _checks):
+        out += section(doc)
     versions = doc.get("versions", {})
     if versions:
         out.append(
