@@ -245,36 +245,10 @@ def preview(
 ) -> None:
     """Before/after of a few rows of one table; writes nothing."""
     from sanitize.pipeline import preview as run_preview
+    from sanitize.preview_view import render_preview
 
     before, after = run_preview(rules, source, table, rows)
-    view = RichTable(title=f"{table}: before -> after", show_lines=True)
-    changed = [c for c in before.columns if not before[c].equals(after[c])]
-    for c in before.columns:
-        view.add_column(f"{c}" if c not in changed else f"{c} (before)", overflow="fold")
-        if c in changed:
-            view.add_column(f"{c} (after)", style="green", overflow="fold")
-    for i in range(len(before)):
-        cells: list[str] = []
-        for c in before.columns:
-            cells.append(_cell(before[c].iloc[i]))
-            if c in changed:
-                cells.append(_cell(after[c].iloc[i]))
-        view.add_row(*cells)
-    out.print(view)
-
-
-def _cell(v: object) -> str:
-    text = "NULL" if v is None or (not isinstance(v, str | bytes) and _isna(v)) else str(v)
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _isna(v: Any) -> bool:
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+    out.print(render_preview(before, after, table, out.width))
 
 
 @app.command()
