@@ -108,11 +108,15 @@ def strategies() -> None:
 
 @contextlib.contextmanager
 def _progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
-    """A rich progress bar per table on a terminal; nothing when stderr is not a TTY."""
-    if not err.is_terminal:
+    """Rich progress bars on stderr (one per table and phase) when stderr is a terminal; nothing when
+    it is not. SANITIZE_PROGRESS=1 forces them (on any stderr), SANITIZE_PROGRESS=0 turns them off."""
+    forced = os.environ.get("SANITIZE_PROGRESS", "").strip()
+    if forced == "0" or (forced != "1" and not err.is_terminal):
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = err if err.is_terminal else Console(stderr=True, force_terminal=True, width=100)
 
     bars: dict[str, TaskID] = {}
     with Progress(
@@ -120,14 +124,14 @@ def _progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=console,
         transient=False,
     ) as prog:
 
         def update(table: str, done: int, total: int | None) -> None:
             if table not in bars:
                 bars[table] = prog.add_task(table, total=total)
-            prog.update(bars[table], completed=done)
+            prog.update(bars[table], completed=done, total=total)
 
         yield update
 
@@ -210,7 +214,8 @@ def check(
     """Coverage and drift: exit 1 if a column is uncovered, a rule is stale, or a kept column holds PII."""
     from sanitize.api import check as run_check
 
-    result = run_check(rules, source, pii=sample > 0, sample=max(sample, 1))
+    with _progress() as progress:
+        result = run_check(rules, source, pii=sample > 0, sample=max(sample, 1), progress=progress)
     findings = result.findings
     if as_json:
         out.print_json(data={"ok": result.ok, "findings": findings.to_dict("records")})
@@ -429,7 +434,15 @@ def refresh(
 
     configure_logging(log_format, environment=environment)  # type: ignore[arg-type]  # checks the value
     try:
-        doc = run_refresh(environment, config, dry_run=dry_run, init_target=init_target, report_path=report)
+        with _progress() as progress:
+            doc = run_refresh(
+                environment,
+                config,
+                dry_run=dry_run,
+                init_target=init_target,
+                report_path=report,
+                progress=progress,
+            )
     except (SanitizeError, KeyboardInterrupt) as exc:
         if isinstance(exc, KeyboardInterrupt):
             _note_interrupt(exc)
@@ -484,7 +497,11 @@ def verify(
 
     cfg = _config_or_none(config)
     envs = cfg.environment_urls() if cfg is not None else None  # type: ignore[attr-defined]
-    result = verify_databases(rules, source, target, environments=envs)
+    from sanitize.verify import VerifyOptions
+
+    with _progress() as progress:
+        options = VerifyOptions(progress=progress)
+        result = verify_databases(rules, source, target, environments=envs, options=options)
     risks = _risk(rules, source, target, envs, as_json) if risk else None
     if as_json:
         doc = result.to_dict()
@@ -615,7 +632,8 @@ def scan(
 
     if out_path is not None:
         prepare_output(out_path, "rules file", overwrite=force)
-    report = scan_database(source, sample)
+    with _progress() as progress:
+        report = scan_database(source, sample, progress=progress)
     if out_path is not None:
         write_draft(report, out_path)
     if as_json:
