@@ -426,13 +426,19 @@ def refresh(
         typer.Option("--init-target", help="Adopt an unmarked target or one of another environment."),
     ] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON run report here.")] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the run report as a standalone HTML page here (ok or not)."),
+    ] = None,
 ) -> None:
     """The nightly job: refresh ENV from its configured source, verified, published atomically."""
     from sanitize.logs import configure_logging
     from sanitize.refresh import refresh as run_refresh
-    from sanitize.report import render_summary
+    from sanitize.report import render_summary, write_html
 
     configure_logging(log_format, environment=environment)  # type: ignore[arg-type]  # checks the value
+    if html_out is not None:
+        prepare_output(html_out, "HTML report")
     try:
         with _progress() as progress:
             doc = run_refresh(
@@ -449,9 +455,13 @@ def refresh(
         path = getattr(exc, "report_path", None)
         if path:
             err.print(f"report: {path}", highlight=False)
+            if html_out is not None:  # a failed night is when the page is read
+                err.print(f"wrote {write_html(path, html_out)}", highlight=False)
         raise
     out.print(render_summary(doc))
     out.print(f"report: {doc['report_path']}", highlight=False)
+    if html_out is not None:
+        out.print(f"wrote {write_html(doc['report_path'], html_out)}", highlight=False)
 
 
 @app.command()
@@ -600,7 +610,7 @@ def report_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Show a run report on one screen; --html writes a page to share."""
-    from sanitize.report import find_report, read_report, render_html, render_summary
+    from sanitize.report import find_report, read_report, render_summary, write_html
 
     cfg = _config_or_none(config) if config is not None else None  # else ./sanitize.yaml, when needed
     found = find_report(path, cfg)  # type: ignore[arg-type]
@@ -609,8 +619,7 @@ def report_cmd(
         prepare_output(html_out, "HTML report")
     out.print(render_summary(doc))
     if html_out is not None:
-        html_out.write_text(render_html(doc, path=found), encoding="utf-8")
-        out.print(f"wrote {html_out}", highlight=False)
+        out.print(f"wrote {write_html(found, html_out)}", highlight=False)
 
 
 @app.command()

@@ -315,3 +315,12 @@ def render_html(doc: Mapping[str, Any], *, path: str | Path | None = None) -> st
     from sanitize.report_page import render_page, run_history
 
     return render_page(doc, run_history(path, doc) if path is not None else ())
+
+
+def write_html(report: str | Path, out: str | Path) -> Path:
+    """Render the run report file `report` as a page at `out` (with the chart of its last runs)."""
+    found = Path(report)
+    page = render_html(read_report(found), path=found)
+    dest = Path(out)
+    dest.write_text(page, encoding="utf-8")
+    return dest

@@ -74,13 +74,11 @@ def status_of(doc: Mapping[str, Any]) -> tuple[str, bool, str | None]:
 def run_history(report: str | Path, doc: Mapping[str, Any], *, limit: int = 20) -> list[dict[str, Any]]:
     """The last `limit` runs of the same environment and command found beside `report` (its
     directory's `*.json`) up to this one, oldest first, as {started_at, seconds, rows, ok}.
-    Files that are not run reports, and `-latest.json` copies, are passed over."""
+    Files that are not run reports are passed over; a `-latest.json` copy counts once."""
     here = Path(report)
     same = (doc.get("environment"), doc.get("command"))
-    runs: dict[str, dict[str, Any]] = {}
+    runs: dict[tuple[str, float, int, bool], dict[str, Any]] = {}  # a run and its -latest copy are one
     for p in sorted(here.parent.glob("*.json")) if here.parent.is_dir() else []:
-        if p.name.endswith("-latest.json") and p.resolve() != here.resolve():
-            continue
         try:
             other = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -88,11 +86,17 @@ def run_history(report: str | Path, doc: Mapping[str, Any], *, limit: int = 20) 
         if not isinstance(other, dict) or not isinstance(other.get("tables"), list):
             continue
         if (other.get("environment"), other.get("command")) == same and other.get("started_at"):
-            runs[str(other["started_at"])] = _point(other)
+            point = _point(other)
+            runs[_run_key(point)] = point
     if doc.get("started_at"):
-        runs[str(doc["started_at"])] = _point(doc)
-        runs = {k: v for k, v in runs.items() if k <= str(doc["started_at"])}  # up to this run
+        point = _point(doc)
+        runs[_run_key(point)] = point
+        runs = {k: v for k, v in runs.items() if k[0] <= point["started_at"]}  # up to this run
     return [runs[k] for k in sorted(runs)][-limit:]
+
+
+def _run_key(point: Mapping[str, Any]) -> tuple[str, float, int, bool]:
+    return (point["started_at"], point["seconds"], point["rows"], point["ok"])
 
 
 def _point(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -120,3 +120,20 @@ def test_when_report_html_is_asked_for_an_environment_then_the_chart_covers_its_
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert '<svg id="history-chart"' in page and page.count('<rect class="run"') == 3
+
+
+def test_when_refresh_is_given_html_then_the_page_is_written_for_a_good_and_a_failed_night(
+    tmp_path: Path,
+) -> None:
+    make_sqlite(tmp_path / "prod.db")
+    cfg = project(tmp_path, "prod.db", "dev.db")
+    page = tmp_path / "out" / "dev.html"
+    args = ["refresh", "dev", "--config", str(cfg), "--html", str(page), "--report"]
+    good = CliRunner().invoke(app, [*args, str(tmp_path / "reports" / "dev-1.json")])
+    assert good.exit_code == 0, good.output
+    assert re.search(r'id="status" class="status ok">ok<', page.read_text())
+    (tmp_path / "rules" / "shop.yaml").write_text(RULES.replace("notes: {strategy: redact}", "notes: keep"))
+    bad = CliRunner().invoke(app, [*args, str(tmp_path / "reports" / "dev-2.json")])
+    assert bad.exit_code == 1
+    text = page.read_text()
+    assert "failed: LeakError" in text and text.count('<rect class="run"') == 2  # both nights charted
