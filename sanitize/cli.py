@@ -108,11 +108,15 @@ def strategies() -> None:
 
 @contextlib.contextmanager
 def _progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
-    """A rich progress bar per table on a terminal; nothing when stderr is not a TTY."""
-    if not err.is_terminal:
+    """Rich progress bars on stderr (one per table and phase) when stderr is a terminal; nothing when
+    it is not. SANITIZE_PROGRESS=1 forces them (on any stderr), SANITIZE_PROGRESS=0 turns them off."""
+    forced = os.environ.get("SANITIZE_PROGRESS", "").strip()
+    if forced == "0" or (forced != "1" and not err.is_terminal):
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = err if err.is_terminal else Console(stderr=True, force_terminal=True, width=100)
 
     bars: dict[str, TaskID] = {}
     with Progress(
@@ -120,14 +124,14 @@ def _progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=console,
         transient=False,
     ) as prog:
 
         def update(table: str, done: int, total: int | None) -> None:
             if table not in bars:
                 bars[table] = prog.add_task(table, total=total)
-            prog.update(bars[table], completed=done)
+            prog.update(bars[table], completed=done, total=total)
 
         yield update
 
@@ -210,7 +214,8 @@ def check(
     """Coverage and drift: exit 1 if a column is uncovered, a rule is stale, or a kept column holds PII."""
     from sanitize.api import check as run_check
 
-    result = run_check(rules, source, pii=sample > 0, sample=max(sample, 1))
+    with _progress() as progress:
+        result = run_check(rules, source, pii=sample > 0, sample=max(sample, 1), progress=progress)
     findings = result.findings
     if as_json:
         out.print_json(data={"ok": result.ok, "findings": findings.to_dict("records")})
@@ -245,36 +250,10 @@ def preview(
 ) -> None:
     """Before/after of a few rows of one table; writes nothing."""
     from sanitize.pipeline import preview as run_preview
+    from sanitize.preview_view import render_preview
 
     before, after = run_preview(rules, source, table, rows)
-    view = RichTable(title=f"{table}: before -> after", show_lines=True)
-    changed = [c for c in before.columns if not before[c].equals(after[c])]
-    for c in before.columns:
-        view.add_column(f"{c}" if c not in changed else f"{c} (before)", overflow="fold")
-        if c in changed:
-            view.add_column(f"{c} (after)", style="green", overflow="fold")
-    for i in range(len(before)):
-        cells: list[str] = []
-        for c in before.columns:
-            cells.append(_cell(before[c].iloc[i]))
-            if c in changed:
-                cells.append(_cell(after[c].iloc[i]))
-        view.add_row(*cells)
-    out.print(view)
-
-
-def _cell(v: object) -> str:
-    text = "NULL" if v is None or (not isinstance(v, str | bytes) and _isna(v)) else str(v)
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _isna(v: Any) -> bool:
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+    out.print(render_preview(before, after, table, out.width))
 
 
 @app.command()
@@ -447,24 +426,42 @@ def refresh(
         typer.Option("--init-target", help="Adopt an unmarked target or one of another environment."),
     ] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON run report here.")] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the run report as a standalone HTML page here (ok or not)."),
+    ] = None,
 ) -> None:
     """The nightly job: refresh ENV from its configured source, verified, published atomically."""
     from sanitize.logs import configure_logging
     from sanitize.refresh import refresh as run_refresh
-    from sanitize.report import render_summary
+    from sanitize.report import render_summary, write_html
 
     configure_logging(log_format, environment=environment)  # type: ignore[arg-type]  # checks the value
+    if html_out is not None:
+        prepare_output(html_out, "HTML report")
     try:
-        doc = run_refresh(environment, config, dry_run=dry_run, init_target=init_target, report_path=report)
+        with _progress() as progress:
+            doc = run_refresh(
+                environment,
+                config,
+                dry_run=dry_run,
+                init_target=init_target,
+                report_path=report,
+                progress=progress,
+            )
     except (SanitizeError, KeyboardInterrupt) as exc:
         if isinstance(exc, KeyboardInterrupt):
             _note_interrupt(exc)
         path = getattr(exc, "report_path", None)
         if path:
             err.print(f"report: {path}", highlight=False)
+            if html_out is not None:  # a failed night is when the page is read
+                err.print(f"wrote {write_html(path, html_out)}", highlight=False)
         raise
     out.print(render_summary(doc))
     out.print(f"report: {doc['report_path']}", highlight=False)
+    if html_out is not None:
+        out.print(f"wrote {write_html(doc['report_path'], html_out)}", highlight=False)
 
 
 @app.command()
@@ -510,7 +507,11 @@ def verify(
 
     cfg = _config_or_none(config)
     envs = cfg.environment_urls() if cfg is not None else None  # type: ignore[attr-defined]
-    result = verify_databases(rules, source, target, environments=envs)
+    from sanitize.verify import VerifyOptions
+
+    with _progress() as progress:
+        options = VerifyOptions(progress=progress)
+        result = verify_databases(rules, source, target, environments=envs, options=options)
     risks = _risk(rules, source, target, envs, as_json) if risk else None
     if as_json:
         doc = result.to_dict()
@@ -609,16 +610,16 @@ def report_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Show a run report on one screen; --html writes a page to share."""
-    from sanitize.report import find_report, read_report, render_html, render_summary
+    from sanitize.report import find_report, read_report, render_summary, write_html
 
     cfg = _config_or_none(config) if config is not None else None  # else ./sanitize.yaml, when needed
-    doc = read_report(find_report(path, cfg))  # type: ignore[arg-type]
+    found = find_report(path, cfg)  # type: ignore[arg-type]
+    doc = read_report(found)
     if html_out is not None:
         prepare_output(html_out, "HTML report")
     out.print(render_summary(doc))
     if html_out is not None:
-        html_out.write_text(render_html(doc), encoding="utf-8")
-        out.print(f"wrote {html_out}", highlight=False)
+        out.print(f"wrote {write_html(found, html_out)}", highlight=False)
 
 
 @app.command()
@@ -640,7 +641,8 @@ def scan(
 
     if out_path is not None:
         prepare_output(out_path, "rules file", overwrite=force)
-    report = scan_database(source, sample)
+    with _progress() as progress:
+        report = scan_database(source, sample, progress=progress)
     if out_path is not None:
         write_draft(report, out_path)
     if as_json:

@@ -43,7 +43,8 @@ white-space:pre-wrap;max-width:32em}
 </style>"""
 
 
-def _is_null(v: object) -> bool:
+def is_null(v: object) -> bool:
+    """True for None, NaN, NaT and pd.NA; never for a string, bytes, or a list/array/dict cell."""
     if v is None:
         return True
     if isinstance(v, str | bytes | list | dict | tuple | np.ndarray):
@@ -56,7 +57,7 @@ def _is_null(v: object) -> bool:
 
 def cell_html(v: object, max_chars: int = MAX_CELL) -> str:
     """One value as escaped HTML; NULL shown as a grey NULL, long text cut with its length."""
-    if _is_null(v):
+    if is_null(v):
         return '<span class="sz-null">NULL</span>'
     text = v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
     if len(text) > max_chars:
@@ -151,7 +152,7 @@ def _equal_cells(a: pd.Series, b: pd.Series) -> np.ndarray:
     right = b.tolist()
     out = np.empty(len(left), dtype=bool)
     for i, (x, y) in enumerate(zip(left, right, strict=True)):
-        nx, ny = _is_null(x), _is_null(y)
+        nx, ny = is_null(x), is_null(y)
         if nx or ny:
             out[i] = nx and ny
             continue

@@ -129,7 +129,10 @@ class RunReport:
             yield
         except SanitizeError as exc:
             self.status = f"failed: {type(exc).__name__}"
-            self.checks.append({"name": "run", "ok": False, "detail": exc.message})
+            failed: dict[str, Any] = {"name": "run", "ok": False, "detail": exc.message}
+            if exc.problems:  # uncovered columns, stale rules, ...: the report's coverage section
+                failed["problems"] = list(exc.problems)
+            self.checks.append(failed)
             raise
         except KeyboardInterrupt as exc:
             self.status = "interrupted"

@@ -112,7 +112,8 @@ def refresh(
                         return
                     log.info("verify: leak check of the shadow copy before publishing")
                     with load.source() as shadow:
-                        verify_result = verify_plan(src, shadow, plan, k, VerifyOptions())
+                        options = VerifyOptions(progress=progress)
+                        verify_result = verify_plan(src, shadow, plan, k, options)
                     verify_result.raise_for_problems(before_publish=True)
 
                 anonymize(

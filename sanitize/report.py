@@ -10,7 +10,6 @@ Passwords are scrubbed from every string before a report is written (`secrets=`)
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -228,10 +227,9 @@ def read_report(path: str | Path) -> dict[str, Any]:
 
 
 def _status(doc: Mapping[str, Any]) -> tuple[str, bool]:
-    status = str(doc.get("status", "unknown"))
-    ok = status == "ok" and all(c.get("ok", True) for c in doc.get("checks", []))
-    if doc.get("dry_run") and ok:
-        status = "ok (dry run: not published)"
+    from sanitize.report_page import status_of
+
+    status, ok, _ = status_of(doc)
     return status, ok
 
 
@@ -311,96 +309,18 @@ def render_summary(doc: Mapping[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:60rem;color:#222}
-h1{font-size:1.4rem;margin:0 0 .3rem} h2{font-size:1.1rem;margin-top:2rem}
-.ok{color:#17803d}.bad{color:#b42318}.muted{color:#666}
-table{border-collapse:collapse;width:100%}
-td,th{padding:.3rem .5rem;border-bottom:1px solid #eee;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.bar{height:.7rem;border-radius:2px;display:inline-block;vertical-align:middle}
-.rows{background:#4f7cff}.time{background:#f59e0b}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem} dt{color:#666}
-.warn{background:#fff7e6;border-left:3px solid #f59e0b;padding:.4rem .6rem;margin:.3rem 0}
-"""
+def render_html(doc: Mapping[str, Any], *, path: str | Path | None = None) -> str:
+    """A standalone HTML page (no external assets, no script; `report_page`); with `path`, the report's
+    file, it charts the last runs of the same environment and command found beside it."""
+    from sanitize.report_page import render_page, run_history
+
+    return render_page(doc, run_history(path, doc) if path is not None else ())
 
 
-KEPT = '<span class="muted">all kept</span>'
-
-
-def _bar(value: float, most: float, cls: str) -> str:
-    width = 0 if most <= 0 else max(1, round(200 * value / most)) if value > 0 else 0
-    return f'<span class="bar {cls}" style="width:{width}px"></span>'
-
-
-def render_html(doc: Mapping[str, Any]) -> str:
-    """A standalone HTML page (no external assets): summary, per-table bars of rows and time, checks."""
-    e = html.escape
-    status, ok = _status(doc)
-    title = f"sanitize {doc.get('command', 'run')} {doc.get('environment') or ''}".strip()
-    out = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-        f'<h1>{e(title)} <span class="{"ok" if ok else "bad"}">{e(status)}</span></h1>',
-        f'<p class="muted">started {e(str(doc.get("started_at", "?")))}, '
-        f"{int(doc.get('rows', 0) or 0):,} rows in {float(doc.get('seconds', 0) or 0):.2f}s</p>",
-        "<dl>",
-    ]
-    for label in ("source", "target", "mode", "rules", "rules_sha256", "key_fingerprint", "published"):
-        if doc.get(label) is not None:
-            out.append(f"<dt>{e(label)}</dt><dd>{e(str(doc[label]))}</dd>")
-    out.append("</dl>")
-    for w in doc.get("warnings", []):
-        out.append(f'<div class="warn">{e(str(w))}</div>')
-    if doc.get("error"):
-        out.append(f'<div class="warn bad">{e(str(doc["error"]))}</div>')
-    tables = doc.get("tables", [])
-    most_rows = max((float(t.get("rows", 0)) for t in tables), default=0.0)
-    most_time = max((float(t.get("seconds", 0)) for t in tables), default=0.0)
-    out.append(
-        "<h2>Tables</h2><table><tr><th>table</th><th>rows</th><th></th><th>seconds</th><th></th>"
-        "<th>strategies</th></tr>"
-    )
-    for t in tables:
-        rows, secs = float(t.get("rows", 0)), float(t.get("seconds", 0))
-        strategies = ", ".join(
-            f"{c}: {s}" for c, s in t.get("strategies", {}).items() if not str(s).startswith("keep")
-        )
-        out.append(
-            f'<tr><td>{e(str(t.get("table")))}</td><td class="n">{int(rows):,}</td>'
-            f'<td>{_bar(rows, most_rows, "rows")}</td><td class="n">{secs:.2f}</td>'
-            f"<td>{_bar(secs, most_time, 'time')}</td><td>{e(strategies) or KEPT}</td></tr>"
-        )
-    out.append("</table><h2>Checks</h2><table><tr><th></th><th>check</th><th>table</th><th>detail</th></tr>")
-    for c in doc.get("checks", []):
-        good = c.get("ok", True)
-        out.append(
-            f'<tr><td class="{"ok" if good else "bad"}">{"&#10003;" if good else "&#10007;"}</td>'
-            f"<td>{e(str(c.get('name', '')))}</td><td>{e(str(c.get('table') or ''))}</td>"
-            f"<td>{e(str(c.get('detail', '')))}</td></tr>"
-        )
-    out.append("</table>")
-    verify = doc.get("verify")
-    if verify:
-        out.append(
-            f"<h2>Leak check</h2><p>{int(verify.get('rows_scanned', 0)):,} rows scanned in "
-            f"{float(verify.get('seconds', 0)):.2f}s; {int(verify.get('leaks_total', 0))} leak(s).</p>"
-        )
-        if verify.get("leaks"):
-            out.append("<table><tr><th>table</th><th>column</th><th>kind</th><th>count</th></tr>")
-            for lk in verify["leaks"]:
-                out.append(
-                    f"<tr><td>{e(lk['table'])}</td><td>{e(lk['column'])}</td><td>{e(lk['kind'])}</td>"
-                    f'<td class="n">{int(lk["count"]):,}</td></tr>'
-                )
-            out.append("</table>")
-    versions = doc.get("versions", {})
-    if versions:
-        out.append(
-            '<h2>Versions</h2><p class="muted">'
-            + ", ".join(f"{e(k)} {e(str(v))}" for k, v in versions.items())
-            + "</p>"
-        )
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+def write_html(report: str | Path, out: str | Path) -> Path:
+    """Render the run report file `report` as a page at `out` (with the chart of its last runs)."""
+    found = Path(report)
+    page = render_html(read_report(found), path=found)
+    dest = Path(out)
+    dest.write_text(page, encoding="utf-8")
+    return dest

@@ -35,8 +35,13 @@ def apply(
     *,
     key: SecretKey | None = None,
     schema: Schema | Connection | None = None,
+    arrow: bool = False,
 ) -> pd.DataFrame:
     """Anonymise a DataFrame with the rules of `table`: a new DataFrame, `df` is left untouched.
+
+    Each column keeps the caller's dtype (float64, datetime64, int64, bool, object, or an Arrow-backed
+    dtype in, the same out); a column a rule turned to NULL that a NumPy integer or bool cannot hold
+    becomes pandas' nullable Int64 / boolean. `arrow=True` returns the pipeline's Arrow-backed dtypes.
 
     Pure and deterministic: for the same key (default `SANITIZE_KEY`) every value becomes what the
     pipeline writes for it. Without `schema`, the table is derived from the DataFrame's dtypes, so
@@ -90,7 +95,29 @@ def apply(
 
     people = schema.source if isinstance(schema, Connection) else _FrameSource(table, df)
     plan = with_known_people(plan, people, k)
-    return transform_batch(df, plan.tables[table], k, r.locale)
+    out = transform_batch(df, plan.tables[table], k, r.locale)
+    return out if arrow else with_dtypes_of(out, df)
+
+
+def with_dtypes_of(out: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """`out` with each column cast back to `like`'s dtype for it where the values allow (a NumPy integer
+    or bool column holding NULLs becomes nullable Int64/boolean; a cast that fails leaves the column)."""
+    cast: dict[str, pd.Series] = {}
+    for c in out.columns:
+        want = like[c].dtype if c in like.columns else None
+        if want is None or out[c].dtype == want:
+            continue
+        values = out[c]
+        if pd.api.types.is_object_dtype(want):
+            cast[c] = values.astype(object).where(values.notna(), None)
+            continue
+        if values.hasnans and want.kind in "iub":
+            want = pd.Int64Dtype() if want.kind in "iu" else pd.BooleanDtype()
+        try:
+            cast[c] = values.astype(want)
+        except (TypeError, ValueError, OverflowError):
+            continue  # the rule changed what the column holds (e.g. a date generalised to text)
+    return out.assign(**cast) if cast else out
 
 
 class _FrameSource:
@@ -137,4 +164,4 @@ def preview(
 
     with opened(source) as src:
         before, after = run_preview(as_rules(rules), src, table, rows, key)
-    return PreviewFrame.from_pair(before, after, table)
+    return PreviewFrame.from_pair(before, with_dtypes_of(after, before), table)  # as `apply` gives

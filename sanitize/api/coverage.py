@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -28,7 +29,14 @@ def _split_location(loc: str) -> tuple[str, str]:
     return table, col
 
 
-def check(rules: RulesLike, source: Any, *, pii: bool = True, sample: int = 1000) -> CheckResult:
+def check(
+    rules: RulesLike,
+    source: Any,
+    *,
+    pii: bool = True,
+    sample: int = 1000,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> CheckResult:
     """Coverage and drift of `rules` against `source`, as `sanitize check` reports them.
 
     Coverage reads only the schema: columns no rule covers (`uncovered`) and rules naming what no
@@ -38,7 +46,7 @@ def check(rules: RulesLike, source: Any, *, pii: bool = True, sample: int = 1000
     name suggests PII (never blocking); `kept_reviewed` for a keep whose rule records a `reason` (not
     blocking unless the values hold emails, cards, IBANs or phone numbers). Returns a `CheckResult`:
     `.ok`, `.findings` (a DataFrame: table, column, problem, detail, fix), `.problems()` and
-    `.warnings()`.
+    `.warnings()`. `progress("check", tables sampled, tables with kept columns)` follows the sampling.
 
     >>> result = sanitize.check(rules, db)
     >>> result.ok
@@ -54,7 +62,7 @@ def check(rules: RulesLike, source: Any, *, pii: bool = True, sample: int = 1000
         if pii:
             from sanitize.detect.drift import find_pii_in_kept_columns, suggest_rule
 
-            found = find_pii_in_kept_columns(src, r, sample, warnings=True)
+            found = find_pii_in_kept_columns(src, r, sample, warnings=True, progress=progress)
             drift = [(f, suggest_rule(f)) for f in found]
     for problem, locs, detail in (
         ("uncovered", cov.uncovered, "no rule covers this column"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +61,14 @@ def scan(
     table: str | None = None,
     tables: list[str] | None = None,
     sample: int = 1000,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> FindingsFrame:
     """Detect PII: one row per column with the kind found (`pii`), a confidence and the evidence.
 
     Give a `Connection` / database spec (each table is sampled, `sample` rows spread across it), or a
     DataFrame (its rows are the sample; `table` names it, which helps the column-name heuristics).
     Runs offline: presidio's pattern recognizers plus sanitize's own; no model is downloaded.
+    `progress("scan", tables done, tables in all)` follows a database scan.
 
     >>> findings = sanitize.scan(db)
     >>> findings.pii                       # only the columns where PII was found
@@ -86,7 +89,7 @@ def scan(
                     f"table {t!r} is not in {describe_source(source_or_dataframe)}; "
                     f"tables: {', '.join(src.schema.tables) or 'none'}"
                 )
-        report = scan_source(src, sample, tables=wanted)
+        report = scan_source(src, sample, tables=wanted, progress=progress)
     return _findings(report)
 
 

@@ -13,7 +13,7 @@ surnames) — a column name alone never fails a gate. `reviewed`: the rule is `{
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -142,18 +142,23 @@ def find_pii_in_kept_columns(
     *,
     detector: Detector | None = None,
     warnings: bool = False,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> list[Finding]:
     """Columns marked `keep` whose sampled values look like PII, with the evidence.
 
     `source_or_frames` is a Source (its tables are sampled, spread and deterministic) or a mapping of
     table key -> DataFrame. By default only blocking findings (severity `fail`) are returned, so a gate
     can stop on any of them; with `warnings`, also the name-only ones and the reviewed keeps.
+    `progress("check", tables done, tables with kept columns)` follows the sampling table by table.
     """
     clf = ColumnClassifier(detector)
     findings: list[Finding] = []
     reasons = _reasons(rules)
     schema = None if isinstance(source_or_frames, Mapping) else source_or_frames.schema
-    for key, columns in sorted(kept_columns(rules, schema).items()):
+    kept = sorted(kept_columns(rules, schema).items())
+    for done, (key, columns) in enumerate(kept):
+        if progress is not None:
+            progress("check", done, len(kept))
         table: Table | str = key
         if isinstance(source_or_frames, Mapping):
             frame = source_or_frames.get(key)
@@ -202,6 +207,8 @@ def find_pii_in_kept_columns(
                         reason,
                     )
                 )
+    if progress is not None:
+        progress("check", len(kept), len(kept))
     return findings
 
 

@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -480,17 +480,23 @@ def scan_source(
     *,
     tables: Iterable[str] | None = None,
     detector: Detector | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ScanReport:
-    """Sample each table of a source (spread over the table, deterministic) and classify every column."""
+    """Sample each table of a source (spread over the table, deterministic) and classify every column;
+    `progress("scan", tables done, tables in all)` before the first table and after each."""
     clf = ColumnClassifier(detector)
     schema = source.schema
     wanted = list(tables) if tables is not None else sorted(schema.tables)
     out = []
-    for key in wanted:
+    if progress is not None:
+        progress("scan", 0, len(wanted))
+    for done, key in enumerate(wanted, start=1):
         table = schema[key]
         frame = source.sample(key, sample)
         log.info("scanned %s: %d rows sampled", key, len(frame))
         out.append(scan_frame(frame, table, classifier=clf))
+        if progress is not None:
+            progress("scan", done, len(wanted))
     return ScanReport(out, sample=sample, dialect=schema.dialect)
 
 
@@ -501,12 +507,13 @@ def scan_database(
     config: str | None = None,
     tables: Iterable[str] | None = None,
     detector: Detector | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ScanReport:
     """Open a database read-only (URL, SQLite file, dump, or environment name) and scan it."""
     from sanitize.api import connect
 
     with connect(spec, config=config) as conn:
-        report = scan_source(conn.source, sample, tables=tables, detector=detector)
+        report = scan_source(conn.source, sample, tables=tables, detector=detector, progress=progress)
         report.source = conn.display
     return report
 

@@ -69,7 +69,8 @@ def collect_fingerprints(
         rows = aligned[tkey] = TableAlignment(align[0] if by_id else None)
         ids = {c: collector.column_id(f"{tkey}.{c}") for c in sensitive}
         wanted = list(dict.fromkeys(sensitive + align))
-        for batch in read_batches(source, tkey, options.batch_size, wanted):
+        label = f"fingerprints {tkey}"
+        for batch in read_batches(source, tkey, options.batch_size, wanted, options.progress, label):
             rowkey = row_keys(batch, align) if align else None
             edges: dict[str, np.ndarray] = {}  # person column -> its first/last name token per row
             rows.add_batch(integer_ids(batch, align[0]) if by_id else None)

@@ -118,7 +118,8 @@ class TargetScan:
         columns = [c for c in table.column_names if c in wanted] or list(table.column_names[:1])
         unchanged: dict[str, _Unchanged] = {}
         offset = 0
-        for batch in read_batches(self.target, tkey, self.options.batch_size, columns):
+        progress, batch_size = self.options.progress, self.options.batch_size
+        for batch in read_batches(self.target, tkey, batch_size, columns, progress, f"verify {tkey}"):
             rowkey = row_keys(batch, align) if align else None
             located = None
             if alignment is not None and align:

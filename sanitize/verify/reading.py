@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -71,12 +71,28 @@ def as_array(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     return values
 
 
-def read_batches(source: Readable, table: str, batch_size: int, columns: Sequence[str]) -> Iterator[Batch]:
-    """Batches of `columns` (in table order) from any readable; Arrow straight from `sanitize.db` sources."""
+def read_batches(
+    source: Readable,
+    table: str,
+    batch_size: int,
+    columns: Sequence[str],
+    progress: Callable[[str, int, int | None], None] | None = None,
+    label: str = "",
+) -> Iterator[Batch]:
+    """Batches of `columns` (in table order) from any readable; Arrow straight from `sanitize.db` sources.
+    `progress(label, rows read, rows in the table)` is called before the first batch and after each."""
     read_arrow = getattr(source, "read_arrow", None)
     if callable(read_arrow):
-        for t in read_arrow(table, batch_size, list(columns)):
-            yield Batch(t)
+        batches: Iterator[Batch] = (Batch(t) for t in read_arrow(table, batch_size, list(columns)))
+    else:
+        frames = source.read_batches(table, batch_size=batch_size, columns=list(columns))
+        batches = (Batch(f.reset_index(drop=True)) for f in frames)
+    if progress is None:
+        yield from batches
         return
-    for frame in source.read_batches(table, batch_size=batch_size, columns=list(columns)):
-        yield Batch(frame.reset_index(drop=True))
+    expected, done = source.count(table), 0
+    progress(label or table, 0, expected)
+    for batch in batches:
+        yield batch
+        done += len(batch)
+        progress(label or table, done, expected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +31,8 @@ class VerifyOptions:
     # classify and hash each distinct value of a batch's column once: "auto" when a sample of the
     # batch shows few distinct values; "always"/"never" force it (same results, different speed)
     dictionary: Literal["auto", "always", "never"] = "auto"
+    # (label, rows done, rows expected) after each batch read: `fingerprints T` (source), `verify T` (target)
+    progress: Callable[[str, int, int | None], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
