@@ -156,3 +156,32 @@ def test_when_the_cli_gets_rows_and_an_override_then_the_override_wins(tmp_path:
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("invoices", "roles")}
     con.close()
     assert counts == {"invoices": 12, "roles": 3}
+
+
+def test_when_credential_columns_are_synthesised_then_they_hold_random_strings(tmp_path: Path) -> None:
+    """Found on a real schema: tokens and API keys were dictionary words, equal to ordinary values of
+    other columns (`owner_type`), which the leak check rightly flagged."""
+    import re
+
+    from sanitize.schema import Column, Schema, Table
+    from sanitize.synth.run import synthesize
+
+    cols = (
+        Column("id", "integer", False),
+        Column("token", "text", max_length=64),
+        Column("api_key", "text"),
+        Column("reset_password_token", "text", max_length=20),
+        Column("password_changed_at", "datetime"),
+        Column("token_count", "integer"),
+    )
+    schema = Schema({"sessions": Table("sessions", "sessions", columns=cols, primary_key=("id",))})
+    out = tmp_path / "dev.db"
+    synthesize(str(out), schema=schema, rows=200, seed=1)
+    con = sqlite3.connect(out)
+    rows = con.execute("SELECT token, api_key, reset_password_token, token_count FROM sessions").fetchall()
+    con.close()
+    tokens = [r[0] for r in rows if r[0] is not None]
+    assert len(set(tokens)) == len(tokens) > 150
+    assert all(re.fullmatch(r"[a-z0-9]{32}", t) for t in tokens)
+    assert all(re.fullmatch(r"[a-z0-9]{20}", r[2]) for r in rows if r[2] is not None)
+    assert all(isinstance(r[3], int) for r in rows if r[3] is not None)

@@ -52,6 +52,12 @@ NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"ipv6", "ipv6"),
     (r"(^|_)ip(v4)?(_?addr(ess)?)?$", "ipv4"),
     (r"(^|_)(url|website|homepage|link)$", "url"),
+    # credentials: random strings (dictionary words there collided with ordinary values elsewhere)
+    (
+        r"(^|_)(token|secret|api_?key|password|passwd|pass_?crypt|encrypted_password|password_digest|"
+        r"salt|digest|fingerprint|otp_secret)(_|$)",
+        "secret",
+    ),
     (r"uuid|guid", "uuid"),
     (r"birth|(^|_)dob$", "date_of_birth"),
     (r"street|address_?line|^addr(ess)?_?1$", "street"),
@@ -108,6 +114,8 @@ def semantic_for(table: str, column: Column, fake_kind: str | None = None) -> st
         if name == "name" and _COMPANY_TABLES.search(base):
             return _fit("company", kind)
     for pattern, meaning in NAME_PATTERNS:
+        if meaning == "secret" and kind not in TEXT_KINDS:
+            continue  # password_changed_at is a timestamp, token_count a number
         if re.search(pattern, name):
             return _fit(meaning, kind)
     if name == "name" or name.endswith("_name"):

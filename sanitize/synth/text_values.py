@@ -183,6 +183,17 @@ def _code(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
     return join_text(prefix, digits_text(rng.integers(0, 10**6, n), 6), sep="-")
 
 
+_SECRET_ALPHABET = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8)
+
+
+def _secret(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
+    """Random-looking credentials (tokens, keys, hashes): 32 letters and digits, or as many as fit."""
+    width = max(1, min(spec.column.max_length or 32, 32))
+    chars = _SECRET_ALPHABET[rng.integers(0, len(_SECRET_ALPHABET), (n, width))]
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes()))
+
+
 def json_values(spec: ValueSpec, rng: np.random.Generator, n: int) -> pa.Array:
     """Small JSON objects as text (`{"source": ..., "score": ...}`)."""
     source = pa.array(["web", "mobile", "api", "import"]).take(pa.array(rng.integers(0, 4, n)))
@@ -218,4 +229,5 @@ TEXT_GENERATORS: dict[str, ValueGenerator] = {
     "text": lorem_text,
     "title": _title,
     "code": _code,
+    "secret": _secret,
 }
