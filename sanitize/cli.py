@@ -311,7 +311,7 @@ def synth(
         Path | None, typer.Option("--rules", "-r", help="Rules file: fake kinds, skipped tables.")
     ] = None,
     schema_from: Annotated[
-        str | None, typer.Option("--schema-from", help="Database or environment to take the schema from.")
+        str | None, typer.Option("--schema-from", help="Database, environment or dump file to take the schema from.")
     ] = None,
     rows: Annotated[
         list[str] | None,
@@ -580,7 +580,7 @@ def diff(
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Schema drift between two environments; exit 1 when they differ."""
+    """Schema drift between two environments (or databases, or dump files); exit 1 when they differ."""
     import json
 
     from sanitize.diff import diff_databases, render_diff

@@ -164,6 +164,11 @@ class Source(ABC):
     ref: DatabaseRef
     schema: Schema
 
+    @property
+    def display(self) -> str:
+        """Where this source is, with any password masked."""
+        return self.ref.display
+
     def table(self, key: str) -> Table:
         if key not in self.schema:
             known = ", ".join(sorted(self.schema.tables)) or "none"
@@ -244,6 +249,11 @@ class Target(ABC):
     """A database sanitize loads into; only ever changed through a `Load`."""
 
     ref: DatabaseRef
+
+    @property
+    def display(self) -> str:
+        """Where this target is, with any password masked."""
+        return self.ref.display
 
     @abstractmethod
     def begin_load(self, schema: Schema, *, tables: Sequence[str] | None = None) -> Load: ...

@@ -319,6 +319,10 @@ class FileDirTarget:
         self.check_replaceable()
         return FileDirLoad(self, schema, schema.load_order(tables))
 
+    def published_schema(self) -> Schema | None:
+        """None: a directory of exports is written, never read back as a schema."""
+        return None
+
     def close(self) -> None:
         """Nothing is held open between loads."""
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 import pandas as pd
+import pyarrow as pa
 
 from sanitize.errors import DumpError
 from sanitize.schema import Schema, Table
@@ -82,6 +83,13 @@ class DumpSource:
         self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
         raise NotImplementedError
+
+    def read_arrow(
+        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+    ) -> Iterator[pa.Table]:
+        """The batches of read_batches as Arrow tables (their columns are Arrow-backed already)."""
+        for frame in self.read_batches(table, batch_size, columns):
+            yield pa.Table.from_pandas(frame, preserve_index=False)
 
     def count(self, table: str) -> int:
         return sum(len(b) for b in self.read_batches(table, columns=[]))

@@ -79,7 +79,8 @@ def synthesize(
     """Fill `target` (a spec or DatabaseRef) with synthetic data and publish it atomically.
 
     `init_target` adopts a SQLite file sanitize did not make (see sanitize.db.open_target)."""
-    from sanitize.db import DatabaseRef, open_source, open_target, resolve
+    from sanitize.db import DatabaseRef, resolve
+    from sanitize.sources import open_source, open_target
 
     started = time.perf_counter()
     if (isinstance(rows, int) or (isinstance(rows, dict) and "*" in rows)) and scale is not None:
@@ -97,18 +98,13 @@ def synthesize(
     with ExitStack() as stack:
         source = None
         if schema_from is not None:
-            source_ref = (
-                schema_from
-                if isinstance(schema_from, DatabaseRef)
-                else resolve(str(schema_from), environments=environments)
-            )
-            if source_ref.identity == target_ref.identity:
+            source = stack.enter_context(open_source(schema_from, environments))
+            if source.ref.identity == target_ref.identity:
                 raise BadInputError(
-                    f"--schema-from {source_ref.display} is the target itself; synth reads the "
+                    f"--schema-from {source.display} is the target itself; synth reads the "
                     "schema from the target without --schema-from when it already has tables"
                 )
-            source = stack.enter_context(open_source(source_ref))
-        tgt = open_target(target_ref, init_target=init_target)
+        tgt = stack.enter_context(open_target(target_ref, init_target=init_target))
         if schema is None:
             schema = source.schema if source is not None else tgt.published_schema()
         if schema is None or not schema.tables:

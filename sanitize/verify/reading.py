@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from sanitize.db.types import to_pandas
-from sanitize.schema import Schema
+from sanitize.sources import Source
 
-
-class Readable(Protocol):
-    """What verify reads: `sanitize.db` sources, a load's shadow (`Load.source()`), dumps."""
-
-    schema: Schema
-
-    def count(self, table: str) -> int: ...
-    def read_batches(
-        self, table: str, batch_size: int = ..., columns: Any = ...
-    ) -> Iterator[pd.DataFrame]: ...
+Readable = Source
+"""What verify reads: `sanitize.db` sources, a load's shadow (`Load.source()`), dumps (one protocol)."""
 
 
 class Batch:
@@ -72,11 +63,6 @@ def as_array(values: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def read_batches(source: Readable, table: str, batch_size: int, columns: Sequence[str]) -> Iterator[Batch]:
-    """Batches of `columns` (in table order) from any readable; Arrow straight from `sanitize.db` sources."""
-    read_arrow = getattr(source, "read_arrow", None)
-    if callable(read_arrow):
-        for t in read_arrow(table, batch_size, list(columns)):
-            yield Batch(t)
-        return
-    for frame in source.read_batches(table, batch_size=batch_size, columns=list(columns)):
-        yield Batch(frame.reset_index(drop=True))
+    """Batches of `columns` (in table order) from any source, as Arrow."""
+    for t in source.read_arrow(table, batch_size, list(columns)):
+        yield Batch(t)
