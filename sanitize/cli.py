@@ -311,7 +311,8 @@ def synth(
         Path | None, typer.Option("--rules", "-r", help="Rules file: fake kinds, skipped tables.")
     ] = None,
     schema_from: Annotated[
-        str | None, typer.Option("--schema-from", help="Database, environment or dump file to take the schema from.")
+        str | None,
+        typer.Option("--schema-from", help="Database, environment or dump file to take the schema from."),
     ] = None,
     rows: Annotated[
         list[str] | None,

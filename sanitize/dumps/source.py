@@ -123,6 +123,29 @@ class DumpSource:
         return f"{type(self).__name__}({self.display!r})"
 
 
+def rebatch_frames(frames: Iterator[pd.DataFrame], batch_size: int) -> Iterator[pd.DataFrame]:
+    """`frames` cut and joined into frames of exactly `batch_size` rows (the last may be shorter)."""
+    pending: list[pd.DataFrame] = []
+    have = 0
+    for df in frames:
+        start = 0
+        while start < len(df):
+            take = min(batch_size - have, len(df) - start)
+            pending.append(df.iloc[start : start + take])
+            have += take
+            start += take
+            if have == batch_size:
+                out = (
+                    pd.concat(pending, ignore_index=True)
+                    if len(pending) > 1
+                    else pending[0].reset_index(drop=True)
+                )
+                yield out
+                pending, have = [], 0
+    if pending:
+        yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0].reset_index(drop=True)
+
+
 def open_binary(path: Path) -> BinaryIO:
     """The file's bytes, gunzipped when it is gzip (by magic number, not by name)."""
     f = open(path, "rb")  # noqa: SIM115 - handed to the caller
