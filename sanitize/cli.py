@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import TaskID
 from rich.table import Table as RichTable
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import SanitizeError
 from sanitize.report import prepare_output
 
@@ -156,7 +157,7 @@ def anonymize(
     target: TargetArg,
     rules: RulesOpt,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON run report here.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = 32_768,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = DEFAULT_BATCH,
     workers: Annotated[
         int | None,
         typer.Option("--workers", min=1, help="Threads transforming batches (default: CPUs - 1, 1 to 4)."),

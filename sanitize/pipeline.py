@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import BadInputError, CheckViolation, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
 from sanitize.orphans import OrphanGuard
@@ -43,7 +44,6 @@ from sanitize.transform import default_workers, map_ordered, transform_batch
 
 log = logging.getLogger("sanitize")
 
-DEFAULT_BATCH = 32_768  # measured: faster than 64k rows (temporaries stay in cache) and less memory
 Progress = Callable[[str, int, int | None], None]  # (table, rows done, rows expected)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from sanitize import display
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import BadInputError
 from sanitize.schema import Schema
 from sanitize.sources import Source, SourceRef, open_source
@@ -54,7 +55,7 @@ class Connection:
         return self._source.display
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: Any = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: Any = None
     ) -> Iterator[pd.DataFrame]:
         """Stream a table in batches (what the pipeline reads)."""
         self._require_table(table)

@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.dumps.mysqlddl import META_TABLE, SchemaBuilder, mysql_column
 from sanitize.dumps.mysqlinsert import (
     INSERT_START,
@@ -184,7 +185,7 @@ class MysqlDumpSource(DumpSource):
                 yield parse_insert(raw, line, self.display, lambda _n: cols)
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
 
         t = self.table(table)

@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from sanitize.db.base import prefetch
 from sanitize.db.types import NamedType, arrow_type, to_pandas
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.dumps import pgtext
 from sanitize.dumps.source import DumpSource, detect_format, open_binary, rebatch_frames
 from sanitize.errors import DumpError
@@ -779,7 +780,7 @@ class PlainDumpSource(DumpSource):
         return sum(b.rows for b in self.blocks if b.header.key == table)
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
         t = self.table(table)
         if columns is not None:
@@ -865,7 +866,7 @@ class ArchiveDumpSource(DumpSource):
         return ["--data-only", f"--table={t.name}", f"--schema={t.schema or DEFAULT_SCHEMA}"]
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
         t = self.table(table)
         if columns is not None:

@@ -19,6 +19,7 @@ from typing import BinaryIO, Literal
 import pandas as pd
 import pyarrow as pa
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import DumpError
 from sanitize.schema import Schema, Table
 
@@ -80,12 +81,12 @@ class DumpSource:
         return self.table(table).selected(columns, DumpError)
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
         raise NotImplementedError
 
     def read_arrow(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pa.Table]:
         """The batches of read_batches as Arrow tables (their columns are Arrow-backed already)."""
         for frame in self.read_batches(table, batch_size, columns):

@@ -63,6 +63,12 @@ def as_array(values: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def read_batches(source: Readable, table: str, batch_size: int, columns: Sequence[str]) -> Iterator[Batch]:
-    """Batches of `columns` (in table order) from any source, as Arrow."""
-    for t in source.read_arrow(table, batch_size, list(columns)):
-        yield Batch(t)
+    """Batches of `columns` (in table order): Arrow from every sanitize source; a reader of its own that
+    offers only `read_batches` (DataFrames) is read that way."""
+    read_arrow = getattr(source, "read_arrow", None)
+    if callable(read_arrow):
+        for t in read_arrow(table, batch_size, list(columns)):
+            yield Batch(t)
+        return
+    for frame in source.read_batches(table, batch_size=batch_size, columns=list(columns)):
+        yield Batch(frame.reset_index(drop=True))
