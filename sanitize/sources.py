@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -51,7 +51,6 @@ class SourceRef(Protocol):
     def identity(self) -> tuple[object, ...]: ...
 
 
-@runtime_checkable
 class Source(Protocol):
     """A source opened read-only: a database (`sanitize.db`) or a dump/export (`sanitize.dumps`)."""
 
