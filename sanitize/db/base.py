@@ -170,10 +170,7 @@ class Source(ABC):
         return self.ref.display
 
     def table(self, key: str) -> Table:
-        if key not in self.schema:
-            known = ", ".join(sorted(self.schema.tables)) or "none"
-            raise BadInputError(f"{self.ref.display} has no table {key!r} (tables: {known})")
-        return self.schema[key]
+        return self.schema.table(key, self.ref.display, BadInputError)
 
     def columns_of(self, key: str, columns: Sequence[str] | None) -> list[str]:
         return self.table(key).selected(columns, BadInputError)

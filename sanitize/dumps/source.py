@@ -70,11 +70,7 @@ class DumpSource:
         return DumpRef.for_path(Path(self.display), self.schema.dialect or "generic")
 
     def table(self, key: str) -> Table:
-        try:
-            return self.schema[key]
-        except KeyError:
-            names = ", ".join(sorted(self.schema.tables)) or "none"
-            raise DumpError(f"{self.display}: no table {key!r} in this dump (tables: {names})") from None
+        return self.schema.table(key, f"{self.display}: this dump", DumpError)
 
     def columns_of(self, table: str, columns: list[str] | None) -> list[str]:
         """The columns to read (all when None); DumpError naming any the table lacks."""
