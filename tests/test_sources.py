@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from sanitize.errors import BadInputError
 from sanitize.sources import open_source, resolve_target
 from tests.test_dumps_mysql import mysqldump
 from tests.test_dumps_pg import pg_dump
@@ -152,3 +153,25 @@ def _keep_rules(tmp_path: Path) -> str:
     p = tmp_path / "keep.yaml"
     p.write_text("version: 1\ntables:\n  t:\n    columns:\n      id: keep\n      name: keep\n")
     return str(p)
+
+
+def test_when_synth_targets_a_parquet_directory_then_each_table_is_a_file_of_the_asked_rows(
+    tmp_path: Path,
+) -> None:
+    import pyarrow.parquet as pq
+
+    db = tmp_path / "prod.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL)")
+    con.execute("CREATE TABLE orders (id integer PRIMARY KEY, customer_id integer REFERENCES customers(id))")
+    con.commit()
+    con.close()
+    out = tmp_path / "synth"
+    res = cli("synth", f"parquet:{out}", "--schema-from", str(db), "--rows", "5")
+    assert res.exit_code == 0, res.output
+    customers, orders = pq.read_table(out / "customers.parquet"), pq.read_table(out / "orders.parquet")
+    assert (customers.num_rows, orders.num_rows) == (5, 5)
+    assert set(orders.column("customer_id").to_pylist()) <= set(customers.column("id").to_pylist())
+    res = cli("synth", str(tmp_path / "out.sql"), "--schema-from", str(db), "--rows", "5")
+    assert isinstance(res.exception, BadInputError)  # exit 2 through sanitize's main
+    assert "not a .sql dump" in str(res.exception)
