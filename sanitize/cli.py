@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import TaskID
 from rich.table import Table as RichTable
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import SanitizeError
 from sanitize.report import prepare_output
 
@@ -160,7 +161,7 @@ def anonymize(
     target: TargetArg,
     rules: RulesOpt,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON run report here.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = 32_768,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch.")] = DEFAULT_BATCH,
     workers: Annotated[
         int | None,
         typer.Option("--workers", min=1, help="Threads transforming batches (default: CPUs - 1, 1 to 4)."),
@@ -290,7 +291,8 @@ def synth(
         Path | None, typer.Option("--rules", "-r", help="Rules file: fake kinds, skipped tables.")
     ] = None,
     schema_from: Annotated[
-        str | None, typer.Option("--schema-from", help="Database or environment to take the schema from.")
+        str | None,
+        typer.Option("--schema-from", help="Database, environment or dump file to take the schema from."),
     ] = None,
     rows: Annotated[
         list[str] | None,
@@ -581,7 +583,7 @@ def diff(
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Schema drift between two environments; exit 1 when they differ."""
+    """Schema drift between two environments (or databases, or dump files); exit 1 when they differ."""
     import json
 
     from sanitize.diff import diff_databases, render_diff

@@ -181,18 +181,16 @@ def diff_schemas(
 
 
 def diff_databases(spec_a: str, spec_b: str, *, config: Config | None = None) -> SchemaDiff:
-    """Reflect two databases (URL, SQLite path or environment name) read-only and compare them."""
-    from sanitize.db import open_source, resolve
+    """Reflect two sources (URL, SQLite path, environment name or dump file) read-only and compare them."""
+    from sanitize.sources import open_source
 
     envs = config.environment_urls() if config is not None else None
-    ra, rb = resolve(spec_a, environments=envs), resolve(spec_b, environments=envs)
-    with open_source(ra) as sa_, open_source(rb) as sb_:
+    with open_source(spec_a, envs) as sa_, open_source(spec_b, envs) as sb_:
         schema_a, schema_b = sa_.schema, sb_.schema
-    name_a = spec_a if envs and spec_a in envs else ra.display
-    name_b = spec_b if envs and spec_b in envs else rb.display
-    return diff_schemas(
-        schema_a, schema_b, a_name=name_a, b_name=name_b, exact_types=ra.dialect == rb.dialect
-    )
+        name_a = spec_a if envs and spec_a in envs else sa_.display
+        name_b = spec_b if envs and spec_b in envs else sb_.display
+        same_engine = sa_.ref.dialect == sb_.ref.dialect
+    return diff_schemas(schema_a, schema_b, a_name=name_a, b_name=name_b, exact_types=same_engine)
 
 
 def render_diff(d: SchemaDiff) -> RenderableType:

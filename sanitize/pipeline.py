@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import BadInputError, CheckViolation, SanitizeError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
 from sanitize.orphans import OrphanGuard
@@ -37,26 +38,13 @@ from sanitize.plan import (
 from sanitize.risk import RiskCounter, TableRisk, gate_failures, raise_if_over, risk_columns, suggest_for
 from sanitize.rules import RulesFile, as_rules
 from sanitize.schema import Schema
+from sanitize.sources import is_dump_path, open_source, open_target, resolve_target
 from sanitize.special import map_special
 from sanitize.transform import default_workers, map_ordered, transform_batch
 
 log = logging.getLogger("sanitize")
 
-DEFAULT_BATCH = 32_768  # measured: faster than 64k rows (temporaries stay in cache) and less memory
 Progress = Callable[[str, int, int | None], None]  # (table, rows done, rows expected)
-
-
-class SourceLike(Protocol):
-    """What the pipeline reads from: a database (sanitize.db) or a dump (sanitize.dumps)."""
-
-    schema: Schema
-
-    def count(self, table: str) -> int: ...
-    def read_batches(
-        self, table: str, batch_size: int = ..., columns: Any = ...
-    ) -> Iterator[pd.DataFrame]: ...
-    def sample(self, table: str, n: int) -> pd.DataFrame: ...
-    def close(self) -> None: ...
 
 
 def versions() -> dict[str, str]:
@@ -149,33 +137,6 @@ def interrupted_by(exc: KeyboardInterrupt) -> str:
     return str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else "Ctrl-C (SIGINT)"
 
 
-@contextlib.contextmanager
-def open_source(spec: str | Any, environments: dict[str, str] | None = None) -> Iterator[Any]:
-    """Open a source: a database (URL, SQLite path, environment name) or a dump file / export dir."""
-    if not isinstance(spec, str):  # already a DatabaseRef or an open source
-        if hasattr(spec, "read_batches"):
-            yield spec
-            return
-        from sanitize.db import open_source as open_db
-
-        with open_db(spec) as src:
-            yield src
-        return
-    try:
-        from sanitize.dumps import is_dump_path, open_dump_source
-    except ImportError:  # dump support not installed in this build
-        is_dump_path = None  # type: ignore[assignment]
-    if is_dump_path is not None and is_dump_path(spec):
-        with open_dump_source(spec) as src:
-            yield src
-        return
-    from sanitize.db import open_source as open_db
-    from sanitize.db import resolve
-
-    with open_db(resolve(spec, environments=environments)) as src:
-        yield src
-
-
 def check(rules: RulesFile | str | Path, source: str | Any) -> Coverage:
     """Coverage and drift of `rules` against `source`'s schema; reads no rows."""
     r = as_rules(rules)
@@ -232,35 +193,32 @@ def anonymize(
         raise BadInputError(f"workers must be at least 1 (got {n_workers})")
     k = key or load_key()
     r = as_rules(rules)
-    tgt_kind, tref = resolve_target(target, environments)
-    if tgt_kind == "db" and environments is None:  # refresh checked its own target (guards.check_isolation)
+    tspec = resolve_target(target, environments)
+    if tspec.ref is not None and environments is None:  # refresh checked its own target (guards)
         from sanitize.guards import refuse_production_target
 
-        refuse_production_target(tref)
-    if tgt_kind == "dump":
+        refuse_production_target(tspec.ref)
+    if tspec.path is not None:
         from sanitize.report import prepare_output
 
-        prepare_output(tref, "sanitised dump")  # its directory is made (or refused) before any work
-        return _rewrite_dump(r, source, Path(tref), k, report, started)
-    run = report or RunReport.start(
-        r, str(getattr(getattr(source, "ref", None), "display", source)), tref.display
-    )
-    run.target = tref.display
+        prepare_output(tspec.path, "sanitised dump")  # its directory is made (or refused) before any work
+        return _rewrite_dump(r, source, tspec.path, k, report, started)
+    shown = str(source) if isinstance(source, str | Path) else source.display
+    run = report or RunReport.start(r, shown, tspec.display)
+    run.target = tspec.display
     with run.recording(started), open_source(source, environments) as src:
-        sref = getattr(src, "ref", None)
-        if sref is not None:
-            run.source = sref.display
-            if getattr(sref, "identity", None) == getattr(tref, "identity", ()):
-                raise TargetRefusedError(
-                    f"target {tref.display} is the source database; refusing to write to it. "
-                    "Name a different target database."
-                )
+        run.source = src.display
+        if src.ref.identity == tspec.identity:
+            raise TargetRefusedError(
+                f"target {tspec.display} is the source database; refusing to write to it. "
+                "Name a different target database."
+            )
         plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
         quasi = {t: q for t, q in risk_columns(r, src.schema).items() if t in plan.tables}
         run.skipped_tables = plan.skipped
         plan = with_known_people(plan, src, k, batch_size=batch_size, progress=progress)
-        tgt_dialect = getattr(tref, "dialect", None) or getattr(getattr(tref, "ref", None), "dialect", None)
-        same_engine = tgt_kind == "db" and tgt_dialect == src.schema.dialect
+        tgt_dialect = tspec.dialect
+        same_engine = tspec.kind == "db" and tgt_dialect == src.schema.dialect
         run.warnings += plan_warnings(r, plan, recomputes_generated=same_engine)
         risks: list[TableRisk] = []
         orphans = OrphanGuard(plan.target_schema, list(plan.tables), r.orphans_for)
@@ -273,7 +231,7 @@ def anonymize(
 
         with (
             explained_checks(plan),
-            _open_target(tgt_kind, tref, init_target) as tgt,
+            open_target(tspec, init_target=init_target) as tgt,
             tgt.begin_load(plan.target_schema) as load,
         ):
             for tkey, tplan in plan.tables.items():
@@ -318,7 +276,8 @@ def anonymize(
                 orphans.begin(tkey, read_keys)
 
                 threads = n_workers if tplan.thread_safe else 1
-                with contextlib.closing(iter(src.read_batches(tkey, batch_size=batch_size))) as batches:
+                reading: Any = iter(src.read_batches(tkey, batch_size=batch_size))  # a generator
+                with contextlib.closing(reading) as batches:
                     for prepared, parts in map_ordered(work, batches, threads):
                         load.write_prepared(prepared)
                         tr.rows += prepared.rows
@@ -421,37 +380,6 @@ def explained_checks(plan: Plan) -> Iterator[None]:
         ) from None
 
 
-def resolve_target(target: str | Any, environments: dict[str, str] | None = None) -> tuple[str, Any]:
-    """What a TARGET names: ("db", DatabaseRef), ("files", FileDirTarget) or ("dump", output path).
-
-    `csv:DIR` and `parquet:DIR` export one file per table; a `.sql`/`.sql.gz` path is a sanitised dump
-    (its source must be a dump); anything else is a database URL, SQLite path or environment name.
-    """
-    if not isinstance(target, str):
-        return ("files" if hasattr(target, "begin_load") and not hasattr(target, "url") else "db"), target
-    for fmt in ("csv", "parquet"):
-        if target.startswith(f"{fmt}:") and not target.startswith(f"{fmt}://"):
-            from sanitize.dumps.files import FileDirTarget
-
-            return "files", FileDirTarget(target[len(fmt) + 1 :], fmt)  # type: ignore[arg-type]
-    if "://" not in target and target.lower().endswith((".sql", ".sql.gz")):
-        return "dump", target
-    from sanitize.db import resolve
-
-    return "db", resolve(target, environments=environments)
-
-
-@contextlib.contextmanager
-def _open_target(kind: str, ref: Any, init_target: bool = False) -> Iterator[Any]:
-    if kind == "files":
-        yield ref
-        return
-    from sanitize.db import open_target
-
-    with open_target(ref, init_target=init_target) as tgt:
-        yield tgt
-
-
 def plan_warnings(rules: RulesFile, plan: Plan, *, recomputes_generated: bool) -> list[str]:
     """What a run says about kept columns that may carry the source's data (it still runs)."""
     out = []
@@ -481,7 +409,7 @@ def _rewrite_dump(
     rules: RulesFile, source: str | Any, out: Path, key: SecretKey, report: RunReport | None, started: float
 ) -> RunReport:
     """Dump -> sanitised dump, streamed; coverage is checked on the dump's schema before any output."""
-    from sanitize.dumps import is_dump_path, rewrite_dump
+    from sanitize.dumps import rewrite_dump
 
     if not isinstance(source, str) or not is_dump_path(source):
         raise BadInputError(
@@ -497,9 +425,7 @@ def _rewrite_dump(
         plan = plans["plan"] = build_plan(rules, schema)  # fails closed before the output exists
         guard = guards["orphans"] = OrphanGuard(plan.target_schema, list(plan.tables), rules.orphans_for)
         if any(guard.involves(t) for t in plan.tables):  # a dump's tables come in its order, not FK order
-            from sanitize.dumps import open_dump_source
-
-            with open_dump_source(source) as dump:
+            with open_source(source) as dump:
                 guard.prescan(lambda t, cols: dump.read_batches(t, columns=cols))
 
     def transform(table: str, df: pd.DataFrame) -> pd.DataFrame | None:

@@ -47,10 +47,11 @@ def refresh(
     but publish (and writes no marker); in synth mode it stops after the guards and planning.
     """
     from sanitize import guards
-    from sanitize.db import open_source, resolve
+    from sanitize.db import resolve
     from sanitize.logs import add_secrets, set_environment
     from sanitize.report import build_report, prepare_output, write_report
     from sanitize.rules import load_rules
+    from sanitize.sources import open_source
 
     started = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)

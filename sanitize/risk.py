@@ -397,7 +397,7 @@ def assess(
     """Figures for every table the rules give quasi-identifiers, on the source and (when given) the
     target, read column-wise in batches; generalisations are suggested where the target (or, without
     one, the source) falls short of `risk: min_k`."""
-    from sanitize.pipeline import open_source
+    from sanitize.sources import open_source
 
     out: list[TableRisk] = []
     with open_source(source, environments) as src:

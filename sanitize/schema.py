@@ -168,6 +168,13 @@ class Schema:
     def __getitem__(self, key: str) -> Table:
         return self.tables[key]
 
+    def table(self, key: str, where: str, error: type[Exception] = KeyError) -> Table:
+        """The table `key`, or `error` saying `where` has no such table and which tables it has."""
+        if key not in self.tables:
+            known = ", ".join(sorted(self.tables)) or "none"
+            raise error(f"{where} has no table {key!r} (tables: {known})")
+        return self.tables[key]
+
     def load_order(self, keys: Iterable[str] | None = None) -> list[str]:
         """Tables in foreign-key order (parents first). Cycles are broken deterministically.
 

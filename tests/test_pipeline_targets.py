@@ -42,10 +42,10 @@ def test_when_the_target_is_parquet_dir_then_each_table_is_a_file_with_anonymise
 
 
 def test_when_the_target_names_kinds_then_they_resolve(tmp_path: Path) -> None:
-    assert resolve_target(str(tmp_path / "out.sql"))[0] == "dump"
-    assert resolve_target(str(tmp_path / "out.sql.gz"))[0] == "dump"
-    assert resolve_target(f"csv:{tmp_path / 'dir'}")[0] == "files"
-    assert resolve_target(str(tmp_path / "dev.db"))[0] == "db"
+    assert resolve_target(str(tmp_path / "out.sql")).kind == "dump"
+    assert resolve_target(str(tmp_path / "out.sql.gz")).kind == "dump"
+    assert resolve_target(f"csv:{tmp_path / 'dir'}").kind == "files"
+    assert resolve_target(str(tmp_path / "dev.db")).kind == "db"
 
 
 def test_when_a_dump_target_gets_a_database_source_then_a_clear_error(prod: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ small classes from `sanitize.display` with an HTML representation. One module pe
 - `connection`: `connect` and `Connection` (an open, read-only source);
 - `frames`: `table_from_frame` (a `Table` from a bare DataFrame's dtypes);
 - `anonymise`: `apply` and `preview`;
+- `runs`: `anonymize` (the whole run, as `sanitize anonymize`);
 - `coverage`: `check`;
 - `detection`: `scan` and `draft_rules`;
 - `synthesis`: `profile`, `synthesize` and `compare`;
@@ -26,6 +27,7 @@ from sanitize.api.connection import Connection, connect
 from sanitize.api.coverage import check
 from sanitize.api.detection import FINDING_COLUMNS, draft_rules, scan
 from sanitize.api.frames import column_from_series, table_from_frame
+from sanitize.api.runs import anonymize
 from sanitize.api.synthesis import compare, profile, synthesize
 from sanitize.rules import ColumnRule, RulesFile
 from sanitize.rules import load_rules as _load_rules
@@ -36,6 +38,7 @@ __all__ = [
     "Connection",
     "Rules",
     "RulesLike",
+    "anonymize",
     "apply",
     "check",
     "column_from_series",

@@ -10,6 +10,7 @@ import pandas as pd
 from sanitize.api.arguments import RulesLike, as_rules, opened
 from sanitize.api.connection import Connection
 from sanitize.api.frames import table_from_frame
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.display import PreviewFrame
 from sanitize.errors import BadInputError, CoverageError, TargetRefusedError
 from sanitize.keys import SecretKey, load_key
@@ -130,7 +131,7 @@ class _FrameSource:
         return len(self.df) if table == self.table else 0
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: Any = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: Any = None
     ) -> Iterator[pd.DataFrame]:
         if table != self.table:
             return

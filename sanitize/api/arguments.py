@@ -13,6 +13,7 @@ from typing import Any
 
 from sanitize.api.connection import Connection
 from sanitize.rules import RulesFile, as_rules
+from sanitize.sources import open_source
 
 RulesLike = RulesFile | str | Path
 
@@ -26,15 +27,12 @@ def opened(source: Any) -> Iterator[Any]:
     if isinstance(source, Connection):
         yield source.source
         return
-    from sanitize.pipeline import open_source
-
-    with open_source(source if not isinstance(source, Path) else str(source)) as src:
+    with open_source(source) as src:
         yield src
 
 
 def describe_source(source: Any) -> str:
     """Where `source` is, for messages: a Connection's or open source's display name, else the spec itself."""
-    if isinstance(source, Connection):
-        return source.display
-    ref = getattr(source, "ref", None)
-    return str(getattr(ref, "display", None) or source)
+    if isinstance(source, str | Path):
+        return str(source)
+    return str(source.display)

@@ -11,8 +11,10 @@ from typing import Any
 import pandas as pd
 
 from sanitize import display
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import BadInputError
 from sanitize.schema import Schema
+from sanitize.sources import Source, SourceRef, open_source
 
 
 class Connection:
@@ -25,15 +27,15 @@ class Connection:
     ...     db.sample("customers", 5)
     """
 
-    def __init__(self, source: Any, stack: contextlib.ExitStack | None = None, spec: str = "") -> None:
+    def __init__(self, source: Source, stack: contextlib.ExitStack | None = None, spec: str = "") -> None:
         self._source = source
         self._stack = stack
         self._spec = spec
         self.closed = False
 
-    # -- what pipeline.open_source and the detector read ---------------------------------------
+    # -- what sanitize.sources.open_source and the detector read --------------------------------
     @property
-    def source(self) -> Any:
+    def source(self) -> Source:
         """The underlying source object (sanitize.db or sanitize.dumps)."""
         self._require_open()
         return self._source
@@ -41,26 +43,23 @@ class Connection:
     @property
     def schema(self) -> Schema:
         """The reflected schema: tables, columns, keys."""
-        return self.source.schema  # type: ignore[no-any-return]
+        return self.source.schema
 
     @property
-    def ref(self) -> Any:
-        return getattr(self._source, "ref", None)
+    def ref(self) -> SourceRef:
+        return self._source.ref
 
     @property
     def display(self) -> str:
         """Where this is, with any password masked."""
-        ref = self.ref
-        return str(getattr(ref, "display", None) or self._spec or type(self._source).__name__)
+        return self._source.display
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: Any = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: Any = None
     ) -> Iterator[pd.DataFrame]:
         """Stream a table in batches (what the pipeline reads)."""
         self._require_table(table)
-        if columns is None:
-            return self.source.read_batches(table, batch_size=batch_size)  # type: ignore[no-any-return]
-        return self.source.read_batches(table, batch_size=batch_size, columns=columns)  # type: ignore[no-any-return]
+        return self.source.read_batches(table, batch_size=batch_size, columns=columns)
 
     def count(self, table: str) -> int:
         """Rows in a table."""
@@ -70,7 +69,7 @@ class Connection:
     def sample(self, table: str, n: int = 1000) -> pd.DataFrame:
         """Up to `n` rows spread across the table (deterministic), as a DataFrame."""
         self._require_table(table)
-        return self.source.sample(table, n)  # type: ignore[no-any-return]
+        return self.source.sample(table, n)
 
     def head(self, table: str, n: int = 20) -> pd.DataFrame:
         """The first `n` rows of a table, in the order the pipeline reads them."""
@@ -175,8 +174,6 @@ def connect(
     ['customers', 'orders', ...]
     >>> db.close()
     """
-    from sanitize.pipeline import open_source
-
     spec = str(url_or_env)
     envs = dict(environments) if environments is not None else _environments_from_config(config)
     stack = contextlib.ExitStack()

@@ -28,7 +28,7 @@ FINDING_COLUMNS = [
 
 
 def _findings(report: Any) -> FindingsFrame:
-    from sanitize.detect.draft import _flow, rule_for, unique_domains
+    from sanitize.detect.draft import flow_yaml, rule_for, unique_domains
 
     udomains = unique_domains(report)
     rows = []
@@ -46,7 +46,7 @@ def _findings(report: Any) -> FindingsFrame:
                 "unique": bool(c.unique),
                 "foreign_key": c.foreign_key or "",
                 "suggested_rule": (
-                    f"inherits {c.foreign_key}" if c.foreign_key else _flow(rule_for(c, udomains))
+                    f"inherits {c.foreign_key}" if c.foreign_key else flow_yaml(rule_for(c, udomains))
                 ),
             }
         )

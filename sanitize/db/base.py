@@ -25,6 +25,7 @@ import pyarrow as pa
 from sanitize.db.ddl import TargetTables, computed_here
 from sanitize.db.refs import DatabaseRef
 from sanitize.db.types import arrow_type, batch_to_arrow, to_pandas
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import BadInputError, CheckFailedError, LoadError
 from sanitize.schema import Column, Schema, Table, View
 
@@ -46,7 +47,6 @@ class ViewNotMade(Exception):
     """A view the target cannot make (it reads a table left out, a function not copied, ...)."""
 
 
-DEFAULT_BATCH = 32_768  # measured: faster than 64k rows (temporaries stay in cache) and less memory
 T = TypeVar("T")
 
 
@@ -164,11 +164,13 @@ class Source(ABC):
     ref: DatabaseRef
     schema: Schema
 
+    @property
+    def display(self) -> str:
+        """Where this source is, with any password masked."""
+        return self.ref.display
+
     def table(self, key: str) -> Table:
-        if key not in self.schema:
-            known = ", ".join(sorted(self.schema.tables)) or "none"
-            raise BadInputError(f"{self.ref.display} has no table {key!r} (tables: {known})")
-        return self.schema[key]
+        return self.schema.table(key, self.ref.display, BadInputError)
 
     def columns_of(self, key: str, columns: Sequence[str] | None) -> list[str]:
         return self.table(key).selected(columns, BadInputError)
@@ -244,6 +246,11 @@ class Target(ABC):
     """A database sanitize loads into; only ever changed through a `Load`."""
 
     ref: DatabaseRef
+
+    @property
+    def display(self) -> str:
+        """Where this target is, with any password masked."""
+        return self.ref.display
 
     @abstractmethod
     def begin_load(self, schema: Schema, *, tables: Sequence[str] | None = None) -> Load: ...

@@ -22,8 +22,8 @@ from sqlalchemy.dialects import mysql
 
 from sanitize.db.checks import read_checks
 from sanitize.db.types import MYSQL_SPATIAL, NamedType, kind_of
-from sanitize.dumps.sqlscan import parenthesized, split_top_level
 from sanitize.schema import Check, Column, ForeignKey, Index, Schema, Table, View, fk_action
+from sanitize.sqlscan import parenthesized, split_top_level
 
 log = logging.getLogger("sanitize")
 

@@ -144,7 +144,7 @@ def canonical_host(host: str | None) -> str:
     return min(ips)
 
 
-def _sqlite_ref(path: str | Path, query: Mapping[str, str] | None = None) -> DatabaseRef:
+def sqlite_ref(path: str | Path, query: Mapping[str, str] | None = None) -> DatabaseRef:
     p = Path(path).expanduser()
     real = os.path.realpath(p)
     url = URL.create("sqlite", database=str(p))
@@ -203,7 +203,7 @@ def resolve(spec: str, *, environments: Mapping[str, str] | None = None) -> Data
     if p.is_file() or p.suffix.lower() in SQLITE_SUFFIXES:
         if p.is_dir():
             raise UrlError(f"{mask_spec(spec)} is a directory, not a SQLite file")
-        return _sqlite_ref(p)
+        return sqlite_ref(p)
     if environments is None:  # a name, and no environments given: those of ./sanitize.yaml
         from sanitize.config import default_config
 
@@ -237,5 +237,5 @@ def _resolve_url(spec: str) -> DatabaseRef:
                 f"database URL {mask_spec(spec)}: an in-memory or URI-style SQLite database cannot be used; "
                 "give a file, e.g. sqlite:///dev.db (relative) or sqlite:////abs/path/dev.db"
             )
-        return _sqlite_ref(url.database)
+        return sqlite_ref(url.database)
     return _server_ref(url.set(drivername=drivername), dialect, spec)

@@ -40,7 +40,7 @@ from sanitize.db.base import BackgroundWriter, Load, Source, Target, ViewNotMade
 from sanitize.db.check_sql import check_violation
 from sanitize.db.ddl import build_tables, index_ddl, source_dialect_of, unique_constraints
 from sanitize.db.reflect import META_TABLE, quote_ident, reflect_schema
-from sanitize.db.refs import DatabaseRef, _sqlite_ref
+from sanitize.db.refs import DatabaseRef, sqlite_ref
 from sanitize.db.sqlite_owner import OwnershipPlan, check_unchanged, copy_for_load, plan_ownership
 from sanitize.db.types import TEMPORAL, arrow_type, convert, read_error
 from sanitize.errors import (
@@ -543,7 +543,7 @@ class SqliteLoad(Load):
 
     def source(self) -> SqliteSource:
         self._check_state("finished", "read")
-        src = SqliteSource(_sqlite_ref(self.shadow))
+        src = SqliteSource(sqlite_ref(self.shadow))
         return src
 
     def _publish(self) -> None:

@@ -59,7 +59,7 @@ def _scalar(v: Any) -> str:
     return quoted.strip()
 
 
-def _flow(rule: dict[str, Any] | str) -> str:
+def flow_yaml(rule: dict[str, Any] | str) -> str:
     if isinstance(rule, str):
         return _scalar(rule)
     return "{" + ", ".join(f"{_scalar(k)}: {_value(v)}" for k, v in rule.items()) + "}"
@@ -67,7 +67,7 @@ def _flow(rule: dict[str, Any] | str) -> str:
 
 def _value(v: Any) -> str:
     if isinstance(v, dict):
-        return _flow(v)
+        return flow_yaml(v)
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_scalar(x) for x in v) + "]"
     return _scalar(v)
@@ -195,7 +195,7 @@ def _comment(col: ColumnScan) -> str:
     return " ".join(text.split())  # one line
 
 
-def _key(name: str) -> str:
+def yaml_key(name: str) -> str:
     return _scalar(name)
 
 
@@ -256,12 +256,13 @@ def draft_rules(report: ScanReport, *, locale: str = "en_US", source: str | None
     if not tables:
         lines[-1] = "tables: {}"
     for table in tables.values():
-        lines.append(f"  {_key(table.key)}:")
+        lines.append(f"  {yaml_key(table.key)}:")
         quasi = quasi_identifiers(table.columns)
         if quasi:
+            listed = ", ".join(yaml_key(c) for c in quasi)
             lines.append(
-                f"    # quasi_identifiers: [{', '.join(_key(c) for c in quasi)}]  # suggested: uncomment to "
-                "measure re-identification risk (k-anonymity) in every run; see README"
+                f"    # quasi_identifiers: [{listed}]  # suggested: uncomment to measure re-identification "
+                "risk (k-anonymity) in every run; see README"
             )
         lines.append("    columns:")
         at = len(lines) - 1
@@ -274,15 +275,15 @@ def draft_rules(report: ScanReport, *, locale: str = "en_US", source: str | None
             rule = rule_for(col, udomains)
             written += 1
             if isinstance(rule, dict) and rule.get("strategy") == "json":
-                lines.append(f"      {_key(col.column)}:  # {_comment(col)}")
+                lines.append(f"      {yaml_key(col.column)}:  # {_comment(col)}")
                 lines.append("        strategy: json")
                 lines.append("        paths:")
                 for path, sub in col.json_paths.items():
                     lines.append(
-                        f"          {_key(path)}: {_flow(rule_for(sub, udomains))}  # {_comment(sub)}"
+                        f"          {yaml_key(path)}: {flow_yaml(rule_for(sub, udomains))}  # {_comment(sub)}"
                     )
                 continue
-            lines.append(f"      {_key(col.column)}: {_flow(rule)}  # {_comment(col)}")
+            lines.append(f"      {yaml_key(col.column)}: {flow_yaml(rule)}  # {_comment(col)}")
         if written == 0:
             lines[at] = "    columns: {}"
     return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from sanitize.detect.draft import _flow, _key, rule_for
+from sanitize.detect.draft import flow_yaml, rule_for, yaml_key
 from sanitize.detect.engine import Detector
 from sanitize.detect.names import is_personal_table
 from sanitize.detect.scan import ColumnClassifier, ColumnScan, SampleSource, scan_frame
@@ -217,6 +217,5 @@ def suggest_rule(finding: Finding) -> str:
     rule = rule_for(finding.scan)
     if isinstance(rule, dict) and rule.get("strategy") == "json":
         rule = {"strategy": "json", "paths": rule["paths"]}
-    return (
-        f"{_key(finding.column)}: {_flow(rule)}  # under tables.{finding.table}.columns; {finding.evidence}"
-    )
+    where = f"under tables.{finding.table}.columns"
+    return f"{yaml_key(finding.column)}: {flow_yaml(rule)}  # {where}; {finding.evidence}"

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.detect.name_data import NEVER_NAMES, TITLES, common_words
 from sanitize.keys import SecretKey, hash64
 
@@ -228,7 +229,7 @@ def collect_known_names(
     plan: Any,
     key: SecretKey,
     *,
-    batch_size: int = 65_536,
+    batch_size: int = DEFAULT_BATCH,
     progress: Callable[[str, int, int | None], None] | None = None,
     max_words: int = MAX_WORDS,
 ) -> KnownNames:

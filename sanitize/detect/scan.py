@@ -510,11 +510,13 @@ def scan_database(
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ScanReport:
     """Open a database read-only (URL, SQLite file, dump, or environment name) and scan it."""
-    from sanitize.api import connect
+    from sanitize.config import load_config
+    from sanitize.sources import open_source
 
-    with connect(spec, config=config) as conn:
-        report = scan_source(conn.source, sample, tables=tables, detector=detector, progress=progress)
-        report.source = conn.display
+    envs = load_config(config).environment_urls() if config is not None else None
+    with open_source(spec, envs) as src:
+        report = scan_source(src, sample, tables=tables, detector=detector, progress=progress)
+        report.source = src.display
     return report
 
 

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from sanitize.arrow import kind_of_arrow
 from sanitize.db.base import Prepared
 from sanitize.db.types import arrow_type, batch_to_arrow, to_pandas
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.dumps import pgtext
 from sanitize.dumps.source import DumpSource
 from sanitize.errors import DumpError, LoadError, TargetRefusedError
@@ -107,7 +108,7 @@ class FileDirSource(DumpSource):
         return sum(len(b) for b in self._csv_batches(table, 1 << 16, []))
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
         t = self.table(table)
         cols = list(t.column_names) if columns is None else list(columns)
@@ -319,6 +320,10 @@ class FileDirTarget:
         self.check_replaceable()
         return FileDirLoad(self, schema, schema.load_order(tables))
 
+    def published_schema(self) -> Schema | None:
+        """None: a directory of exports is written, never read back as a schema."""
+        return None
+
     def close(self) -> None:
         """Nothing is held open between loads."""
 
@@ -336,7 +341,7 @@ def write_table_dir(
     *,
     format: FileFormat = "parquet",
     tables: Sequence[str] | None = None,
-    batch_size: int = 65_536,
+    batch_size: int = DEFAULT_BATCH,
 ) -> dict[str, int]:
     """Export tables of `source` (any source) into a CSV/Parquet directory, atomically; rows per table.
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sanitize.db.types import MYSQL_SPATIAL, NamedType
-from sanitize.dumps.sqlscan import (
+from sanitize.errors import DumpError
+from sanitize.schema import Check, Column, ForeignKey, Index, Kind, Schema, Table, View
+from sanitize.sqlscan import (
     MY_IDENT,
     MY_QNAME,
     fk_actions,
@@ -25,8 +27,6 @@ from sanitize.dumps.sqlscan import (
     split_top_level,
     unquote_ident,
 )
-from sanitize.errors import DumpError
-from sanitize.schema import Check, Column, ForeignKey, Index, Kind, Schema, Table, View
 
 log = logging.getLogger("sanitize")
 META_TABLE = "sanitize_meta"  # the table sanitize keeps in a MariaDB/MySQL database it made (db/reflect.py)

@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.dumps.mysqlddl import META_TABLE, SchemaBuilder, mysql_column
 from sanitize.dumps.mysqlinsert import (
     INSERT_START,
@@ -34,10 +35,10 @@ from sanitize.dumps.mysqlinsert import (
     read_insert,
 )
 from sanitize.dumps.mysqltext import decode_column, decode_insert, encode_insert, literal
-from sanitize.dumps.source import DumpSource, open_binary
-from sanitize.dumps.sqlscan import ByteReader, StatementSplitter
+from sanitize.dumps.source import DumpSource, open_binary, rebatch_frames
 from sanitize.errors import DumpError
 from sanitize.schema import Schema, Table
+from sanitize.sqlscan import ByteReader, StatementSplitter
 
 __all__ = [
     "InsertStatement",
@@ -184,9 +185,8 @@ class MysqlDumpSource(DumpSource):
                 yield parse_insert(raw, line, self.display, lambda _n: cols)
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
-        from sanitize.dumps.pgdump import _rebatch
 
         t = self.table(table)
         if columns is not None:
@@ -200,7 +200,7 @@ class MysqlDumpSource(DumpSource):
                 df, _typed, _raws = decode_insert(stmt, t, self.display)
                 yield df if columns is None else df[list(columns)]
 
-        yield from _rebatch(frames(), batch_size)
+        yield from rebatch_frames(frames(), batch_size)
 
 
 # --- a dump through a transform ---------------------------------------------------------------

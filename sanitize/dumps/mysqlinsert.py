@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sanitize.dumps.sqlscan import ByteReader, ident_list, split_qualified
 from sanitize.errors import DumpError
+from sanitize.sqlscan import ByteReader, ident_list, split_qualified
 
 _STR = rb"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'"  # unrolled: runs of plain bytes are matched in one step
 _VALUE = (

@@ -33,9 +33,12 @@ import pyarrow as pa
 
 from sanitize.db.base import prefetch
 from sanitize.db.types import NamedType, arrow_type, to_pandas
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.dumps import pgtext
-from sanitize.dumps.source import DumpSource, detect_format, open_binary
-from sanitize.dumps.sqlscan import (
+from sanitize.dumps.source import DumpSource, detect_format, open_binary, rebatch_frames
+from sanitize.errors import DumpError
+from sanitize.schema import Check, Column, ForeignKey, Index, Kind, Schema, Table, View
+from sanitize.sqlscan import (
     PG_IDENT,
     PG_QNAME,
     ByteReader,
@@ -47,8 +50,6 @@ from sanitize.dumps.sqlscan import (
     split_top_level,
     unquote_ident,
 )
-from sanitize.errors import DumpError
-from sanitize.schema import Check, Column, ForeignKey, Index, Kind, Schema, Table, View
 
 log = logging.getLogger("sanitize")
 
@@ -762,28 +763,6 @@ def _warn_unlisted(header: CopyHeader, t: Table, where: str) -> None:
         )
 
 
-def _rebatch(frames: Iterator[pd.DataFrame], batch_size: int) -> Iterator[pd.DataFrame]:
-    pending: list[pd.DataFrame] = []
-    have = 0
-    for df in frames:
-        start = 0
-        while start < len(df):
-            take = min(batch_size - have, len(df) - start)
-            pending.append(df.iloc[start : start + take])
-            have += take
-            start += take
-            if have == batch_size:
-                out = (
-                    pd.concat(pending, ignore_index=True)
-                    if len(pending) > 1
-                    else pending[0].reset_index(drop=True)
-                )
-                yield out
-                pending, have = [], 0
-    if pending:
-        yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0].reset_index(drop=True)
-
-
 class PlainDumpSource(DumpSource):
     """A plain-format pg_dump file (optionally gzip) as a read-only source."""
 
@@ -801,7 +780,7 @@ class PlainDumpSource(DumpSource):
         return sum(b.rows for b in self.blocks if b.header.key == table)
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
         t = self.table(table)
         if columns is not None:
@@ -828,7 +807,7 @@ class PlainDumpSource(DumpSource):
                 for start in range(0, b.rows, batch_size):
                     yield pd.DataFrame(index=pd.RangeIndex(min(batch_size, b.rows - start)))
             return
-        yield from _rebatch(prefetch(frames, depth=1), batch_size)  # decode ahead while a batch loads
+        yield from rebatch_frames(prefetch(frames, depth=1), batch_size)  # decode ahead while a batch loads
 
 
 # --- pg_restore for custom and directory formats ------------------------------------------
@@ -887,14 +866,14 @@ class ArchiveDumpSource(DumpSource):
         return ["--data-only", f"--table={t.name}", f"--schema={t.schema or DEFAULT_SCHEMA}"]
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
         t = self.table(table)
         if columns is not None:
             self.columns_of(table, columns)
         with pg_restore_stream(self.path, *self._table_args(t)) as out:
             reader = ByteReader(out, self.display)
-            yield from _rebatch(prefetch(lambda: self._frames(reader, t, columns), depth=1), batch_size)
+            yield from rebatch_frames(prefetch(lambda: self._frames(reader, t, columns), depth=1), batch_size)
 
     def _frames(self, reader: ByteReader, t: Table, columns: list[str] | None) -> Iterator[pd.DataFrame]:
         splitter = StatementSplitter("postgresql")

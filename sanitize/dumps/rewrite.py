@@ -37,9 +37,9 @@ from sanitize.db.base import prefetch
 from sanitize.db.reflect import OWNED_PREFIX
 from sanitize.dumps import mysqldump, pgdump, pgtext
 from sanitize.dumps.source import DumpFormat, detect_format, open_binary
-from sanitize.dumps.sqlscan import ByteReader
 from sanitize.errors import DumpError
 from sanitize.schema import Schema, Table
+from sanitize.sqlscan import ByteReader
 
 log = logging.getLogger("sanitize")
 

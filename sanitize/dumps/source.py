@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 import pandas as pd
+import pyarrow as pa
 
+from sanitize.defaults import DEFAULT_BATCH
 from sanitize.errors import DumpError
 from sanitize.schema import Schema, Table
 
@@ -68,20 +70,23 @@ class DumpSource:
         return DumpRef.for_path(Path(self.display), self.schema.dialect or "generic")
 
     def table(self, key: str) -> Table:
-        try:
-            return self.schema[key]
-        except KeyError:
-            names = ", ".join(sorted(self.schema.tables)) or "none"
-            raise DumpError(f"{self.display}: no table {key!r} in this dump (tables: {names})") from None
+        return self.schema.table(key, f"{self.display}: this dump", DumpError)
 
     def columns_of(self, table: str, columns: list[str] | None) -> list[str]:
         """The columns to read (all when None); DumpError naming any the table lacks."""
         return self.table(table).selected(columns, DumpError)
 
     def read_batches(
-        self, table: str, batch_size: int = 65_536, columns: list[str] | None = None
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
     ) -> Iterator[pd.DataFrame]:
         raise NotImplementedError
+
+    def read_arrow(
+        self, table: str, batch_size: int = DEFAULT_BATCH, columns: list[str] | None = None
+    ) -> Iterator[pa.Table]:
+        """The batches of read_batches as Arrow tables (their columns are Arrow-backed already)."""
+        for frame in self.read_batches(table, batch_size, columns):
+            yield pa.Table.from_pandas(frame, preserve_index=False)
 
     def count(self, table: str) -> int:
         return sum(len(b) for b in self.read_batches(table, columns=[]))
@@ -113,6 +118,29 @@ class DumpSource:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.display!r})"
+
+
+def rebatch_frames(frames: Iterator[pd.DataFrame], batch_size: int) -> Iterator[pd.DataFrame]:
+    """`frames` cut and joined into frames of exactly `batch_size` rows (the last may be shorter)."""
+    pending: list[pd.DataFrame] = []
+    have = 0
+    for df in frames:
+        start = 0
+        while start < len(df):
+            take = min(batch_size - have, len(df) - start)
+            pending.append(df.iloc[start : start + take])
+            have += take
+            start += take
+            if have == batch_size:
+                out = (
+                    pd.concat(pending, ignore_index=True)
+                    if len(pending) > 1
+                    else pending[0].reset_index(drop=True)
+                )
+                yield out
+                pending, have = [], 0
+    if pending:
+        yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0].reset_index(drop=True)
 
 
 def open_binary(path: Path) -> BinaryIO:

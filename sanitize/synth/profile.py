@@ -22,7 +22,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -126,17 +126,6 @@ class Profile(BaseModel):
                 f"{p}: not a sanitize profile ({first}); "
                 f"make one with `sanitize profile SOURCE --rules R --out {p}`"
             ) from None
-
-
-class SourceLike(Protocol):
-    """What profiling needs from a source (the db layer's open source satisfies it)."""
-
-    @property
-    def schema(self) -> Schema: ...
-
-    def read_batches(
-        self, table: str, batch_size: int, columns: list[str] | None = None
-    ) -> Iterable[Any]: ...
 
 
 # --- sensitivity ----------------------------------------------------------------------------------
@@ -438,14 +427,14 @@ def profile_batches(schema: Schema, batches: Iterator[tuple[str, Any]], rules: A
 
 
 def build_profile(source: Any, rules: Any, *, batch_size: int = READ_BATCH) -> Profile:
-    """Profile every table the rules do not skip. `source` is an open source or a database spec.
+    """Profile every table the rules do not skip. `source` is an open source or a spec.
 
-    A spec (URL, SQLite path, environment name) is opened read-only through the db layer.
+    A spec (URL, SQLite path, environment name, dump file) is opened read-only (sanitize.sources).
     """
     if isinstance(source, str | Path):
-        from sanitize.db import open_source, resolve  # type: ignore[attr-defined]
+        from sanitize.sources import open_source
 
-        with open_source(resolve(str(source))) as opened:
+        with open_source(source) as opened:
             return build_profile(opened, rules, batch_size=batch_size)
     schema: Schema = source.schema
     keys = [k for k in schema.load_order() if not is_skipped(rules, k)]
@@ -453,8 +442,7 @@ def build_profile(source: Any, rules: Any, *, batch_size: int = READ_BATCH) -> P
     def batches() -> Iterator[tuple[str, Any]]:
         for key in keys:
             log.info("profiling %s", key)
-            read = getattr(source, "read_arrow", None) or source.read_batches
-            for batch in read(key, batch_size, None):
+            for batch in source.read_arrow(key, batch_size, None):
                 yield key, batch
 
     profile = profile_batches(schema, batches(), rules)

@@ -76,10 +76,11 @@ def synthesize(
     environments: dict[str, str] | None = None,
     init_target: bool = False,
 ) -> SynthReport:
-    """Fill `target` (a spec or DatabaseRef) with synthetic data and publish it atomically.
+    """Fill `target` (a database spec or DatabaseRef, or a csv:/parquet: directory) with synthetic data
+    and publish it atomically.
 
     `init_target` adopts a SQLite file sanitize did not make (see sanitize.db.open_target)."""
-    from sanitize.db import DatabaseRef, open_source, open_target, resolve
+    from sanitize.sources import open_source, open_target, resolve_target
 
     started = time.perf_counter()
     if (isinstance(rows, int) or (isinstance(rows, dict) and "*" in rows)) and scale is not None:
@@ -87,28 +88,26 @@ def synthesize(
             "--rows N and --scale F both set the row counts; give one of them "
             "(or --rows TABLE=N pairs with --scale for the other tables)"
         )
-    target_ref = (
-        target if isinstance(target, DatabaseRef) else resolve(str(target), environments=environments)
-    )
-    if environments is None:  # a production environment of ./sanitize.yaml is never a target
+    target_ref = resolve_target(target, environments)
+    if target_ref.kind == "dump":
+        raise BadInputError(
+            f"{target_ref.display}: synth fills a database or a csv:/parquet: directory, not a .sql dump; "
+            "name a database (or synthesise into one and dump it)"
+        )
+    if target_ref.ref is not None and environments is None:  # a production environment is never a target
         from sanitize.guards import refuse_production_target
 
-        refuse_production_target(target_ref)
+        refuse_production_target(target_ref.ref)
     with ExitStack() as stack:
         source = None
         if schema_from is not None:
-            source_ref = (
-                schema_from
-                if isinstance(schema_from, DatabaseRef)
-                else resolve(str(schema_from), environments=environments)
-            )
-            if source_ref.identity == target_ref.identity:
+            source = stack.enter_context(open_source(schema_from, environments))
+            if source.ref.identity == target_ref.identity:
                 raise BadInputError(
-                    f"--schema-from {source_ref.display} is the target itself; synth reads the "
+                    f"--schema-from {source.display} is the target itself; synth reads the "
                     "schema from the target without --schema-from when it already has tables"
                 )
-            source = stack.enter_context(open_source(source_ref))
-        tgt = open_target(target_ref, init_target=init_target)
+        tgt = stack.enter_context(open_target(target_ref, init_target=init_target))
         if schema is None:
             schema = source.schema if source is not None else tgt.published_schema()
         if schema is None or not schema.tables:

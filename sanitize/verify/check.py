@@ -101,17 +101,14 @@ def verify_databases(
     or a dump (pg_dump plain/custom/directory, mysqldump, CSV/Parquet directory), opened as `anonymize`
     opens its source.
     """
-    from pathlib import Path
-
     from sanitize.keys import load_key
-    from sanitize.pipeline import open_source
     from sanitize.plan import build_plan
     from sanitize.rules import RulesFile, load_rules
+    from sanitize.sources import open_source
 
     r = rules if isinstance(rules, RulesFile) else load_rules(rules)
     k = key or load_key()
     envs = dict(environments) if environments else None
-    src_spec, tgt_spec = (str(x) if isinstance(x, Path) else x for x in (source, target))
-    with open_source(src_spec, envs) as src, open_source(tgt_spec, envs) as tgt:
+    with open_source(source, envs) as src, open_source(target, envs) as tgt:
         plan = build_plan(r, src.schema)
         return verify_plan(src, tgt, plan, k, options)

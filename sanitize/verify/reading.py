@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from sanitize.db.types import to_pandas
-from sanitize.schema import Schema
+from sanitize.sources import Source
 
-
-class Readable(Protocol):
-    """What verify reads: `sanitize.db` sources, a load's shadow (`Load.source()`), dumps."""
-
-    schema: Schema
-
-    def count(self, table: str) -> int: ...
-    def read_batches(
-        self, table: str, batch_size: int = ..., columns: Any = ...
-    ) -> Iterator[pd.DataFrame]: ...
+Readable = Source
+"""What verify reads: `sanitize.db` sources, a load's shadow (`Load.source()`), dumps (one protocol)."""
 
 
 class Batch:
@@ -79,7 +70,8 @@ def read_batches(
     progress: Callable[[str, int, int | None], None] | None = None,
     label: str = "",
 ) -> Iterator[Batch]:
-    """Batches of `columns` (in table order) from any readable; Arrow straight from `sanitize.db` sources.
+    """Batches of `columns` (in table order) from any readable: Arrow from every sanitize source; a
+    reader of its own that offers only `read_batches` (DataFrames) is read that way.
     `progress(label, rows read, rows in the table)` is called before the first batch and after each."""
     read_arrow = getattr(source, "read_arrow", None)
     if callable(read_arrow):

@@ -1,4 +1,4 @@
-"""Line-by-line SQL statement splitting for dump files, and the byte reader under it.
+"""SQL text scanning, shared by the dump parsers and by reflection (no database, no dump format here).
 
 `StatementSplitter` tracks quotes, dollar quotes, comments and the statement delimiter across
 lines, so a `;` or a `COPY ... FROM stdin;` inside a string or a function body is never taken for

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sanitize.dumps import open_dump_source, rewrite_dump
-from sanitize.dumps.sqlscan import ByteReader, StatementSplitter
 from sanitize.errors import DumpError
+from sanitize.sqlscan import ByteReader, StatementSplitter
 
 
 def _statements(dialect: str, text: str) -> list[str]:
