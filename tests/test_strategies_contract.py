@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from sanitize.keys import SecretKey
 from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, all_strategies, get
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.fake import BUILTIN_KINDS
-from sanitize.transform import apply_strategy
 
 OTHER_KEY = SecretKey(b"another-key-0123456789-abcdefghijklmnop")
 
