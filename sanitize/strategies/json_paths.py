@@ -274,6 +274,7 @@ def _json(values: pd.Series, params: JsonParams, ctx: ColumnContext) -> pd.Serie
 JSON = register(
     StrategySpec(
         name="json",
+        partial=True,
         thread_safe=True,
         description="Apply rules per JSON path inside each document ($.user.email, $.items[*].sku); "
         "documents that are not JSON become JSON null.",

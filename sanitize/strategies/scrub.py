@@ -222,6 +222,7 @@ def _scrub(values: pd.Series, params: ScrubParams, ctx: ColumnContext) -> pd.Ser
 SCRUB = register(
     StrategySpec(
         name="scrub",
+        partial=True,
         thread_safe=True,
         description="Find PII inside free text (e-mails, phones, names, cards, IBANs, IDs, addresses) and "
         "replace each piece with a fake of its kind; pseudonyms match the column rules of the same domain.",
