@@ -1,7 +1,7 @@
 """The strategy registry: one declaration per strategy drives validation, listing and docs.
 
 A strategy is a pure, vectorised function `fn(values, params, ctx) -> Series`:
-- `values` holds only the non-NULL values of one column of one batch (the transform layer removes
+- `values` holds only the non-NULL values of one column of one batch (`apply.apply_strategy` removes
   NULLs and puts them back, so NULL stays NULL); its index is the batch's index;
 - `params` is the strategy's frozen pydantic model, validated once when the rules are loaded;
 - `ctx` says who is asking (key, domain, the target column's type and length, the locale, the whole
