@@ -7,7 +7,7 @@ Usage: python bench/bench_detect.py [--tables 50] [--columns 10] [--rows 3000] [
    PII (emails, names, phones, addresses, IBANs, IPs, free text, JSON) with ids, timestamps, statuses,
    amounts, SKUs, hashes, UUIDs. Then times `scan_source(sample=N)` over all tables.
    Target (issue 4): 50 tables / 500 columns with --sample 1000 in under 60 s.
-2. Times `scrub` (through transform.apply_strategy) on ~100-character texts, most with PII in them.
+2. Times `scrub` (through strategies.apply.apply_strategy) on ~100-character texts, most with PII in them.
    Target: >= 2,000 values/s with the offline detector.
 """
 
@@ -191,8 +191,8 @@ def bench_scrub(n: int) -> float:
 
     from sanitize.keys import SecretKey
     from sanitize.strategies import get
+    from sanitize.strategies.apply import apply_strategy
     from sanitize.strategies.registry import ColumnContext
-    from sanitize.transform import apply_strategy
 
     values = pd.Series(tickets(n), dtype="str")
     mean_len = values.str.len().mean()

@@ -4,7 +4,7 @@ Usage: python bench/bench_scrub.py [--texts 20000] [--people 3000]
 
 1. Loads the world name lists once (target: < 0.5 s).
 2. Builds a known-entity set from `--people` customers (names and e-mails, as a run collects them from
-   the source) and times `scrub` (through transform.apply_strategy) on ~100-character tickets, most
+   the source) and times `scrub` (through strategies.apply.apply_strategy) on ~100-character tickets, most
    naming a customer. Target (issue 13): >= 5,000 texts/s, single process.
 3. Times scrub of one 1 MB text against 1,000 texts of 1 kB with the same content: the work per value
    is bounded (long texts are read in pieces, spans resolved in O(n log n)), so the ratio stays near 1
@@ -53,8 +53,8 @@ def bench_short(n: int, people: int) -> float:
     from sanitize.detect.known import _Collector
     from sanitize.keys import SecretKey
     from sanitize.strategies import get
+    from sanitize.strategies.apply import apply_strategy
     from sanitize.strategies.registry import ColumnContext
-    from sanitize.transform import apply_strategy
 
     key = SecretKey(KEY)
     pools = _pools(seed=5)
@@ -82,8 +82,8 @@ def bench_long() -> float:
 
     from sanitize.keys import SecretKey
     from sanitize.strategies import get
+    from sanitize.strategies.apply import apply_strategy
     from sanitize.strategies.registry import ColumnContext
-    from sanitize.transform import apply_strategy
 
     text = " ".join(tickets(12_000))[:1_000_000]
     pieces = pd.Series([text[i : i + 1000] for i in range(0, len(text), 1000)], dtype="str")

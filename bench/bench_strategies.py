@@ -26,7 +26,7 @@ import pyarrow as pa
 from sanitize.keys import SecretKey
 from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, get
-from sanitize.transform import apply_strategy
+from sanitize.strategies.apply import apply_strategy
 
 TARGETS = {
     "hash": 2_000_000,

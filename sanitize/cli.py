@@ -82,10 +82,17 @@ def _root(
 
 
 @app.command()
-def strategies() -> None:
+def strategies(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the README's table: name, what it does, example.")
+    ] = False,
+) -> None:
     """What each strategy does, its parameters and capabilities."""
-    from sanitize.strategies import all_strategies
+    from sanitize.strategies import all_strategies, markdown_table
 
+    if markdown:
+        typer.echo(markdown_table(all_strategies().values()), nl=False)
+        return
     table = RichTable(title="strategies", show_lines=True)
     for col in ("name", "what it does", "parameters", "flags"):
         table.add_column(col)

@@ -238,8 +238,8 @@ def suggest_generalizations(
     this frame."""
     from sanitize.keys import SecretKey
     from sanitize.schema import Column
+    from sanitize.strategies.apply import apply_strategy
     from sanitize.strategies.registry import ColumnContext, get
-    from sanitize.transform import apply_strategy
 
     kinds = kinds or {}
     spec = get("generalize")

@@ -1,8 +1,7 @@
 """The transform stage: `DataFrame -> DataFrame`, pure, per batch.
 
-`apply_strategy` is the one place that runs a strategy on a column: it removes NULLs before the
-strategy and puts them back after (NULL stays NULL), fits text to the target column's length, and
-never touches the caller's data.
+Each column goes through `sanitize.strategies.apply.apply_strategy` (NULLs out and back, length fit);
+it is re-exported here for callers that import it from this module.
 """
 
 from __future__ import annotations
@@ -11,74 +10,22 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from sanitize.keys import SecretKey
-from sanitize.strategies.registry import ColumnContext, Params, StrategySpec
+from sanitize.strategies.apply import apply_strategy, fit_length
+from sanitize.strategies.registry import ColumnContext
 
 if TYPE_CHECKING:
     from sanitize.plan import TablePlan
 
+__all__ = ["apply_strategy", "default_workers", "fit_length", "map_ordered", "transform_batch"]
+
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_WORKERS = 4
-
-
-def _with_nulls(out: pd.Series, index: pd.Index) -> pd.Series:
-    """Spread `out` over `index`, NULL where it has no value; numpy dtypes become Arrow so ints stay ints."""
-    dt = out.dtype
-    if isinstance(dt, np.dtype) and dt.kind in "iubfMm":
-        out = out.astype(pd.ArrowDtype(pa.from_numpy_dtype(dt)))
-    full = out.reindex(index)
-    if full.dtype == object:
-        full = full.astype(object).where(full.index.isin(out.index), None)
-    return full
-
-
-def fit_length(out: pd.Series, max_length: int | None) -> pd.Series:
-    """Cut text longer than the column allows (strategies aim to fit; this is the last guard)."""
-    if not max_length or not pd.api.types.is_string_dtype(out.dtype):
-        return out
-    dt = out.dtype
-    if isinstance(dt, pd.ArrowDtype) or getattr(dt, "storage", None) == "pyarrow":
-        # Arrow-backed text: a value has at least as many bytes as characters, and byte lengths are
-        # offset differences, so the common case (everything fits) costs no UTF-8 decoding
-        longest = pc.max(pc.binary_length(pa.array(out.array))).as_py()
-        if longest is None or longest <= max_length:
-            return out
-    lengths = out.str.len()
-    if not (lengths > max_length).any():
-        return out
-    return out.str.slice(0, max_length)
-
-
-def apply_strategy(values: pd.Series, spec: StrategySpec, params: Params, ctx: ColumnContext) -> pd.Series:
-    """Run one strategy over one column of one batch; NULLs pass through as NULL."""
-    mask = values.notna().to_numpy(dtype=bool)
-    if mask.all():
-        nonnull, frame = values, ctx.frame
-    else:
-        nonnull = values[mask]
-        frame = ctx.frame[mask] if ctx.frame is not None else None
-    out = spec.fn(nonnull, params, replace(ctx, frame=frame))
-    if len(out) != len(nonnull):
-        raise AssertionError(f"strategy {spec.name} returned {len(out)} values for {len(nonnull)}")
-    out = pd.Series(
-        out.array if isinstance(out.dtype, pd.api.extensions.ExtensionDtype) else out.to_numpy(),
-        index=nonnull.index,
-        dtype=out.dtype,
-        name=values.name,
-    )
-    out = fit_length(out, ctx.max_length if ctx.kind in (None, "text") else None)
-    if mask.all():
-        return out
-    return _with_nulls(out, values.index)
 
 
 def transform_batch(

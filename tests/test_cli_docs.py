@@ -53,3 +53,31 @@ def test_when_the_design_contract_is_checked_then_every_command_exists() -> None
 def test_when_every_command_is_listed_then_each_has_a_help_text() -> None:
     for name, cmd in registered().items():
         assert getattr(cmd, "help", None), f"{name} has no help text"
+
+
+def readme_strategy_table() -> str:
+    lines = README.splitlines()
+    start = lines.index("| strategy | does | example |")
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    return "\n".join(lines[start:end]) + "\n"
+
+
+def test_when_the_readme_lists_the_strategies_then_its_table_is_the_one_rendered_from_the_specs() -> None:
+    from sanitize.strategies import builtin_strategies, markdown_table
+
+    assert readme_strategy_table() == markdown_table(builtin_strategies().values()), (
+        "README.md's strategy table differs from the specs: paste `sanitize strategies --markdown` into it"
+    )
+
+
+def test_when_strategies_is_asked_for_markdown_then_it_prints_every_strategy_with_its_example() -> None:
+    from typer.testing import CliRunner
+
+    from sanitize.strategies import all_strategies, markdown_table
+
+    result = CliRunner().invoke(app, ["strategies", "--markdown"])
+    assert result.exit_code == 0, result.output
+    assert result.output == markdown_table(all_strategies().values())
+    for spec in all_strategies().values():
+        assert spec.example, f"strategy {spec.name} has no example"
+        assert f"| `{spec.name}` |" in result.output and spec.example.split()[0] in result.output

@@ -15,8 +15,8 @@ from sanitize.detect.scan import scan_frame
 from sanitize.errors import ConfigError
 from sanitize.keys import SecretKey
 from sanitize.strategies import get
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.registry import ColumnContext
-from sanitize.transform import apply_strategy
 
 TEXT = "Jane Doe (jane.doe@example.org, +44 20 7946 0958) paid with 4111 1111 1111 1111 from 10.1.2.3"
 

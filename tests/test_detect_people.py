@@ -15,8 +15,8 @@ import pytest
 from sanitize.detect.engine import Detector, get_detector
 from sanitize.keys import SecretKey
 from sanitize.strategies import get
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.registry import ColumnContext
-from sanitize.transform import apply_strategy
 from tests.name_samples import FAMILY_FIRST, NO_PEOPLE, PEOPLE, WITH_CONTEXT, WITHOUT_CONTEXT
 
 

@@ -21,7 +21,7 @@ from sanitize.keys import SecretKey
 from sanitize.pipeline import anonymize
 from sanitize.schema import Schema
 from sanitize.strategies import ColumnContext, get
-from sanitize.transform import apply_strategy
+from sanitize.strategies.apply import apply_strategy
 
 from .conftest import TEST_KEY
 

@@ -21,7 +21,7 @@ from sanitize.keys import SecretKey, hash64
 from sanitize.pipeline import anonymize
 from sanitize.schema import Column, Schema
 from sanitize.strategies import ColumnContext, get
-from sanitize.transform import apply_strategy
+from sanitize.strategies.apply import apply_strategy
 
 from .conftest import TEST_KEY
 

@@ -19,9 +19,9 @@ from sanitize.ff1 import FF1, encrypt_one
 from sanitize.keys import SecretKey
 from sanitize.pipeline import anonymize
 from sanitize.schema import Column
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.fake_numbers import iban_valid, luhn_check_digit, luhn_valid
 from sanitize.strategies.registry import ColumnContext, get
-from sanitize.transform import apply_strategy
 
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 K128 = bytes.fromhex("2B7E151628AED2A6ABF7158809CF4F3C")

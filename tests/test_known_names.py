@@ -15,8 +15,8 @@ from sanitize.pipeline import anonymize, open_source, preview
 from sanitize.plan import build_plan
 from sanitize.rules import parse_rules
 from sanitize.strategies import get
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.registry import ColumnContext
-from sanitize.transform import apply_strategy
 
 # people no name list holds, written so that no list rule or context word finds them
 CUSTOMERS = [

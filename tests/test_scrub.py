@@ -11,8 +11,8 @@ from sanitize.errors import RulesError
 from sanitize.keys import SecretKey
 from sanitize.rules import parse_column_rule
 from sanitize.strategies import get
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.registry import ColumnContext
-from sanitize.transform import apply_strategy
 
 PLANTED = {
     "email": "jane.doe@example.org",

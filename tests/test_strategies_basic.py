@@ -20,8 +20,8 @@ from sanitize.errors import BadInputError, RulesError
 from sanitize.keys import SecretKey, _canonical_scalar, canonical_bytes, canonical_text, hash64, hash128, mix
 from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, get
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.vector import bit_chars, digit_columns, digit_table
-from sanitize.transform import apply_strategy
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from sanitize.keys import SecretKey
 from sanitize.schema import Column
-from sanitize.strategies import ColumnContext, all_strategies, get
+from sanitize.strategies import ColumnContext, StrategySpec, all_strategies, get
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.fake import BUILTIN_KINDS
-from sanitize.transform import apply_strategy
 
 OTHER_KEY = SecretKey(b"another-key-0123456789-abcdefghijklmnop")
 
@@ -342,3 +342,36 @@ def test_when_a_fake_is_made_then_it_never_equals_its_input(key: SecretKey, doma
     same = [v for v, o in zip(values, out, strict=True) if str(o).lower() == v.lower()]
     assert same == []
     assert out == _fakes(values[::-1], kind, domain, key)[::-1]  # still one fake per value, any order
+
+
+@pytest.mark.parametrize(
+    ("name", "treatment"),
+    [
+        ("keep", "keep"),
+        ("hash", "transform"),
+        ("fake", "transform"),
+        ("scrub", "partial"),
+        ("json", "partial"),
+    ],
+)
+def test_when_verify_reads_a_plan_then_the_spec_partial_flag_decides(name: str, treatment: str) -> None:
+    from types import SimpleNamespace
+
+    from sanitize.verify import treatments_from_plan
+
+    spec = get(name)
+    assert spec.partial is (treatment == "partial")
+    column = SimpleNamespace(spec=spec, transforms=spec.transforms)
+    plan = SimpleNamespace(tables={"t": SimpleNamespace(columns={"c": column})})
+    assert treatments_from_plan(plan) == {"t": {"c": treatment}}
+
+
+def test_when_a_plugin_strategy_declares_partial_then_verify_treats_its_column_as_partial() -> None:
+    from types import SimpleNamespace
+
+    from sanitize.verify import treatments_from_plan
+
+    spec = StrategySpec(name="my_scrubber", description="keeps most text", fn=lambda v, p, c: v, partial=True)
+    column = SimpleNamespace(spec=spec, transforms=True)
+    plan = SimpleNamespace(tables={"t": SimpleNamespace(columns={"c": column})})
+    assert treatments_from_plan(plan) == {"t": {"c": "partial"}}

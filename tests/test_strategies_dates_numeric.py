@@ -16,7 +16,7 @@ from sanitize.errors import BadInputError, RulesError
 from sanitize.keys import SecretKey
 from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, get
-from sanitize.transform import apply_strategy
+from sanitize.strategies.apply import apply_strategy
 
 
 def run(name: str, params: dict[str, Any], values: Any, key: SecretKey, **ctx: Any) -> pd.Series:

@@ -20,9 +20,9 @@ from sanitize.schema import Column
 from sanitize.strategies import ColumnContext, get
 from sanitize.strategies import fake_data as fd
 from sanitize.strategies import fake_numbers as fn
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.fake_numbers import DOB_FIRST, DOB_LAST, iban_valid, luhn_valid
 from sanitize.strategies.vector import locate, replace_digit_bytes
-from sanitize.transform import apply_strategy
 
 EMAIL = re.compile(r"^[a-z0-9]+([._][a-z0-9]+)*[0-9]*@example\.(com|org|net)$")
 SSN = re.compile(r"^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$")

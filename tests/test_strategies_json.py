@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from sanitize.errors import BadInputError
 from sanitize.keys import SecretKey
 from sanitize.strategies import ColumnContext, get
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.json_paths import parse_path
-from sanitize.transform import apply_strategy
 
 
 def run(params: dict[str, Any], values: Any, key: SecretKey, domain: str = "events.payload") -> pd.Series:

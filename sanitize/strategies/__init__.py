@@ -6,8 +6,10 @@ from sanitize.strategies.registry import (
     Params,
     StrategySpec,
     all_strategies,
+    builtin_strategies,
     closest,
     get,
+    markdown_table,
     register,
 )
 
@@ -17,7 +19,9 @@ __all__ = [
     "Params",
     "StrategySpec",
     "all_strategies",
+    "builtin_strategies",
     "closest",
     "get",
+    "markdown_table",
     "register",
 ]

@@ -31,7 +31,8 @@ import pandas as pd
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from sanitize.errors import BadInputError
-from sanitize.strategies.registry import ColumnContext, Params, StrategySpec, register
+from sanitize.strategies.apply import apply_strategy
+from sanitize.strategies.registry import ColumnContext, Params, StrategySpec, closest, get, register
 from sanitize.strategies.vector import is_text_kind, refuse, text_series, where
 
 log = logging.getLogger("sanitize")
@@ -82,8 +83,6 @@ class PathRule:
 
 
 def _compile_rule(path: str, rule: str | dict[str, Any]) -> PathRule:
-    from sanitize.strategies.registry import closest, get
-
     raw: dict[str, Any] = {"strategy": rule} if isinstance(rule, str) else dict(rule)
     name = raw.pop("strategy", None)
     if not isinstance(name, str):
@@ -225,8 +224,6 @@ def _parse(values: pd.Series, ctx: ColumnContext, invalid: str) -> tuple[list[An
 
 
 def _apply_path(docs: list[Any], rule: PathRule, ctx: ColumnContext) -> None:
-    from sanitize.strategies.registry import get
-    from sanitize.transform import apply_strategy
 
     refs: list[tuple[Any, Any]] = []
     for doc in docs:
@@ -277,6 +274,7 @@ def _json(values: pd.Series, params: JsonParams, ctx: ColumnContext) -> pd.Serie
 JSON = register(
     StrategySpec(
         name="json",
+        partial=True,
         thread_safe=True,
         description="Apply rules per JSON path inside each document ($.user.email, $.items[*].sku); "
         "documents that are not JSON become JSON null.",

@@ -1,7 +1,7 @@
 """The strategy registry: one declaration per strategy drives validation, listing and docs.
 
 A strategy is a pure, vectorised function `fn(values, params, ctx) -> Series`:
-- `values` holds only the non-NULL values of one column of one batch (the transform layer removes
+- `values` holds only the non-NULL values of one column of one batch (`apply.apply_strategy` removes
   NULLs and puts them back, so NULL stays NULL); its index is the batch's index;
 - `params` is the strategy's frozen pydantic model, validated once when the rules are loaded;
 - `ctx` says who is asking (key, domain, the target column's type and length, the locale, the whole
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
@@ -100,6 +100,9 @@ class StrategySpec:
     key_safe: bool = False  # may run on primary/foreign key columns (deterministic and join-preserving)
     unique_safe: bool = False  # with unique=True, distinct inputs give distinct outputs
     transforms: bool = True  # False only for `keep`: the value reaches the target unchanged
+    # the value is partly kept (scrub, json: the text or document around what is replaced stays); verify
+    # checks such columns for what was left rather than for values copied whole
+    partial: bool = False
     # may run on several batches at once on worker threads; plug-ins are run one batch at a time
     # unless they say so (every built-in is: numpy/pyarrow work releases the GIL)
     thread_safe: bool = False
@@ -166,3 +169,19 @@ def closest(name: str) -> str | None:
         hits = [n for n in all_strategies() if name.startswith(n) or n in name]
         matches = sorted(hits, key=len, reverse=True)[:1]
     return matches[0] if matches else None
+
+
+def builtin_strategies() -> dict[str, StrategySpec]:
+    """The strategies sanitize ships (not plug-ins), by name."""
+    return {n: s for n, s in all_strategies().items() if s.fn.__module__.startswith("sanitize.strategies.")}
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def markdown_table(specs: Iterable[StrategySpec]) -> str:
+    """The strategy table of the README and `sanitize strategies --markdown`: name, what it does, example."""
+    rows = ["| strategy | does | example |", "|---|---|---|"]
+    rows += [f"| `{s.name}` | {_cell(s.description)} | `{_cell(s.example)}` |" for s in specs]
+    return "\n".join(rows) + "\n"

@@ -20,6 +20,7 @@ import pyarrow as pa
 from pydantic import Field, field_validator
 
 from sanitize.keys import canonical_text, hash64, mix
+from sanitize.strategies.apply import apply_strategy
 from sanitize.strategies.registry import ColumnContext, Params, StrategySpec, get, register
 from sanitize.strategies.vector import where
 
@@ -154,7 +155,6 @@ def _with_known_people(spans: list[Span], text: np.ndarray, known: KnownNames) -
 
 def _scrub(values: pd.Series, params: ScrubParams, ctx: ColumnContext) -> pd.Series:
     from sanitize.detect.engine import get_detector
-    from sanitize.transform import apply_strategy
 
     text = canonical_text(values)  # object ndarray of str
     out = pd.Series(text, index=values.index, dtype="str")
@@ -222,6 +222,7 @@ def _scrub(values: pd.Series, params: ScrubParams, ctx: ColumnContext) -> pd.Ser
 SCRUB = register(
     StrategySpec(
         name="scrub",
+        partial=True,
         thread_safe=True,
         description="Find PII inside free text (e-mails, phones, names, cards, IBANs, IDs, addresses) and "
         "replace each piece with a fake of its kind; pseudonyms match the column rules of the same domain.",

@@ -33,7 +33,6 @@ columns that is about 90 MB (`VerifyResult.fingerprint_bytes`).
 from __future__ import annotations
 
 from sanitize.verify.check import (
-    PARTIAL_STRATEGIES,
     treatments_from_plan,
     verify,
     verify_databases,
@@ -59,7 +58,6 @@ __all__ = [
     "KINDS",
     "KIND_SALT",
     "MARKER_TABLES",
-    "PARTIAL_STRATEGIES",
     "TEXT_KINDS",
     "Check",
     "ColumnRole",

@@ -18,8 +18,6 @@ from sanitize.verify.roles import Roles, infer_roles, roles_from_plan
 
 log = logging.getLogger("sanitize")
 
-PARTIAL_STRATEGIES = frozenset({"scrub", "json"})
-
 
 def verify(
     source: Readable,
@@ -70,7 +68,7 @@ def treatments_from_plan(plan: Any) -> dict[str, dict[str, Treatment]]:
         for cname, cplan in tplan.columns.items():
             if not cplan.transforms:
                 cols[cname] = "keep"
-            elif cplan.spec.name in PARTIAL_STRATEGIES or getattr(cplan.spec, "partial", False):
+            elif cplan.spec.partial:
                 cols[cname] = "partial"
             else:
                 cols[cname] = "transform"
