@@ -151,7 +151,7 @@ def preview(
     r = as_rules(rules)
     k = key or load_key()
     with open_source(source) as src:
-        plan = build_plan(r, src.schema)
+        plan = build_plan(r, src.schema, k)
         if table not in plan.tables:
             known = ", ".join(plan.tables) or "none"
             what = "is skipped by the rules" if table in plan.skipped else "is not in the source"
@@ -213,7 +213,7 @@ def anonymize(
                 f"target {tspec.display} is the source database; refusing to write to it. "
                 "Name a different target database."
             )
-        plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
+        plan = build_plan(r, src.schema, k)  # rules fail closed here, before any row is read
         quasi = {t: q for t, q in risk_columns(r, src.schema).items() if t in plan.tables}
         run.skipped_tables = plan.skipped
         plan = with_known_people(plan, src, k, batch_size=batch_size, progress=progress)
@@ -422,7 +422,7 @@ def _rewrite_dump(
     guards: dict[str, OrphanGuard] = {}
 
     def schema_check(schema: Schema) -> None:
-        plan = plans["plan"] = build_plan(rules, schema)  # fails closed before the output exists
+        plan = plans["plan"] = build_plan(rules, schema, key)  # fails closed before the output exists
         guard = guards["orphans"] = OrphanGuard(plan.target_schema, list(plan.tables), rules.orphans_for)
         if any(guard.involves(t) for t in plan.tables):  # a dump's tables come in its order, not FK order
             with open_source(source) as dump:
