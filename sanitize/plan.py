@@ -266,7 +266,7 @@ def build_plan(rules: RulesFile, schema: Schema, key: SecretKey | None = None) -
             cols[col.name] = ColumnPlan(tkey, col, spec, params, domain, unique, origin_v, src)
         plans[tkey] = TablePlan(table, cols)
     plans = _share_unique_domains(plans)
-    problems += dry_run(plans, schema.dialect, key, rules.locale)
+    problems += dry_run(plans, schema.dialect or "", key, rules.locale)
     if problems:
         raise RulesError(
             f"{rules.path or 'rules'}: {len(problems)} problem(s) with the rules for this source",
