@@ -164,5 +164,5 @@ def preview(
     from sanitize.pipeline import preview as run_preview
 
     with opened(source) as src:
-        before, after = run_preview(as_rules(rules), src, table, rows, key)
+        before, after = run_preview(as_rules(rules), src, table, rows, key or load_key())
     return PreviewFrame.from_pair(before, with_dtypes_of(after, before), table)  # as `apply` gives
