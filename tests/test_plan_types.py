@@ -12,10 +12,12 @@ import yaml
 
 from sanitize.db.sqlite import SqliteSource
 from sanitize.errors import RulesError
-from sanitize.pipeline import anonymize
+from sanitize.keys import SecretKey
+from sanitize.pipeline import anonymize, ner_models
 from sanitize.plan import build_plan
 from sanitize.rules import RulesFile
 from sanitize.schema import Column, Schema, Table
+from sanitize.sources import open_source
 
 from .conftest import run_cli
 
@@ -149,3 +151,27 @@ def test_when_a_rule_does_not_fit_its_column_type_then_build_plan_says_so_with_t
     with pytest.raises(RulesError) as err:
         build_plan(rules, schema)
     assert err.value.problems == [next(p for p in err.value.problems if expected in p)]
+
+
+def test_when_a_run_is_given_its_key_then_the_report_records_its_fingerprint_and_the_ner_models(
+    source: Path, tmp_path: Path, key: SecretKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SANITIZE_KEY")  # the key comes from the caller, not the environment
+    monkeypatch.delenv("SANITIZE_SPACY_MODEL", raising=False)
+    fine = {
+        "version": 1,
+        "tables": {
+            "people": {"columns": {"id": "keep", "name": "redact", "age": "keep", "score": "keep"}},
+            "visits": "skip",
+        },
+    }
+    run = anonymize(
+        RulesFile.from_dict(fine), f"sqlite:///{source}", f"sqlite:///{tmp_path / 'a.db'}", key=key
+    )
+    assert run.key_fingerprint == key.fingerprint and run.to_dict()["key_fingerprint"] == key.fingerprint
+    assert run.ner_models == []  # no scrub rule, no model
+    for model, expected in ((None, ["none"]), ("my_model", ["my_model"])):
+        rule = {"strategy": "scrub"} if model is None else {"strategy": "scrub", "spacy_model": model}
+        fine["tables"]["people"]["columns"]["name"] = rule  # type: ignore[index]
+        with open_source(f"sqlite:///{source}") as src:
+            assert ner_models(build_plan(RulesFile.from_dict(fine), src.schema, key)) == expected
