@@ -177,6 +177,7 @@ def anonymize(
 ) -> None:
     """Anonymise SOURCE into TARGET atomically (prod -> staging/dev)."""
     from sanitize.db.refs import mask_spec
+    from sanitize.keys import load_key
     from sanitize.pipeline import RunReport
     from sanitize.pipeline import anonymize as run_anonymize
     from sanitize.rules import load_rules
@@ -185,12 +186,14 @@ def anonymize(
         prepare_output(report, "run report")
     rules_file = load_rules(rules)
     run = RunReport.start(rules_file, mask_spec(source), mask_spec(target))
+    key = load_key()  # the key is resolved here, at the edge, and passed down
     try:
         with _progress() as progress:
             run_anonymize(
                 rules_file,
                 source,
                 target,
+                key=key,
                 batch_size=batch_size,
                 progress=progress,
                 workers=workers,
@@ -257,10 +260,11 @@ def preview(
     rows: Annotated[int, typer.Option("--rows", "-n", min=1, help="Rows to show.")] = 10,
 ) -> None:
     """Before/after of a few rows of one table; writes nothing."""
+    from sanitize.keys import load_key
     from sanitize.pipeline import preview as run_preview
     from sanitize.preview_view import render_preview
 
-    before, after = run_preview(rules, source, table, rows)
+    before, after = run_preview(rules, source, table, rows, key=load_key())
     out.print(render_preview(before, after, table, out.width))
 
 
@@ -512,6 +516,7 @@ def verify(
     """Leak check: no sensitive SOURCE value may appear in TARGET; exit 1 on any leak."""
     import json
 
+    from sanitize.keys import load_key
     from sanitize.verify import verify_databases
 
     cfg = _config_or_none(config)
@@ -520,7 +525,7 @@ def verify(
 
     with _progress() as progress:
         options = VerifyOptions(progress=progress)
-        result = verify_databases(rules, source, target, environments=envs, options=options)
+        result = verify_databases(rules, source, target, key=load_key(), environments=envs, options=options)
     risks = _risk(rules, source, target, envs, as_json) if risk else None
     if as_json:
         doc = result.to_dict()

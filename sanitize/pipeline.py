@@ -82,6 +82,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     risk: list[dict[str, Any]] = field(default_factory=list)  # re-identification figures per table
     environment: str | None = None
+    key_fingerprint: str | None = None  # tells runs with different keys apart; never the key
+    ner_models: list[str] = field(default_factory=list)  # spaCy models the scrub rules use
     versions: dict[str, str] = field(default_factory=versions)
 
     @property
@@ -151,7 +153,7 @@ def preview(
     r = as_rules(rules)
     k = key or load_key()
     with open_source(source) as src:
-        plan = build_plan(r, src.schema)
+        plan = build_plan(r, src.schema, k)
         if table not in plan.tables:
             known = ", ".join(plan.tables) or "none"
             what = "is skipped by the rules" if table in plan.skipped else "is not in the source"
@@ -206,6 +208,7 @@ def anonymize(
     shown = str(source) if isinstance(source, str | Path) else source.display
     run = report or RunReport.start(r, shown, tspec.display)
     run.target = tspec.display
+    run.key_fingerprint = k.fingerprint
     with run.recording(started), open_source(source, environments) as src:
         run.source = src.display
         if src.ref.identity == tspec.identity:
@@ -213,9 +216,9 @@ def anonymize(
                 f"target {tspec.display} is the source database; refusing to write to it. "
                 "Name a different target database."
             )
-        plan = build_plan(r, src.schema)  # coverage fails closed here, before any row is read
+        plan = build_plan(r, src.schema, k)  # rules fail closed here, before any row is read
         quasi = {t: q for t, q in risk_columns(r, src.schema).items() if t in plan.tables}
-        run.skipped_tables = plan.skipped
+        run.skipped_tables, run.ner_models = plan.skipped, ner_models(plan)
         plan = with_known_people(plan, src, k, batch_size=batch_size, progress=progress)
         tgt_dialect = tspec.dialect
         same_engine = tspec.kind == "db" and tgt_dialect == src.schema.dialect
@@ -380,6 +383,22 @@ def explained_checks(plan: Plan) -> Iterator[None]:
         ) from None
 
 
+def ner_models(plan: Plan) -> list[str]:
+    """The spaCy models the plan's scrub columns load (`spacy_model`, else SANITIZE_SPACY_MODEL), for
+    the report; "none" where only the pattern recognisers run."""
+    models = {
+        getattr(cp.params, "spacy_model", None)
+        for tp in plan.tables.values()
+        for cp in tp.columns.values()
+        if "scrub" in (cp.spec.name, *cp.spec.nested(cp.params))
+    }
+    if not models:
+        return []
+    from sanitize.detect.engine import spacy_model_from_env
+
+    return sorted({m or spacy_model_from_env() or "none" for m in models})
+
+
 def plan_warnings(rules: RulesFile, plan: Plan, *, recomputes_generated: bool) -> list[str]:
     """What a run says about kept columns that may carry the source's data (it still runs)."""
     out = []
@@ -422,7 +441,7 @@ def _rewrite_dump(
     guards: dict[str, OrphanGuard] = {}
 
     def schema_check(schema: Schema) -> None:
-        plan = plans["plan"] = build_plan(rules, schema)  # fails closed before the output exists
+        plan = plans["plan"] = build_plan(rules, schema, key)  # fails closed before the output exists
         guard = guards["orphans"] = OrphanGuard(plan.target_schema, list(plan.tables), rules.orphans_for)
         if any(guard.involves(t) for t in plan.tables):  # a dump's tables come in its order, not FK order
             with open_source(source) as dump:
@@ -439,7 +458,8 @@ def _rewrite_dump(
     plan = plans["plan"]
     run.warnings += plan_warnings(rules, plan, recomputes_generated=True)  # see rewrite_dump
     run.warnings += guards["orphans"].warnings()
-    run.skipped_tables = plan.skipped
+    run.skipped_tables, run.ner_models = plan.skipped, ner_models(plan)
+    run.key_fingerprint = key.fingerprint
     run.tables = [
         TableRun(t, rows=result.rows.get(t, 0), strategies={c: p.spec.name for c, p in tp.columns.items()})
         for t, tp in plan.tables.items()

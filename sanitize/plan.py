@@ -8,16 +8,25 @@ read) and the safety of key columns. It reads nothing but the schema and raises 
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from sanitize.errors import CoverageError, RulesError
+import pyarrow as pa
+
+from sanitize.db.types import arrow_type, to_pandas
+from sanitize.errors import CoverageError, RulesError, SanitizeError
+from sanitize.keys import MIN_KEY_BYTES, SecretKey
 from sanitize.rules import ColumnRule, RulesFile, TableRules
 from sanitize.schema import Column, ForeignKey, Schema, Table
 from sanitize.strategies import registry
-from sanitize.strategies.registry import Params, StrategySpec
+from sanitize.strategies.registry import ColumnContext, Params, StrategySpec
+from sanitize.transform import apply_strategy
+
+log = logging.getLogger("sanitize")
 
 Origin = Literal["rule", "inherited", "default"]
 
@@ -182,8 +191,13 @@ def _same(a: ColumnRule, b: ColumnRule) -> bool:
     return a.strategy == b.strategy and a.params == b.params
 
 
-def build_plan(rules: RulesFile, schema: Schema) -> Plan:
-    """Resolve every column of every copied table; raise CoverageError / RulesError listing all problems."""
+def build_plan(rules: RulesFile, schema: Schema, key: SecretKey | None = None) -> Plan:
+    """Resolve every column of every copied table; raise CoverageError / RulesError listing all problems.
+
+    Every transforming rule is also run once on an empty column of its type (see `dry_run`), so a
+    rule its column cannot take (nullify on NOT NULL, a redact constant of the wrong type, a fake
+    kind that does not fit) is reported here with the others, before a row is read. `key` is the
+    run's key; without one (schema-only checks) a throwaway key serves, as no value is made."""
     coverage = check_coverage(rules, schema)
     if not coverage.ok:
         raise CoverageError(
@@ -252,12 +266,42 @@ def build_plan(rules: RulesFile, schema: Schema) -> Plan:
             cols[col.name] = ColumnPlan(tkey, col, spec, params, domain, unique, origin_v, src)
         plans[tkey] = TablePlan(table, cols)
     plans = _share_unique_domains(plans)
+    problems += dry_run(plans, schema.dialect or "", key, rules.locale)
     if problems:
         raise RulesError(
             f"{rules.path or 'rules'}: {len(problems)} problem(s) with the rules for this source",
             problems=problems,
         )
     return Plan(rules, schema, _target_schema(schema, skipped), plans, skipped, coverage)
+
+
+def dry_run(plans: dict[str, TablePlan], dialect: str, key: SecretKey | None, locale: str) -> list[str]:
+    """Each transforming column's strategy on an empty column of its type, with the context the load
+    gives it: the checks strategies make of their column (type, NULLs, length, uniqueness), as problems."""
+    k = key if key is not None else SecretKey(os.urandom(MIN_KEY_BYTES))
+    problems: list[str] = []
+    for tkey, tp in plans.items():
+        moved = [cp for cp in tp.columns.values() if cp.transforms]
+        if not moved:
+            continue
+        frame = to_pandas(pa.table({c.name: pa.array([], arrow_type(c, dialect)) for c in tp.table.columns}))
+        for cp in moved:
+            ctx = ColumnContext(
+                key=k,
+                domain=cp.domain,
+                table=tkey,
+                column=cp.column,
+                locale=locale,
+                unique=cp.unique,
+                unique_domains=tp.unique_domains,
+                frame=frame if cp.spec.reads_columns(cp.params) else None,
+            )
+            try:
+                apply_strategy(frame[cp.column.name], cp.spec, cp.params, ctx)
+            except SanitizeError as exc:
+                problems.append("; ".join([exc.message, *exc.problems]))
+                log.debug("plan: %s.%s refused on an empty column: %s", tkey, cp.column.name, exc)
+    return problems
 
 
 def _share_unique_domains(plans: dict[str, TablePlan]) -> dict[str, TablePlan]:

@@ -68,7 +68,7 @@ def apply(
         columns = [str(c) for c in df.columns]
         try:
             plan = build_plan(
-                _rules_for_frame(r, table, columns), Schema({table: table_from_frame(df, table)})
+                _rules_for_frame(r, table, columns), Schema({table: table_from_frame(df, table)}), k
             )
         except CoverageError as exc:
             raise CoverageError(
@@ -89,7 +89,7 @@ def apply(
                 f"the DataFrame has column(s) {extra} that {table} does not have in the schema; "
                 "drop them, or apply without schema= to derive the table from the DataFrame"
             )
-        plan = build_plan(r, full)
+        plan = build_plan(r, full, k)
     # scrub finds the source's own people in free text, as the pipeline does: those of the whole
     # source when a Connection is given, else those of this DataFrame
     from sanitize.pipeline import with_known_people
@@ -164,5 +164,5 @@ def preview(
     from sanitize.pipeline import preview as run_preview
 
     with opened(source) as src:
-        before, after = run_preview(as_rules(rules), src, table, rows, key)
+        before, after = run_preview(as_rules(rules), src, table, rows, key or load_key())
     return PreviewFrame.from_pair(before, with_dtypes_of(after, before), table)  # as `apply` gives

@@ -8,7 +8,7 @@ from typing import Any
 from sanitize.api.arguments import RulesLike, as_rules
 from sanitize.api.connection import Connection
 from sanitize.defaults import DEFAULT_BATCH
-from sanitize.keys import SecretKey
+from sanitize.keys import SecretKey, load_key
 from sanitize.pipeline import RunReport
 from sanitize.pipeline import anonymize as run_anonymize
 
@@ -40,7 +40,7 @@ def anonymize(
         as_rules(rules),
         spec,
         str(target) if isinstance(target, Path) else target,
-        key=key,
+        key=key or load_key(),  # the API is an edge: it resolves the key and passes it down
         batch_size=batch_size,
         environments=environments,
         init_target=init_target,

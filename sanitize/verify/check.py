@@ -108,5 +108,5 @@ def verify_databases(
     k = key or load_key()
     envs = dict(environments) if environments else None
     with open_source(source, envs) as src, open_source(target, envs) as tgt:
-        plan = build_plan(r, src.schema)
+        plan = build_plan(r, src.schema, k)
         return verify_plan(src, tgt, plan, k, options)
