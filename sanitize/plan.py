@@ -24,7 +24,7 @@ from sanitize.rules import ColumnRule, RulesFile, TableRules
 from sanitize.schema import Column, ForeignKey, Schema, Table
 from sanitize.strategies import registry
 from sanitize.strategies.registry import ColumnContext, Params, StrategySpec
-from sanitize.transform import apply_strategy
+from sanitize.strategies.apply import apply_strategy
 
 log = logging.getLogger("sanitize")
 
