@@ -23,8 +23,8 @@ from sanitize.keys import MIN_KEY_BYTES, SecretKey
 from sanitize.rules import ColumnRule, RulesFile, TableRules
 from sanitize.schema import Column, ForeignKey, Schema, Table
 from sanitize.strategies import registry
-from sanitize.strategies.registry import ColumnContext, Params, StrategySpec
 from sanitize.strategies.apply import apply_strategy
+from sanitize.strategies.registry import ColumnContext, Params, StrategySpec
 
 log = logging.getLogger("sanitize")
 
