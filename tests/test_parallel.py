@@ -180,6 +180,8 @@ class _Probe:
         self.barrier = barrier
 
     def __call__(self, values: pd.Series, params: object, ctx: ColumnContext) -> pd.Series:
+        if len(values) == 0:  # the plan's dry run on an empty column of the rule's type, not a batch
+            return values.astype("str")
         with self.lock:
             self.active += 1
             self.most = max(self.most, self.active)
