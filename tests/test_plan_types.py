@@ -126,6 +126,12 @@ def test_when_rules_misfit_three_columns_then_anonymize_exits_2_listing_all_and_
         (Column("c", "date"), {"strategy": "redact", "value": "soon"}, "'soon' is not a valid date"),
         (Column("c", "date"), {"strategy": "fake", "kind": "email"}, "makes text but the column is date"),
         (Column("c", "date"), {"strategy": "fpe"}, "it encrypts the digits of text or integers"),
+        # a unique fake's keyed token cannot fit: known before any value arrives
+        (
+            Column("c", "text", max_length=10),
+            {"strategy": "fake", "kind": "name", "unique": True},
+            "unique: true needs 18 characters for its token but the column holds 10",
+        ),
         (Column("c", "text"), {"strategy": "fake", "kind": "email"}, None),
         (Column("c", "integer"), {"strategy": "redact", "value": 0}, None),
         (Column("c", "text", nullable=False), "redact", None),

@@ -446,6 +446,14 @@ def _check(kind: str, spec: Kind | None, ctx: ColumnContext) -> None:
             "use fpe (format-preserving encryption of the digits), hash, or a kind such as email, "
             "username, uuid or name",
         )
+    ml = ctx.max_length
+    if ctx.unique and spec.unique in ("token", "self") and ml is not None and ml < TOKEN_CHARS:
+        raise refuse(  # known before any value: the plan's dry run reports it before a row is read
+            ctx,
+            "fake",
+            f"unique: true needs {TOKEN_CHARS} characters for its token but the column holds {ml}",
+            "widen the column or use hash",
+        )
     fits = (
         is_text_kind(ctx)
         or (ctx.kind == "uuid" and kind == "uuid")
