@@ -15,10 +15,11 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import mysql, postgresql
 
 from sanitize.db.checks import read_checks
 from sanitize.db.types import MYSQL_SPATIAL, NamedType, kind_of
@@ -348,6 +349,7 @@ def _table(
                 c["type"] = got
             elif got.extension:  # citext, hstore: SQLAlchemy knows them, the target must have them
                 c["type"] = NamedType(got.name, got.family, kind_of(c["type"]), got.extension)
+    domain_checks = _flatten_domains(insp, cols_info, key) if dialect == "postgresql" else []
     if dialect == "sqlite" and any(c.get("computed") for c in cols_info):
         # SQLAlchemy's reading of SQLite's generated columns can run into the next column: parsed here
         generated = sqlite_generated(insp, name)
@@ -416,7 +418,7 @@ def _table(
         made = _index(ix, key, written)
         if made is not None:
             indexes.append(made)
-    columns, checks = _with_checks(insp, name, physical, columns, key)
+    columns, checks = _with_checks(insp, name, physical, columns, key, domain_checks)
     return Table(
         key=key,
         name=name,
@@ -430,18 +432,62 @@ def _table(
     )
 
 
+_VALUE = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\bVALUE\b""", re.IGNORECASE)
+
+
+def _value_as(column: str, m: re.Match[str]) -> str:
+    return column if m.group(0).upper() == "VALUE" else m.group(0)  # quoted text stays as it is
+
+
+def _flatten_domains(insp: sa.Inspector, cols_info: list[Any], where: str) -> list[dict[str, Any]]:
+    """PostgreSQL domain columns become their base type, and each domain CHECK a column CHECK (`VALUE`
+    -> the column), so the constraint travels to every engine and binds synth; NOT NULL domains make
+    the column NOT NULL. Returns the checks to add to the table's."""
+    added: list[dict[str, Any]] = []
+    domains: dict[tuple[str | None, str], Any] | None = None
+    for c in cols_info:
+        t = c["type"]
+        if not isinstance(t, postgresql.DOMAIN):
+            continue
+        if domains is None:  # PostgreSQL's inspector reads domains; `*` is every schema
+            found = insp.get_domains(schema="*")  # type: ignore[attr-defined]
+            domains = {(d.get("schema"), d["name"]): d for d in found}
+        info = domains.get((t.schema or "public", str(t.name))) or next(
+            (d for (_, n), d in domains.items() if n == t.name), None
+        )
+        base = t.data_type
+        while isinstance(base, postgresql.DOMAIN):  # a domain over a domain
+            base = base.data_type
+        c["type"] = base
+        if t.not_null or (info is not None and info.get("nullable") is False):
+            c["nullable"] = False
+        column = '"' + str(c["name"]).replace('"', '""') + '"'
+        for i, constraint in enumerate((info or {}).get("constraints") or ()):
+            text = _VALUE.sub(partial(_value_as, column), str(constraint["check"]))
+            label = constraint.get("name") or f"{t.name}_check{i}"
+            added.append({"name": f"{c['name']}_{label}"[:63], "sqltext": text})
+        log.info("%s.%s: domain %s read as %s", where, c["name"], t.name, base)
+    return added
+
+
 def _with_checks(
-    insp: sa.Inspector, name: str, physical: str | None, columns: tuple[Column, ...], where: str
+    insp: sa.Inspector,
+    name: str,
+    physical: str | None,
+    columns: tuple[Column, ...],
+    where: str,
+    extra: list[dict[str, Any]] | None = None,
 ) -> tuple[tuple[Column, ...], tuple[Check, ...]]:
     """Columns with what their CHECK constraints allow (IN lists, ranges, where the shape is simple), and
-    the table's CHECK constraints as written."""
+    the table's CHECK constraints as written (plus `extra`: a domain's checks on its columns)."""
     try:
         found = _mariadb_checks(insp, name, physical) or insp.get_check_constraints(name, schema=physical)
     except NotImplementedError:
         return columns, ()
     except sa.exc.SQLAlchemyError as exc:  # reading CHECKs is a nicety: never fail reflection over it
         log.info("%s: CHECK constraints not read (%s)", where, type(exc).__name__)
-        return columns, ()
+        found = []
+    found = [*found, *(extra or ())]
     dialect = insp.bind.dialect.name
     table_checks = tuple(
         Check(c.get("name"), str(c.get("sqltext")), dialect) for c in found if c.get("sqltext")

@@ -110,7 +110,7 @@ def _typed_rule(col: ColumnScan) -> dict[str, Any] | str | None:
         return _remove(col)  # a list or document of e-mails: a scalar fake would not load there
     if kind == "birth_year":
         return {"strategy": "generalize", "step": 10} if col.type in _NUMERIC else _remove(col)
-    if kind == "birth_part":
+    if kind in ("birth_part", "photo"):
         return _remove(col)
     if kind == "birth_place":
         if _PLACE_NAMES.search(col.column):

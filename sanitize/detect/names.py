@@ -76,6 +76,14 @@ _RULES: tuple[_Rule, ...] = (
         TEXTISH | NUMERIC | {"uuid", "binary"},
         0.7,
     ),
+    _rule(  # a picture of a person (a face is biometric) or their handwritten signature, stored as bytes
+        "photo",
+        "photo photos picture pictures pic avatar portrait headshot selfie mugshot signature "
+        "signature_image face face_image profile_image profile_picture profile_photo id_photo passport_photo "
+        "foto fotos passfoto lichtbild unterschrift firma_imagen immagine_profilo",
+        frozenset({"binary"}),
+        0.7,
+    ),
     _rule(
         "payload",
         "raw_payload webhook_body webhook_payload webhook_data event_data request_body response_body "

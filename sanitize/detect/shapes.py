@@ -154,6 +154,8 @@ def mark_ids_built_from_row_names(frame: pd.DataFrame, columns: list[ColumnScan]
     for col in columns:
         if col.kind is not None or col.foreign_key is not None or col.column not in frame.columns:
             continue
+        if not pd.api.types.is_string_dtype(frame[col.column].dropna()):  # bytes (a bytea picture), numbers
+            continue
         values = frame[col.column].astype("string").str.lower()
         m = values.str.extract(_NAME_BUILT.pattern)
         letters = m[0].fillna("").map(lambda s: "".join(c for c in s if c.isalpha()))
