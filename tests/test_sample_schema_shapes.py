@@ -114,3 +114,44 @@ def test_when_a_table_has_a_picture_blob_next_to_names_then_scan_drafts_it_remov
     cols = {c.column: c for c in report.columns()}
     assert cols["picture"].kind == "photo"
     assert rule_for(cols["picture"]) == "nullify"
+
+
+PARTITIONED = """
+CREATE TABLE customer (id int PRIMARY KEY, email text);
+CREATE TABLE staff (id int PRIMARY KEY);
+CREATE TABLE payment (id int, customer_id int, staff_id int, paid date NOT NULL, PRIMARY KEY (paid, id))
+    PARTITION BY RANGE (paid);
+CREATE TABLE payment_2022 PARTITION OF payment FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
+CREATE TABLE payment_2023 PARTITION OF payment FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+ALTER TABLE payment_2022 ADD FOREIGN KEY (customer_id) REFERENCES customer (id);
+ALTER TABLE payment_2023 ADD FOREIGN KEY (customer_id) REFERENCES customer (id);
+ALTER TABLE payment_2022 ADD FOREIGN KEY (staff_id) REFERENCES staff (id);
+INSERT INTO customer VALUES (1, 'ann@example.com'), (2, 'bob@example.com');
+INSERT INTO staff VALUES (7);
+INSERT INTO payment VALUES (1, 1, 7, '2022-05-01'), (2, 2, NULL, '2023-05-01');
+"""
+
+
+@pytest.mark.postgres
+def test_when_every_partition_declares_a_foreign_key_then_the_partitioned_table_has_it(
+    pg_url: str, tmp_path: Path
+) -> None:
+    # the sample database declares its payment foreign keys on (some of) the partitions only
+    with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as c:
+        c.execute(PARTITIONED)  # type: ignore[arg-type]
+    with open_source(resolve(pg_url)) as src:
+        payment = src.schema["payment"]
+        assert "payment_2022" not in src.schema.tables
+    refs = {(fk.columns, fk.ref_table) for fk in payment.foreign_keys}
+    assert refs == {(("customer_id",), "customer")}  # staff_id is declared on one partition only
+    rules = RulesFile.from_dict(
+        {"version": 1, "unknown_columns": "keep", "tables": {"customer": {"columns": {"id": "hash"}}}}
+    )
+    out = tmp_path / "dev.db"
+    anonymize(rules, pg_url, str(out))
+    with sqlite3.connect(out) as con:  # the customer key's pseudonym follows it into payment
+        joined = con.execute(
+            "SELECT count(*) FROM payment p JOIN customer c ON c.id = p.customer_id"
+        ).fetchone()
+        assert joined == (2,)
+        assert con.execute("SELECT count(*) FROM customer WHERE id IN (1, 2)").fetchone() == (0,)

@@ -179,7 +179,7 @@ def reflect_schema(
     virtual = sqlite_virtual_tables(conn) if dialect == "sqlite" else SqliteVirtual({}, set(), ())
     for physical, logical in mapping.items():
         names = insp.get_table_names(schema=physical)
-        partitions = _pg_partitions(conn, physical) if dialect == "postgresql" else set()
+        partitions = _pg_partitions(conn, physical) if dialect == "postgresql" else {}
         for name in sorted(names):
             if name == META_TABLE or (dialect == "sqlite" and name.startswith("sqlite_")):
                 continue
@@ -189,6 +189,9 @@ def reflect_schema(
                 continue
             key = table_key(logical, name, dialect)
             made = _table(insp, physical, logical, name, key, dialect, mapping)
+            parts = sorted(p for p, parent in partitions.items() if parent == name)
+            if parts:
+                made = _with_partition_fks(insp, made, physical, logical, parts, mapping)
             tables[key] = replace(made, virtual=virtual.tables[name]) if name in virtual.tables else made
     views = _views(conn, dialect, mapping) + virtual.rebuilt
     views = tuple(sorted(views, key=lambda v: v.kind == "trigger"))  # triggers last: after what they use
@@ -310,20 +313,75 @@ def _views(conn: sa.Connection, dialect: str, mapping: Mapping[str | None, str |
     return tuple(views)
 
 
-def _pg_partitions(conn: sa.Connection, schema: str | None) -> set[str]:
-    """Tables of `schema` that are partitions of another table (PostgreSQL 10+).
+def _pg_partitions(conn: sa.Connection, schema: str | None) -> dict[str, str]:
+    """Tables of `schema` that are partitions of another table (PostgreSQL 10+) -> that table's name.
 
     A partitioned table reads as the union of its partitions, so it is copied as one plain table and
     its partitions are left out: listing both would copy every row twice. (The target table is not
     partitioned; sanitize does not recreate PARTITION BY.)"""
     rows = conn.execute(
         sa.text(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "SELECT c.relname, p.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent "
             "WHERE c.relispartition AND n.nspname = :schema"
         ),
         {"schema": schema or "public"},
     )
-    return {str(r[0]) for r in rows}
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _with_partition_fks(
+    insp: sa.Inspector,
+    table: Table,
+    physical: str | None,
+    logical: str | None,
+    partitions: list[str],
+    mapping: Mapping[str | None, str | None],
+) -> Table:
+    """A partitioned table whose foreign keys are declared on each partition (older schemas do that:
+    PostgreSQL 11 had no foreign keys on partitioned tables) gets those its every partition declares,
+    so rules are inherited along them and the copy keeps them. One declared on some partitions only is
+    left out: rows of the others need not satisfy it."""
+    common: dict[tuple[tuple[str, ...], str, tuple[str, ...]], ForeignKey] | None = None
+    for part in partitions:
+        found = {}
+        for fk in _partition_fks(insp, physical, logical, part, mapping):
+            found[(fk.columns, fk.ref_table, fk.ref_columns)] = fk
+        common = found if common is None else {k: v for k, v in common.items() if k in found}
+    have = {(fk.columns, fk.ref_table, fk.ref_columns) for fk in table.foreign_keys}
+    lifted = [
+        replace(fk, name=None if fk.name is None else f"{table.name}_{'_'.join(fk.columns)}_fkey"[:63])
+        for k, fk in (common or {}).items()
+        if k not in have
+    ]
+    if not lifted:
+        return table
+    log.info("%s: foreign keys of its partitions read as its own: %s", table.key, [f.columns for f in lifted])
+    return replace(table, foreign_keys=table.foreign_keys + tuple(lifted))
+
+
+def _partition_fks(
+    insp: sa.Inspector,
+    physical: str | None,
+    logical: str | None,
+    name: str,
+    mapping: Mapping[str | None, str | None],
+) -> list[ForeignKey]:
+    out = []
+    for fk in insp.get_foreign_keys(name, schema=physical):
+        ref_schema = fk.get("referred_schema")
+        ref_logical = mapping.get(ref_schema, ref_schema) if ref_schema is not None else "public"
+        out.append(
+            ForeignKey(
+                columns=tuple(fk["constrained_columns"]),
+                ref_table=table_key(ref_logical, fk["referred_table"], "postgresql"),
+                ref_columns=tuple(fk.get("referred_columns") or ()),
+                name=fk.get("name"),
+                on_delete=fk_action((fk.get("options") or {}).get("ondelete")),
+                on_update=fk_action((fk.get("options") or {}).get("onupdate")),
+            )
+        )
+    return out
 
 
 def _table(
